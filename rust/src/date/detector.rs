@@ -1,0 +1,757 @@
+//! [`DateDetector`]: finds the date in a log line the way fail2ban's
+//! `DateDetector.matchTime` + `getTime` do, template reordering included.
+//!
+//! Search order (fail2ban's "last template first"):
+//! 1. The template that won on the previous line is tried first.  If it is
+//!    anchored (line begin/end) it searches the whole line; otherwise, when
+//!    the characters around the previous date position still look like a
+//!    date boundary, it searches only the previous date's window.  A hit at
+//!    the same position (or any hit of an anchored/only template) wins.
+//! 2. Otherwise every template is tried in list order.  A hit wins at once if
+//!    it is the last template, anchored, or at column 0 for a template with
+//!    hits followed by a never-matching one.  A hit farther right than this
+//!    template's previous distance or than the previous date position is
+//!    kept in reserve (the leftmost reserve wins if nothing else does).
+//! 3. The winner's hit count, distance and last use are updated and it may
+//!    bubble up the list (to the first never-used slot, or halfway, or one
+//!    step) when its weight `hits * weight / distance` is higher or the slot
+//!    it would take was unused for 300 s.
+//!
+//! All positions in that logic are character indices, as in Python.
+
+use super::civil::Naive;
+use super::parse::{Conversion, ParseEnv};
+use super::pattern::exy_regex;
+use super::pyvalue::{py_isalnum, py_strip};
+use super::template::{Found, Template, LINE_BEGIN, LINE_END};
+use super::templates::{
+    default_templates, pattern_key, pattern_template, shared_weight, wrapped_defaults,
+};
+use super::tz::zone_offset_minutes;
+use super::zoneinfo::LocalZone;
+use std::fmt;
+
+/// Seconds after which a template's slot counts as unused when reordering.
+const UNUSED_TIME: f64 = 300.0;
+/// fail2ban's "infinite" distance.
+const FAR: i64 = 0x7fff_ffff;
+
+/// A detector could not be built; the message names the offending value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DateError {
+    /// `logtimezone` is not of fail2ban's zone notation.
+    TimeZone(String),
+    /// A `datepattern` line cannot be turned into a template.
+    Pattern { pattern: String, reason: String },
+    /// Two `datepattern` lines yield the same template.
+    Duplicate(String),
+}
+
+impl fmt::Display for DateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DateError::TimeZone(tz) => write!(f, "unknown or unsupported time zone: {tz:?}"),
+            DateError::Pattern { pattern, reason } => {
+                write!(f, "invalid datepattern {pattern:?}: {reason}")
+            }
+            DateError::Duplicate(name) => {
+                write!(
+                    f,
+                    "duplicate datepattern: there is already a template with name {name:?}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for DateError {}
+
+/// What was found at the matched span.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DateValue {
+    /// The date, in seconds since the epoch.
+    Time(f64),
+    /// The template matched an empty text (e.g. `{NONE}`): fail2ban then
+    /// uses the previous line's date if it is less than 60 s old, else now,
+    /// and removes nothing.
+    Empty,
+    /// A date-like text was found (and fail2ban still cuts it out of the
+    /// line) but it is not a valid date; fail2ban treats the line as having
+    /// no date.
+    Invalid,
+    /// fail2ban raises an unexpected exception on this line and skips it
+    /// entirely (e.g. an unknown zone abbreviation via `%Exz`, a month
+    /// without a day, an epoch out of range).
+    Abort,
+}
+
+/// A date found in a line.  `start..end` is the byte span fail2ban removes
+/// (the text before and after it is joined without a separator).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DateMatch {
+    pub value: DateValue,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl DateMatch {
+    /// The span as character offsets into `line` (Python `str` indices).
+    pub fn char_span(&self, line: &str) -> (usize, usize) {
+        (char_index(line, self.start), char_index(line, self.end))
+    }
+}
+
+/// One entry of the ordered template list.
+struct Slot {
+    template: Template,
+    /// Times this template won.
+    hits: u64,
+    /// Times its regex matched at all (fail2ban's per-template counter).
+    matched: u64,
+    last_used: f64,
+    /// Column of its last winning match.
+    distance: i64,
+}
+
+impl Slot {
+    fn new(template: Template) -> Slot {
+        Slot {
+            template,
+            hits: 0,
+            matched: 0,
+            last_used: 0.0,
+            distance: FAR,
+        }
+    }
+    fn weight(&self) -> f64 {
+        self.hits as f64 * self.template.weight / self.distance.max(1) as f64
+    }
+    fn anchored(&self) -> bool {
+        self.template.flags & (LINE_BEGIN | LINE_END) != 0
+    }
+    fn search(&mut self, line: &str, start: usize, end: usize) -> Option<Found> {
+        let r = self.template.search(line, start, end);
+        if r.is_some() {
+            self.matched += 1;
+        }
+        r
+    }
+}
+
+/// The previous winning date position: start and end column, the character
+/// before the start (`None` = none), the first date character, the last date
+/// character and the character after the end.
+#[derive(Clone, Copy)]
+struct LastPos {
+    start: i64,
+    before: Option<char>,
+    first: Option<char>,
+    end: i64,
+    last: Option<char>,
+    after: Option<char>,
+}
+
+/// Finds and converts log-line dates like fail2ban (see the module docs).
+pub struct DateDetector {
+    slots: Vec<Slot>,
+    last: Option<LastPos>,
+    last_index: usize,
+    first_unused: usize,
+    default_tz: Option<i32>,
+    zone: LocalZone,
+    mktime_guess: i64,
+}
+
+fn char_index(line: &str, byte: usize) -> usize {
+    let byte = byte.min(line.len());
+    if line.is_ascii() {
+        byte
+    } else {
+        line[..byte].chars().count()
+    }
+}
+
+fn byte_index(line: &str, chars: i64) -> usize {
+    let c = chars.max(0) as usize;
+    if line.is_ascii() {
+        c.min(line.len())
+    } else {
+        line.char_indices().nth(c).map_or(line.len(), |(b, _)| b)
+    }
+}
+
+/// Python's `line[i:i+1]` as an optional character.
+fn char_at(line: &str, i: i64) -> Option<char> {
+    if i < 0 {
+        return None;
+    }
+    if line.is_ascii() {
+        line.as_bytes().get(i as usize).map(|&b| char::from(b))
+    } else {
+        line.chars().nth(i as usize)
+    }
+}
+
+impl DateDetector {
+    /// Builds a detector for a fail2ban `datepattern` (`None` or blank: the
+    /// default templates) and `logtimezone` (`None`: local time), using the
+    /// process environment's local zone (`TZ`, `/etc/localtime`).
+    ///
+    /// `created_at` (epoch seconds) stands for the moment fail2ban loaded its
+    /// date module: it fixes the `%ExY` year window (its century around that
+    /// year), as fail2ban computes it once at start-up.
+    pub fn new(
+        datepattern: Option<&str>,
+        logtimezone: Option<&str>,
+        created_at: f64,
+    ) -> Result<Self, DateError> {
+        Self::with_zone(datepattern, logtimezone, created_at, LocalZone::from_env())
+    }
+
+    /// Like [`DateDetector::new`] with an explicit local zone.
+    pub fn with_zone(
+        datepattern: Option<&str>,
+        logtimezone: Option<&str>,
+        created_at: f64,
+        zone: LocalZone,
+    ) -> Result<Self, DateError> {
+        let default_tz = match logtimezone {
+            None => None,
+            Some(tz) => {
+                Some(zone_offset_minutes(tz).map_err(|_| DateError::TimeZone(tz.to_string()))?)
+            }
+        };
+        let created = if created_at.is_finite() {
+            created_at.floor()
+        } else {
+            0.0
+        };
+        let ref_year = Naive::from_epoch_f64(created, zone.offset_at(created as i64).0)
+            .map_or(2000, |n| n.fields().year);
+        let exy = exy_regex(ref_year);
+        let mut det = DateDetector {
+            slots: Vec::new(),
+            last: None,
+            last_index: usize::MAX,
+            first_unused: 0,
+            default_tz,
+            zone,
+            mktime_guess: 0,
+        };
+        for line in datepattern.unwrap_or("").split('\n') {
+            let p = py_strip(line);
+            if !p.is_empty() {
+                det.append_pattern(p, &exy)?;
+            }
+        }
+        if det.slots.is_empty() {
+            det.add_all(
+                default_templates(&exy).map_err(|reason| DateError::Pattern {
+                    pattern: "<default>".into(),
+                    reason,
+                })?,
+                false,
+            )?;
+        }
+        Ok(det)
+    }
+
+    fn add_all(
+        &mut self,
+        templates: Vec<Template>,
+        ignore_duplicates: bool,
+    ) -> Result<(), DateError> {
+        for t in templates {
+            if self.slots.iter().any(|s| s.template.name == t.name) {
+                if ignore_duplicates {
+                    continue;
+                }
+                return Err(DateError::Duplicate(t.name));
+            }
+            self.slots.push(Slot::new(t));
+        }
+        Ok(())
+    }
+
+    /// fail2ban's `appendTemplate(str)`.
+    fn append_pattern(&mut self, pattern: &str, exy: &str) -> Result<(), DateError> {
+        let err = |reason: String| DateError::Pattern {
+            pattern: pattern.to_string(),
+            reason,
+        };
+        let key = pattern_key(pattern);
+        let ignore_dup = !self.slots.is_empty();
+        match key.as_str() {
+            "{^LN-BEG}" => {
+                let all = default_templates(exy).map_err(err)?;
+                let anchored = all
+                    .into_iter()
+                    .filter(|t| t.flags & LINE_BEGIN != 0)
+                    .collect();
+                return self.add_all(anchored, ignore_dup);
+            }
+            // fail2ban's filter for this keyword rejects every template.
+            "{DEFAULT}" => return Ok(()),
+            _ => {}
+        }
+        if key.contains("{DATE}") {
+            let wrapped = wrapped_defaults(pattern, exy).map_err(err)?;
+            return self.add_all(wrapped, ignore_dup);
+        }
+        let mut template = if key == "{NONE}" {
+            pattern_template("{UNB}^", &key, exy)
+        } else {
+            pattern_template(pattern, &key, exy)
+        }
+        .map_err(err)?;
+        template.weight = shared_weight(&key);
+        self.add_all(vec![template], false)
+    }
+
+    /// Names of the templates in their current order.
+    pub fn template_names(&self) -> Vec<&str> {
+        self.slots
+            .iter()
+            .map(|s| s.template.name.as_str())
+            .collect()
+    }
+
+    /// `(name, Python-syntax regex, flags, weight)` of each template, in the
+    /// current order (diagnostics and tests).
+    pub fn template_info(&self) -> Vec<(&str, &str, u8, f64)> {
+        self.slots
+            .iter()
+            .map(|s| {
+                let t = &s.template;
+                (t.name.as_str(), t.regex_text.as_str(), t.flags, t.weight)
+            })
+            .collect()
+    }
+
+    /// Finds the date of `line`.  `now` (epoch seconds) is the current time
+    /// for year/day inference and template bookkeeping.  `None`: no template
+    /// matched (fail2ban: no date; nothing removed).
+    pub fn find(&mut self, line: &str, now: f64) -> Option<DateMatch> {
+        let (index, found, aborted) = self.match_time(line, now)?;
+        let (start, end) = match found.date_span() {
+            Some(span) => span,
+            None => {
+                // Group 1 did not take part: Python slices at -1.
+                let at = line.char_indices().last().map_or(0, |(b, _)| b);
+                (at, at)
+            }
+        };
+        if aborted {
+            return Some(DateMatch {
+                value: DateValue::Abort,
+                start,
+                end,
+            });
+        }
+        if start == end {
+            return Some(DateMatch {
+                value: DateValue::Empty,
+                start,
+                end,
+            });
+        }
+        let value = match self.convert(index, line, &found, now) {
+            Conversion::Time(t) => DateValue::Time(t),
+            Conversion::Invalid => DateValue::Invalid,
+            Conversion::Error => DateValue::Abort,
+        };
+        Some(DateMatch { value, start, end })
+    }
+
+    fn convert(&mut self, index: usize, line: &str, found: &Found, now: f64) -> Conversion {
+        let local_now = Naive::from_epoch_f64(now, 0)
+            .and_then(|utc| utc.checked_add_secs(self.zone.offset_at(utc.secs).0));
+        let Some(local_now) = local_now else {
+            return Conversion::Error;
+        };
+        let mut env = ParseEnv {
+            now: local_now,
+            default_tz: self.default_tz,
+            zone: &self.zone,
+            mktime_guess: &mut self.mktime_guess,
+        };
+        self.slots[index].template.convert(line, found, &mut env)
+    }
+
+    /// fail2ban's `matchTime`: the winning slot index (after reordering),
+    /// its match, and whether fail2ban's own bookkeeping would have raised
+    /// (a match starting at the very end of the line).
+    fn match_time(&mut self, line: &str, now: f64) -> Option<(usize, Found, bool)> {
+        let n = self.slots.len();
+        let len = line.len();
+        let char_pos = |b: usize| char_index(line, b) as i64;
+        let mut reserve: Option<(Found, i64, i64, usize)> = None;
+        let mut skip = usize::MAX;
+        let mut winner: Option<(Found, i64, i64, usize)> = None;
+
+        let i = self.last_index;
+        if i < n {
+            let last = self.last;
+            let m = match last {
+                Some(lp) if !self.slots[i].anchored() => {
+                    let before_ok = (if lp.start >= 1 {
+                        char_at(line, lp.start - 1)
+                    } else {
+                        None
+                    }) == lp.before
+                        || (char_at(line, lp.start) == lp.first
+                            && lp.first.is_some_and(|c| !py_isalnum(c)));
+                    let after_ok = char_at(line, lp.end) == lp.after
+                        || ((if lp.end >= 1 {
+                            char_at(line, lp.end - 1)
+                        } else {
+                            None
+                        }) == lp.last
+                            && lp.last.is_some_and(|c| !py_isalnum(c)));
+                    if before_ok && after_ok {
+                        self.slots[i].search(
+                            line,
+                            byte_index(line, lp.start),
+                            byte_index(line, lp.end),
+                        )
+                    } else {
+                        skip = i;
+                        self.slots[i].search(line, 0, len)
+                    }
+                }
+                _ => {
+                    skip = i;
+                    self.slots[i].search(line, 0, len)
+                }
+            };
+            if let Some(f) = m {
+                let (s, e) = f.whole();
+                let (d, ep) = (char_pos(s), char_pos(e));
+                let same = self.last.is_some_and(|lp| d == lp.start && ep == lp.end);
+                if n == 1 || self.slots[i].anchored() || same {
+                    winner = Some((f, d, ep, i));
+                } else {
+                    reserve = Some((f, d, ep, i));
+                }
+            }
+        }
+
+        if winner.is_none() {
+            let last_start = self.last.map_or(1, |lp| lp.start);
+            for idx in 0..n {
+                if idx == skip {
+                    continue;
+                }
+                let Some(f) = self.slots[idx].search(line, 0, len) else {
+                    continue;
+                };
+                let (s, e) = f.whole();
+                let (d, ep) = (char_pos(s), char_pos(e));
+                let slot = &self.slots[idx];
+                let decisive = idx + 1 >= n
+                    || slot.anchored()
+                    || (d == 0 && slot.hits > 0 && self.slots[idx + 1].matched == 0);
+                if !decisive && (d > slot.distance || d > last_start) {
+                    if reserve.as_ref().map_or(FAR, |r| r.1) > d {
+                        reserve = Some((f, d, ep, idx));
+                    }
+                    continue;
+                }
+                winner = Some((f, d, ep, idx));
+                break;
+            }
+            if winner.is_none() {
+                winner = reserve;
+            }
+        }
+
+        let (found, d, ep, idx) = winner?;
+        let slot = &mut self.slots[idx];
+        slot.hits += 1;
+        slot.last_used = now;
+        slot.distance = d;
+        if self.first_unused == idx {
+            self.first_unused += 1;
+        }
+        // Python reads line[distance]: past the end it raises IndexError.
+        let Some(first) = char_at(line, d) else {
+            return Some((idx, found, true));
+        };
+        let last = if ep >= 1 {
+            char_at(line, ep - 1)
+        } else {
+            line.chars().last()
+        };
+        self.last = Some(LastPos {
+            start: d,
+            before: if d >= 1 { char_at(line, d - 1) } else { None },
+            first: Some(first),
+            end: ep,
+            last,
+            after: char_at(line, ep),
+        });
+        let mut idx = idx;
+        if idx != 0 && idx != self.last_index {
+            idx = self.reorder(idx);
+        }
+        self.last_index = idx;
+        Some((idx, found, false))
+    }
+
+    /// fail2ban's `_reorderTemplate`: maybe moves slot `num` up; returns its
+    /// new index.
+    fn reorder(&mut self, num: usize) -> usize {
+        let slot = &self.slots[num];
+        let cutoff = slot.last_used - UNUSED_TIME;
+        let weight = slot.weight();
+        let movable = |s: &Slot| weight > s.weight() || cutoff > s.last_used;
+        let mut pos = if self.first_unused < num {
+            self.first_unused
+        } else {
+            num / 2
+        };
+        if !movable(&self.slots[pos]) {
+            if pos == num - 1 {
+                return num;
+            }
+            pos = num - 1;
+            if !movable(&self.slots[pos]) {
+                return num;
+            }
+        }
+        let slot = self.slots.remove(num);
+        self.slots.insert(pos, slot);
+        while self.first_unused < self.slots.len() && self.slots[self.first_unused].hits > 0 {
+            self.first_unused += 1;
+        }
+        pos
+    }
+}
+
+impl fmt::Debug for DateDetector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DateDetector")
+            .field("templates", &self.template_names())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2005-08-14 10:00:00 UTC, fail2ban's test clock.
+    const NOW: f64 = 1_124_013_600.0;
+    /// A start-up time in 2026: `%ExY` accepts 2000..=2029.
+    const CREATED: f64 = 1_790_000_000.0;
+
+    fn det(pattern: Option<&str>, tz: Option<&str>) -> DateDetector {
+        DateDetector::with_zone(
+            pattern,
+            tz,
+            CREATED,
+            LocalZone::from_posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn time(d: &mut DateDetector, line: &str) -> Option<(f64, &'static str)> {
+        let m = d.find(line, NOW)?;
+        match m.value {
+            DateValue::Time(t) => Some((t, "")),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn common_formats() {
+        let mut d = det(None, None);
+        // 2005-01-23 21:59:59 CET in a few notations.
+        for line in [
+            "Jan 23 21:59:59 host sshd[1]: failure",
+            "2005-01-23 21:59:59 failure",
+            "[23/Jan/2005:21:59:59 +0100] failure",
+            "2005-01-23T20:59:59Z failure",
+            "1106513999 failure",
+            "audit(1106513999.000:987): failure",
+            "@4000000041f4104f00000000 failure",
+        ] {
+            assert_eq!(
+                time(&mut d, line).map(|t| t.0),
+                Some(1_106_513_999.0),
+                "{line}"
+            );
+        }
+        assert!(d.find("no date at all", NOW).is_none());
+    }
+
+    #[test]
+    fn span_is_group_one_in_chars() {
+        let mut d = det(None, None);
+        let line = "ééé 2005-01-23 21:59:59 x";
+        let m = d.find(line, NOW).unwrap();
+        assert_eq!(m.char_span(line), (4, 23));
+        assert_eq!(&line[m.start..m.end], "2005-01-23 21:59:59");
+        let line = "[1106513999] ééé";
+        let m = d.find(line, NOW).unwrap();
+        assert_eq!(m.char_span(line), (1, 11));
+    }
+
+    #[test]
+    fn none_pattern_is_empty_match() {
+        let mut d = det(Some("{NONE}"), None);
+        let m = d.find("x 2005-01-23 21:59:59", NOW).unwrap();
+        assert_eq!((m.value, m.start, m.end), (DateValue::Empty, 0, 0));
+        // fail2ban itself fails on an empty line here (IndexError).
+        assert_eq!(d.find("", NOW).unwrap().value, DateValue::Abort);
+    }
+
+    #[test]
+    fn logtimezone_and_line_zone() {
+        let mut d = det(
+            Some("^%ExY-%Exm-%Exd %H:%M:%S(?: ?%Exz)?"),
+            Some("UTC+0300"),
+        );
+        let base = 1_485_183_600.0; // 2017-01-23 15:00:00 UTC
+        assert_eq!(
+            time(&mut d, "2017-01-23 15:00:00").unwrap().0,
+            base - 3.0 * 3600.0
+        );
+        assert_eq!(time(&mut d, "2017-01-23 15:00:00 GMT").unwrap().0, base);
+        assert_eq!(
+            time(&mut d, "2017-01-23 15:00:00 -10:45").unwrap().0,
+            base + 10.75 * 3600.0
+        );
+        assert_eq!(
+            d.find("2017-01-23 15:00:00 QQQ", NOW).unwrap().value,
+            DateValue::Abort
+        );
+        assert!(DateDetector::new(None, Some("WRONG-TZ"), NOW).is_err());
+    }
+
+    #[test]
+    fn invalid_date_is_still_cut() {
+        let mut d = det(Some("^%Y-%m-%d %H:%M:%S"), None);
+        let m = d.find("2005-02-30 10:00:00 x", NOW).unwrap();
+        assert_eq!((m.value, m.start, m.end), (DateValue::Invalid, 0, 19));
+    }
+
+    #[test]
+    fn multi_patterns_and_errors() {
+        let mut d = det(
+            Some("%H:%M:%S %d.%m.%Y$\n\n  ^\\[%d/%b/%Y %H:%M:%S\\]  \n"),
+            None,
+        );
+        assert_eq!(d.template_names().len(), 2);
+        assert!(time(&mut d, "[17/Jun/2011 17:00:45] x").is_some());
+        let err = DateDetector::new(Some("%H\n%H"), None, NOW).unwrap_err();
+        assert!(matches!(err, DateError::Duplicate(_)), "{err}");
+        let err = DateDetector::new(Some("(%H"), None, NOW).unwrap_err();
+        assert!(err.to_string().contains("(%H"), "{err}");
+        assert_eq!(det(Some("{^LN-BEG}"), None).template_names().len(), 17);
+        assert_eq!(det(Some("{DEFAULT}"), None).template_names().len(), 31);
+        assert_eq!(det(Some("^<{DATE}>"), None).template_names().len(), 17);
+    }
+
+    #[test]
+    fn last_template_first_reordering() {
+        let mut d = det(None, None);
+        let before = d.template_names()[0].to_string();
+        for _ in 0..5 {
+            assert!(time(&mut d, "srv mysqld[1]: 051009 10:05:30 [Warning] denied").is_some());
+        }
+        assert_ne!(d.template_names()[0], before.as_str());
+        assert!(d.template_names()[..3]
+            .iter()
+            .any(|n| n.starts_with("ExYear2")));
+    }
+
+    /// xorshift64*: deterministic pseudo-random numbers for fuzzing.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let pieces = [
+            "2005-01-23",
+            " ",
+            "21:59:59",
+            "Jan",
+            "23",
+            "\0",
+            "é",
+            "٢٠٠٥",
+            "[",
+            "]",
+            "@",
+            "4000000041f4104f00000000",
+            "1106513999",
+            ".555",
+            "audit(",
+            ":1)",
+            "+0100",
+            "Z",
+            "PM",
+            "\n",
+            "\u{10FFFF}",
+            "-",
+            "/",
+            "T",
+            "99999999999999999999",
+            "CEST",
+            "x",
+        ];
+        let patterns = [
+            None,
+            Some("{NONE}"),
+            Some("{^LN-BEG}"),
+            Some("EPOCH"),
+            Some("LEPOCH"),
+            Some("^%y %U %a %H:%M:%S"),
+            Some("(?P<j>\\d+) (?P<U>\\d+) (?P<w>\\d+) (?P<Y>\\d+)"),
+            Some("(?P<Y>\\d+)-(?P<m>\\d+)-(?P<d>\\d+) (?P<H>\\d+)"),
+            Some("{UNB}(?P<I>\\d+)(?P<p>x)?"),
+            Some("^[^\\[]*\\[({DATE})"),
+            Some("^%Exz %ExZ"),
+            Some("(?<=x)"),
+        ];
+        let nows = [
+            NOW,
+            0.0,
+            -1e12,
+            1e12,
+            f64::NAN,
+            f64::INFINITY,
+            253_402_300_799.0,
+            -62_135_596_800.0,
+        ];
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for p in patterns {
+            let mut d = det(p, Some("CET+0130"));
+            for _ in 0..400 {
+                let n = (rng.next() % 12) as usize;
+                let line: String = (0..n).map(|_| rng.pick(&pieces)).collect();
+                let now = nows[(rng.next() % nows.len() as u64) as usize];
+                if let Some(m) = d.find(&line, now) {
+                    assert!(m.start <= m.end && m.end <= line.len());
+                    assert!(line.is_char_boundary(m.start) && line.is_char_boundary(m.end));
+                }
+            }
+            let huge = format!("{}2005-01-23 21:59:59", "é9".repeat(200_000));
+            let _ = d.find(&huge, NOW);
+        }
+        for created in [f64::NAN, -1e300, 1e300] {
+            assert!(DateDetector::new(None, None, created).is_ok());
+        }
+    }
+}
