@@ -1,0 +1,219 @@
+//! The exact engine: PCRE2 (with JIT) running the Python pattern's exact
+//! PCRE2 form, used to confirm candidate lines and extract named captures.
+//!
+//! Catastrophic back-tracking is bounded by PCRE2's match limit (10 million
+//! steps by default, also enforced under JIT): a line that hits the limit is
+//! reported as a [`MatchError`] rather than hanging the scan. The matcher
+//! counts such lines as not matched and reports how many it saw.
+
+use std::fmt;
+
+use pcre2::bytes::{CaptureLocations, Regex, RegexBuilder};
+
+use crate::syntax;
+
+/// A pattern that no engine accepts, with the source and the position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatternError {
+    pub pattern: String,
+    pub message: String,
+    /// Byte offset in `pattern`, when it could be placed there.
+    pub position: Option<usize>,
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid regex {:?}: {}", self.pattern, self.message)?;
+        if let Some(pos) = self.position {
+            write!(f, " at position {pos}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PatternError {}
+
+/// A subject hit PCRE2's match or depth limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchError(pub String);
+
+impl fmt::Display for MatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MatchError {}
+
+/// Named captures of one match, aligned with [`ExactPattern::group_names`];
+/// `None` where the group did not take part.
+pub type Groups = Vec<Option<String>>;
+
+/// One Python pattern compiled for PCRE2.
+pub struct ExactPattern {
+    source: String,
+    parsed: syntax::Pattern,
+    regex: Regex,
+    /// `(capture index, name)` of every named group, in index order.
+    named: Vec<(usize, String)>,
+}
+
+impl fmt::Debug for ExactPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExactPattern")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExactPattern {
+    /// Parses `source` as Python `re` syntax and compiles its PCRE2 form.
+    /// `multiline` is Python's `re.MULTILINE`, which fail2ban sets for
+    /// multi-line buffers.
+    pub fn compile(source: &str, multiline: bool) -> Result<ExactPattern, PatternError> {
+        let mut parsed = syntax::parse(source).map_err(|e| PatternError {
+            pattern: source.to_owned(),
+            message: e.message,
+            position: Some(e.position),
+        })?;
+        parsed.flags.multiline |= multiline;
+        let printed = syntax::to_pcre2(&parsed);
+        let regex = RegexBuilder::new()
+            .utf(true)
+            .ucp(!parsed.flags.ascii)
+            .jit_if_available(true)
+            .build(&printed)
+            .map_err(|e| PatternError {
+                pattern: source.to_owned(),
+                message: format!("{} (in its PCRE2 form {printed:?})", pcre2_message(&e)),
+                position: e.offset(),
+            })?;
+        let named = regex
+            .capture_names()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.clone().map(|n| (i, n)))
+            .collect();
+        Ok(ExactPattern {
+            source: source.to_owned(),
+            parsed,
+            regex,
+            named,
+        })
+    }
+
+    /// The pattern as the caller wrote it.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The parsed form, for printing into other dialects.
+    pub fn parsed(&self) -> &syntax::Pattern {
+        &self.parsed
+    }
+
+    /// Names of the named groups, in the order [`Groups`] uses.
+    pub fn group_names(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.named.iter().map(|(_, n)| n.as_str())
+    }
+
+    /// A reusable buffer for [`ExactPattern::captures`].
+    pub fn locations(&self) -> CaptureLocations {
+        self.regex.capture_locations()
+    }
+
+    /// Searches `subject` (Python's `re.search`) and returns the named groups.
+    pub fn captures(
+        &self,
+        subject: &str,
+        locations: &mut CaptureLocations,
+    ) -> Result<Option<Groups>, MatchError> {
+        let found = self
+            .regex
+            .captures_read(locations, subject.as_bytes())
+            .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))?;
+        if found.is_none() {
+            return Ok(None);
+        }
+        let groups = self
+            .named
+            .iter()
+            .map(|&(i, _)| locations.get(i).map(|(s, e)| subject[s..e].to_owned()))
+            .collect();
+        Ok(Some(groups))
+    }
+
+    /// Whether `subject` matches anywhere.
+    pub fn is_match(&self, subject: &str) -> Result<bool, MatchError> {
+        self.regex
+            .is_match(subject.as_bytes())
+            .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))
+    }
+}
+
+/// PCRE2's own message, without the crate's "error compiling pattern at
+/// offset N" framing (we report the position ourselves).
+fn pcre2_message(e: &pcre2::Error) -> String {
+    let text = e.to_string();
+    match text.rsplit_once(": ") {
+        Some((_, message)) if text.starts_with("PCRE2:") => message.to_owned(),
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captures_named_groups() {
+        let p =
+            ExactPattern::compile(r"from (?P<host>\S+)(?: port (?P<port>\d+))?", false).unwrap();
+        let mut loc = p.locations();
+        let g = p.captures("x from 1.2.3.4", &mut loc).unwrap().unwrap();
+        assert_eq!(g, vec![Some("1.2.3.4".to_owned()), None]);
+        assert_eq!(p.group_names().collect::<Vec<_>>(), ["host", "port"]);
+        assert!(p.captures("nothing", &mut loc).unwrap().is_none());
+    }
+
+    #[test]
+    fn python_semantics_of_dollar_and_unicode() {
+        let p = ExactPattern::compile(r"^\w+$", false).unwrap();
+        let mut loc = p.locations();
+        assert!(p.captures("héllo", &mut loc).unwrap().is_some());
+        // Python's `$` also matches before one trailing newline.
+        assert!(p.captures("hello\n", &mut loc).unwrap().is_some());
+        let ascii = ExactPattern::compile(r"(?a)^\w+$", false).unwrap();
+        assert!(ascii.captures("héllo", &mut loc).unwrap().is_none());
+    }
+
+    #[test]
+    fn conditionals_and_lookbehind() {
+        let p = ExactPattern::compile(r"(?P<q>')?x(?(q)'|y)(?<=[y'])", false).unwrap();
+        let mut loc = p.locations();
+        assert!(p.is_match("'x'").unwrap());
+        assert!(p.is_match("xy").unwrap());
+        assert!(!p.is_match("'x").unwrap());
+        assert!(p.captures("'x'", &mut loc).unwrap().unwrap()[0].is_some());
+    }
+
+    #[test]
+    fn catastrophic_backtracking_is_bounded() {
+        let p = ExactPattern::compile(r"^(a+)+$", false).unwrap();
+        let subject = format!("{}b", "a".repeat(40));
+        let mut loc = p.locations();
+        // Either PCRE2 proves the failure or its match limit trips: never a
+        // match, never a hang.
+        let result = p.captures(&subject, &mut loc);
+        assert!(!matches!(result, Ok(Some(_))), "{result:?}");
+    }
+
+    #[test]
+    fn errors_name_pattern_and_position() {
+        let e = ExactPattern::compile(r"abc(?P<x>", false).unwrap_err();
+        assert_eq!(e.position, Some(3));
+        assert!(e.to_string().contains("abc(?P<x>"));
+        let e = ExactPattern::compile(r"(?<=a+)b", false).unwrap_err();
+        assert!(e.to_string().contains("(?<=a+)b"), "{e}");
+    }
+}

@@ -1,0 +1,24 @@
+//! hyperban's Rust core.
+//!
+//! Data flows one way through hyperban; this crate holds the stages that must
+//! be fast:
+//!
+//! * [`syntax`] — Python `re` patterns parsed once, printed for each engine;
+//! * [`hyperscan`] — the only `unsafe` code: a thin wrapper over Hyperscan;
+//! * [`exact`] — PCRE2 confirmation and capture extraction;
+//! * [`matcher`] — one pass over a log chunk for every pattern of every jail;
+//! * [`date`] — fail2ban's date detection: find, parse and cut a line's date;
+//! * [`timer`] — the hierarchical timer wheel that drives ban expiry.
+//!
+//! `py` (behind the `python` feature) is the thin PyO3 layer that maturin turns
+//! into `hyperban._core`. It converts types and errors and nothing else.
+
+pub mod date;
+pub mod exact;
+pub mod hyperscan;
+pub mod matcher;
+pub mod syntax;
+pub mod timer;
+
+#[cfg(feature = "python")]
+mod py;

@@ -1,0 +1,170 @@
+//! A log chunk made ready for matching: valid UTF-8, one line per `\n`, no
+//! `\r` before a `\n`.
+//!
+//! Hyperscan's UTF-8 mode is undefined on invalid UTF-8, and fail2ban decodes
+//! a bad line with replacement characters, so invalid sequences become U+FFFD
+//! here too. The common case (valid UTF-8, `\n` endings) borrows the caller's
+//! bytes and copies nothing.
+
+use std::borrow::Cow;
+
+use memchr::{memchr, memchr_iter};
+
+/// The text of a chunk plus what is needed to point back into the original.
+pub struct Chunk<'a> {
+    text: Cow<'a, str>,
+    /// Byte offset in the original of each line's start, kept only when the
+    /// text had to be rewritten (so offsets in `text` no longer match).
+    original_starts: Option<Vec<usize>>,
+}
+
+impl<'a> Chunk<'a> {
+    pub fn new(bytes: &'a [u8]) -> Chunk<'a> {
+        if memchr(b'\r', bytes).is_none() {
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                return Chunk {
+                    text: Cow::Borrowed(text),
+                    original_starts: None,
+                };
+            }
+        }
+        let mut text = String::with_capacity(bytes.len() + 16);
+        let mut starts = Vec::new();
+        let mut start = 0;
+        while start < bytes.len() {
+            let (end, next) = match memchr(b'\n', &bytes[start..]) {
+                Some(i) => (start + i, start + i + 1),
+                None => (bytes.len(), bytes.len()),
+            };
+            let mut line = &bytes[start..end];
+            if let Some(stripped) = line.strip_suffix(b"\r") {
+                line = stripped;
+            }
+            starts.push(start);
+            text.push_str(&String::from_utf8_lossy(line));
+            if next > end {
+                text.push('\n');
+            }
+            start = next;
+        }
+        Chunk {
+            text: Cow::Owned(text),
+            original_starts: Some(starts),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Offset in the caller's bytes of the start of line `line`, whose start
+    /// in [`Chunk::text`] is `start`.
+    pub fn original_offset(&self, line: usize, start: usize) -> usize {
+        match &self.original_starts {
+            Some(starts) => starts.get(line).copied().unwrap_or(start),
+            None => start,
+        }
+    }
+
+    /// Every line: `(index, start, end)` in [`Chunk::text`], `end` excluding
+    /// the `\n`. A final line without `\n` counts; an empty tail does not.
+    pub fn lines(&self) -> impl Iterator<Item = Line> + '_ {
+        let bytes = self.text.as_bytes();
+        let mut start = 0;
+        let mut index = 0;
+        std::iter::from_fn(move || {
+            if start >= bytes.len() {
+                return None;
+            }
+            let end = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            let line = Line { index, start, end };
+            start = end + 1;
+            index += 1;
+            Some(line)
+        })
+    }
+}
+
+/// One line of a chunk, by position in [`Chunk::text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub index: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Maps byte positions, visited in non-decreasing order, to their lines by
+/// counting newlines incrementally (so a whole scan costs one pass).
+pub struct LineLocator<'t> {
+    text: &'t [u8],
+    current: Line,
+}
+
+impl<'t> LineLocator<'t> {
+    pub fn new(text: &'t str) -> LineLocator<'t> {
+        let bytes = text.as_bytes();
+        let end = memchr(b'\n', bytes).unwrap_or(bytes.len());
+        LineLocator {
+            text: bytes,
+            current: Line {
+                index: 0,
+                start: 0,
+                end,
+            },
+        }
+    }
+
+    /// The line holding byte `pos` (a `\n` belongs to the line it ends).
+    /// `pos` must not be smaller than in the previous call.
+    pub fn locate(&mut self, pos: usize) -> Line {
+        if pos > self.current.end {
+            let from = self.current.end;
+            let skipped = memchr_iter(b'\n', &self.text[from..pos]).count();
+            // `skipped >= 1` because `text[from]` is the current line's `\n`.
+            let last_newline = memchr::memrchr(b'\n', &self.text[..pos]).unwrap_or(from);
+            let start = last_newline + 1;
+            let end = memchr(b'\n', &self.text[start..]).map_or(self.text.len(), |i| start + i);
+            self.current = Line {
+                index: self.current.index + skipped,
+                start,
+                end,
+            };
+        }
+        self.current
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrows_clean_text() {
+        let c = Chunk::new(b"a\nb\n");
+        assert!(matches!(c.text, Cow::Borrowed(_)));
+        let lines: Vec<_> = c.lines().map(|l| (l.index, l.start, l.end)).collect();
+        assert_eq!(lines, [(0, 0, 1), (1, 2, 3)]);
+    }
+
+    #[test]
+    fn repairs_utf8_and_crlf_and_keeps_offsets() {
+        let c = Chunk::new(b"ab\r\n\xff\xfex\nlast");
+        assert_eq!(c.text(), "ab\n\u{fffd}\u{fffd}x\nlast");
+        let lines: Vec<_> = c.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(c.original_offset(1, lines[1].start), 4);
+        assert_eq!(c.original_offset(2, lines[2].start), 8);
+    }
+
+    #[test]
+    fn locator_counts_lines() {
+        let text = "one\ntwo\n\nfour";
+        let mut loc = LineLocator::new(text);
+        assert_eq!(loc.locate(1).index, 0);
+        assert_eq!(loc.locate(3).index, 0); // the '\n' ends line 0
+        let l = loc.locate(5);
+        assert_eq!((l.index, l.start, l.end), (1, 4, 7));
+        let l = loc.locate(11);
+        assert_eq!((l.index, l.start, l.end), (3, 9, 13));
+    }
+}

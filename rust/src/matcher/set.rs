@@ -1,0 +1,447 @@
+//! [`PatternSet`]: many patterns, one scan, exact results.
+
+use std::borrow::Cow;
+
+use pcre2::bytes::CaptureLocations;
+
+use crate::exact::{ExactPattern, Groups};
+use crate::syntax;
+
+use super::chunk::{Chunk, Line};
+use super::hyperscan_finder::{HsMode, HyperscanFinder};
+use super::regex_finder::RegexFinder;
+use super::{Candidate, MatcherError};
+
+/// Which candidate finder a set uses. Results are identical; speed is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// One Hyperscan pass per chunk, PCRE2 on candidates.
+    Hyperscan,
+    /// The `regex` crate's `RegexSet` per line; captures from the `regex`
+    /// crate where it expresses the pattern exactly, PCRE2 elsewhere.
+    Regex,
+}
+
+impl Engine {
+    pub fn parse(name: &str) -> Option<Engine> {
+        match name {
+            "hyperscan" => Some(Engine::Hyperscan),
+            "regex" => Some(Engine::Regex),
+            _ => None,
+        }
+    }
+}
+
+/// One confirmed match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineMatch {
+    /// 0-based line number within the chunk.
+    pub line: usize,
+    /// Byte offset of the line's first byte in the caller's buffer.
+    pub offset: usize,
+    /// The caller's id of the pattern.
+    pub pattern: u32,
+    /// The pattern's position in the set (for [`PatternSet::group_names`]).
+    pub index: usize,
+    /// Named groups, in the order of [`PatternSet::group_names`].
+    pub groups: Groups,
+}
+
+/// What one scan found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    /// Matches sorted by line, then by the pattern's position in the set.
+    pub matches: Vec<LineMatch>,
+    /// Lines in the chunk.
+    pub lines: usize,
+    /// Candidate checks abandoned because PCRE2's match limit tripped; those
+    /// lines count as not matching that pattern.
+    pub limit_hits: usize,
+}
+
+/// The `regex` crate's exact form of a pattern, with its named groups mapped
+/// onto the order of [`ExactPattern::group_names`].
+struct RustExact {
+    regex: regex::Regex,
+    group_slots: Vec<Option<usize>>,
+}
+
+enum Finder {
+    Hyperscan(HyperscanFinder),
+    Regex(RegexFinder),
+}
+
+pub struct PatternSet {
+    patterns: Vec<ExactPattern>,
+    ids: Vec<u32>,
+    /// Used by the `Regex` engine only.
+    rust: Vec<Option<RustExact>>,
+    finder: Finder,
+    /// Patterns the finder cannot hold; the exact engine tries them on every
+    /// line.
+    every_line: Vec<usize>,
+}
+
+impl PatternSet {
+    /// Compiles `(id, pattern)` pairs written in Python `re` syntax.
+    /// `multiline` is Python's `re.MULTILINE` for every pattern.
+    pub fn new(
+        patterns: &[(u32, &str)],
+        engine: Engine,
+        multiline: bool,
+    ) -> Result<PatternSet, MatcherError> {
+        let exact = patterns
+            .iter()
+            .map(|(_, p)| ExactPattern::compile(p, multiline))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(MatcherError::Pattern)?;
+        let ids = patterns.iter().map(|(id, _)| *id).collect();
+        let (finder, every_line, rust) = match engine {
+            Engine::Hyperscan => {
+                let finder = HyperscanFinder::new(&exact)?;
+                let every_line = finder
+                    .modes()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| **m == HsMode::EveryLine)
+                    .map(|(i, _)| i)
+                    .collect();
+                let rust = exact.iter().map(|_| None).collect();
+                (Finder::Hyperscan(finder), every_line, rust)
+            }
+            Engine::Regex => {
+                let finder = RegexFinder::new(&exact)?;
+                let every_line = finder.every_line().to_vec();
+                let rust = exact.iter().map(rust_exact).collect();
+                (Finder::Regex(finder), every_line, rust)
+            }
+        };
+        Ok(PatternSet {
+            patterns: exact,
+            ids,
+            rust,
+            finder,
+            every_line,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Named groups of the pattern at `index` (position in the set).
+    pub fn group_names(&self, index: usize) -> Vec<&str> {
+        self.patterns
+            .get(index)
+            .map(|p| p.group_names().collect())
+            .unwrap_or_default()
+    }
+
+    /// The position in the set of each id, in set order.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    /// How the finder holds each pattern (for diagnostics and benchmarks).
+    pub fn modes(&self) -> Vec<&'static str> {
+        match &self.finder {
+            Finder::Hyperscan(f) => f.modes().iter().map(|m| m.name()).collect(),
+            Finder::Regex(f) => (0..self.patterns.len())
+                .map(|i| {
+                    if f.every_line().contains(&i) {
+                        "every-line"
+                    } else {
+                        "regex-set"
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Scans a chunk of lines (`\n`-separated; `\r\n` accepted; invalid UTF-8
+    /// replaced by U+FFFD) and returns the confirmed matches.
+    pub fn scan(&self, bytes: &[u8]) -> Result<ScanReport, MatcherError> {
+        let chunk = Chunk::new(bytes);
+        let text = chunk.text();
+        let mut candidates = Vec::new();
+        match &self.finder {
+            Finder::Hyperscan(f) => f.candidates(text, &mut candidates)?,
+            Finder::Regex(f) => {
+                for line in chunk.lines() {
+                    f.candidates(text, line, &mut candidates);
+                }
+            }
+        }
+        let mut report = ScanReport {
+            lines: count_lines(text),
+            ..ScanReport::default()
+        };
+        let mut confirmer = Confirmer::new(self);
+        if self.every_line.is_empty() {
+            for c in &candidates {
+                confirmer.confirm(c, &chunk, &mut report);
+            }
+        } else {
+            // Merge the per-line candidates with the every-line patterns.
+            let mut next = candidates.iter().peekable();
+            let mut per_line: Vec<usize> = Vec::new();
+            for line in chunk.lines() {
+                per_line.clear();
+                while let Some(c) = next.next_if(|c| c.line.index == line.index) {
+                    per_line.push(c.pattern);
+                }
+                per_line.extend_from_slice(&self.every_line);
+                per_line.sort_unstable();
+                per_line.dedup();
+                for &pattern in &per_line {
+                    confirmer.confirm(&Candidate { line, pattern }, &chunk, &mut report);
+                }
+            }
+        }
+        report.limit_hits = confirmer.limit_hits;
+        Ok(report)
+    }
+
+    /// Runs only the Hyperscan database over `bytes` (no line mapping, no
+    /// confirmation) and returns the number of raw matches: the speed limit
+    /// of the `Hyperscan` engine. `None` for other engines.
+    pub fn raw_scan(&self, bytes: &[u8]) -> Result<Option<usize>, MatcherError> {
+        match &self.finder {
+            Finder::Hyperscan(f) => f.raw_scan(Chunk::new(bytes).text()).map(Some),
+            Finder::Regex(_) => Ok(None),
+        }
+    }
+
+    /// Matches one record (the live-tail path). The record may hold several
+    /// `\n`-joined lines, as fail2ban's multi-line buffers do; it is matched
+    /// as a whole, so every match has `line == 0` and `offset == 0`.
+    pub fn match_record(&self, record: &[u8]) -> Result<ScanReport, MatcherError> {
+        let text: Cow<'_, str> = String::from_utf8_lossy(record);
+        let mut patterns = match &self.finder {
+            Finder::Hyperscan(f) => f.patterns_anywhere(&text)?,
+            Finder::Regex(_) if text.contains('\n') => (0..self.patterns.len()).collect(),
+            Finder::Regex(f) => {
+                let mut out = Vec::new();
+                let line = Line {
+                    index: 0,
+                    start: 0,
+                    end: text.len(),
+                };
+                f.candidates(&text, line, &mut out);
+                out.iter().map(|c| c.pattern).collect()
+            }
+        };
+        patterns.extend_from_slice(&self.every_line);
+        patterns.sort_unstable();
+        patterns.dedup();
+        let mut report = ScanReport {
+            lines: 1,
+            ..ScanReport::default()
+        };
+        let multi_line_record = text.contains('\n');
+        let mut confirmer = Confirmer::new(self);
+        for pattern in patterns {
+            match confirmer.groups(pattern, &text, multi_line_record) {
+                Ok(Some(groups)) => report.matches.push(LineMatch {
+                    line: 0,
+                    offset: 0,
+                    pattern: self.ids[pattern],
+                    index: pattern,
+                    groups,
+                }),
+                Ok(None) => {}
+                Err(()) => confirmer.limit_hits += 1,
+            }
+        }
+        report.limit_hits = confirmer.limit_hits;
+        Ok(report)
+    }
+}
+
+/// Per-scan state of the exact step: PCRE2 capture buffers made on first use.
+struct Confirmer<'s> {
+    set: &'s PatternSet,
+    locations: Vec<Option<CaptureLocations>>,
+    limit_hits: usize,
+}
+
+impl<'s> Confirmer<'s> {
+    fn new(set: &'s PatternSet) -> Confirmer<'s> {
+        Confirmer {
+            set,
+            locations: (0..set.patterns.len()).map(|_| None).collect(),
+            limit_hits: 0,
+        }
+    }
+
+    fn confirm(&mut self, c: &Candidate, chunk: &Chunk<'_>, report: &mut ScanReport) {
+        let subject = &chunk.text()[c.line.start..c.line.end];
+        match self.groups(c.pattern, subject, false) {
+            Ok(Some(groups)) => report.matches.push(LineMatch {
+                line: c.line.index,
+                offset: chunk.original_offset(c.line.index, c.line.start),
+                pattern: self.set.ids[c.pattern],
+                index: c.pattern,
+                groups,
+            }),
+            Ok(None) => {}
+            Err(()) => self.limit_hits += 1,
+        }
+    }
+
+    /// The named groups if pattern `index` matches `subject`; `Err` when the
+    /// match limit tripped.
+    fn groups(
+        &mut self,
+        index: usize,
+        subject: &str,
+        has_newlines: bool,
+    ) -> Result<Option<Groups>, ()> {
+        // The `regex` crate's `$` differs from Python's before a trailing
+        // newline, so records with newlines always go to PCRE2.
+        if let (Some(rust), false) = (&self.set.rust[index], has_newlines) {
+            return Ok(rust.regex.captures(subject).map(|caps| {
+                rust.group_slots
+                    .iter()
+                    .map(|slot| {
+                        slot.and_then(|i| caps.get(i))
+                            .map(|m| m.as_str().to_owned())
+                    })
+                    .collect()
+            }));
+        }
+        let pattern = &self.set.patterns[index];
+        let locations = self.locations[index].get_or_insert_with(|| pattern.locations());
+        pattern.captures(subject, locations).map_err(|_| ())
+    }
+}
+
+fn rust_exact(pattern: &ExactPattern) -> Option<RustExact> {
+    let source = syntax::to_rust_regex(pattern.parsed())?;
+    let regex = regex::Regex::new(&source).ok()?;
+    let group_slots = pattern
+        .group_names()
+        .map(|name| regex.capture_names().position(|n| n == Some(name)))
+        .collect();
+    Some(RustExact { regex, group_slots })
+}
+
+/// Lines in normalized text: one per `\n`, plus a final unterminated one.
+fn count_lines(text: &str) -> usize {
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    newlines + usize::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SSHD: &[(u32, &str)] = &[
+        (
+            0,
+            r"^\S+ sshd\[\d+\]: Failed password for (?:invalid user )?(?P<user>\S+) from (?P<host>\S+) port \d+",
+        ),
+        (
+            1,
+            r"^\S+ sshd\[\d+\]: Invalid user (?P<user>\S*) from (?P<host>\S+)",
+        ),
+        (7, r"(?P<a>x)(?P=a)y"),
+    ];
+
+    fn scan(engine: Engine, text: &[u8]) -> ScanReport {
+        PatternSet::new(SSHD, engine, false)
+            .unwrap()
+            .scan(text)
+            .unwrap()
+    }
+
+    #[test]
+    fn finds_matching_lines_with_groups() {
+        let log = b"h sshd[1]: Accepted password for bob from 1.1.1.1 port 2\n\
+h sshd[2]: Failed password for invalid user root from 10.0.0.1 port 22 ssh2\n\
+h sshd[3]: Invalid user admin from 10.0.0.2 port 40\n\
+zz xxy\n";
+        for engine in [Engine::Hyperscan, Engine::Regex] {
+            let r = scan(engine, log);
+            assert_eq!(r.lines, 4);
+            let got: Vec<_> = r
+                .matches
+                .iter()
+                .map(|m| (m.line, m.pattern, m.groups.clone()))
+                .collect();
+            assert_eq!(
+                got,
+                vec![
+                    (1, 0, vec![Some("root".into()), Some("10.0.0.1".into())]),
+                    (2, 1, vec![Some("admin".into()), Some("10.0.0.2".into())]),
+                    (3, 7, vec![Some("x".into())]),
+                ],
+                "{engine:?}"
+            );
+            assert_eq!(r.matches[1].offset, 133);
+        }
+    }
+
+    #[test]
+    fn never_matches_across_lines() {
+        let r = scan(
+            Engine::Hyperscan,
+            b"h sshd[1]: Invalid user\nadmin from 1.2.3.4\n",
+        );
+        assert!(r.matches.is_empty());
+    }
+
+    #[test]
+    fn crlf_and_invalid_utf8_keep_original_offsets() {
+        let log = b"\xff\xfe junk\r\nh sshd[3]: Invalid user \xc3(x from 10.0.0.2\r\n";
+        for engine in [Engine::Hyperscan, Engine::Regex] {
+            let r = scan(engine, log);
+            assert_eq!(r.matches.len(), 1);
+            assert_eq!(r.matches[0].offset, 9);
+            assert_eq!(r.matches[0].groups[0].as_deref(), Some("\u{fffd}(x"));
+        }
+    }
+
+    #[test]
+    fn every_line_patterns_still_match() {
+        // Matches the empty string, so Hyperscan cannot hold it.
+        let set = PatternSet::new(&[(3, r"(?P<x>z*)")], Engine::Hyperscan, false).unwrap();
+        assert_eq!(set.modes(), ["every-line"]);
+        let r = set.scan(b"a\nzz\n").unwrap();
+        let got: Vec<_> = r
+            .matches
+            .iter()
+            .map(|m| (m.line, m.groups[0].clone()))
+            .collect();
+        assert_eq!(got, [(0, Some(String::new())), (1, Some("zz".into()))]);
+    }
+
+    #[test]
+    fn empty_matches_at_line_ends_find_their_line() {
+        // Hyperscan accepts this (it cannot match an empty buffer), yet it
+        // matches empty lines with an empty match right after a newline.
+        let set = PatternSet::new(&[(4, r"^(?P<x>z*)$")], Engine::Hyperscan, false).unwrap();
+        let r = set.scan(b"a\n\nzz\nb\n\n").unwrap();
+        let got: Vec<_> = r.matches.iter().map(|m| m.line).collect();
+        assert_eq!(got, [1, 2, 4]);
+    }
+
+    #[test]
+    fn record_with_newlines_matches_as_a_whole() {
+        let set = PatternSet::new(&[(1, r"(?m)^b$")], Engine::Hyperscan, false).unwrap();
+        assert_eq!(set.match_record(b"a\nb\nc").unwrap().matches.len(), 1);
+    }
+
+    #[test]
+    fn bad_pattern_is_an_error_naming_it() {
+        let err = PatternSet::new(&[(1, "ok"), (2, "bro(ken")], Engine::Hyperscan, false)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("bro(ken"), "{err}");
+        assert!(err.to_string().contains("position 3"), "{err}");
+    }
+}

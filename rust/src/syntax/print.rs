@@ -1,0 +1,333 @@
+//! Printers from the syntax tree to the dialects hyperban compiles.
+//!
+//! * [`to_pcre2`] is exact: PCRE2 with UTF and UCP reads the result the way
+//!   Python's `re` reads the source.
+//! * [`to_rust_regex`] is exact or nothing: `None` when the `regex` crate
+//!   cannot express the pattern with Python's meaning.
+//! * [`to_superset`] feeds the candidate finders (Hyperscan, and the `regex`
+//!   crate's `RegexSet`). It may drop or loosen constructs (look-arounds,
+//!   back-references, conditionals, atomic groups) as long as every string the
+//!   source matches is still matched: removing a zero-width assertion or
+//!   replacing a back-reference by `.*` only ever admits more.
+//!
+//! Python's shorthand classes are spelled out where a dialect disagrees with
+//! Python: Python's `\s` also matches U+001C..U+001F (`str.isspace`), and the
+//! `regex` crate's `\w` includes combining marks that Python's does not.
+
+use std::fmt::Write;
+
+use super::ast::{FlagSet, GroupKind, GroupRef, Node, Pattern, Quantifier};
+
+/// The engine a superset is printed for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SupersetFor {
+    /// Hyperscan in UTF-8 + UCP mode; `drop_word_boundaries` is the fallback
+    /// for patterns whose `\b` Hyperscan refuses.
+    Hyperscan { drop_word_boundaries: bool },
+    /// The `regex` crate. Its `\b` follows its own `\w`, so word boundaries
+    /// are always dropped there.
+    RustRegex,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Pcre2,
+    RustRegex,
+    Hyperscan,
+}
+
+#[derive(Clone, Copy)]
+struct Style {
+    dialect: Dialect,
+    superset: bool,
+    drop_word_boundaries: bool,
+    /// Python's ASCII flag: shorthands keep their ASCII meaning.
+    ascii: bool,
+}
+
+/// The exact PCRE2 form of a Python pattern.
+pub fn to_pcre2(pattern: &Pattern) -> String {
+    print(
+        pattern,
+        Style {
+            dialect: Dialect::Pcre2,
+            superset: false,
+            drop_word_boundaries: false,
+            ascii: pattern.flags.ascii,
+        },
+    )
+}
+
+/// The exact `regex`-crate form, or `None` if it has no such form.
+pub fn to_rust_regex(pattern: &Pattern) -> Option<String> {
+    if pattern.flags.ascii || !rust_expressible(&pattern.nodes) {
+        return None;
+    }
+    Some(print(
+        pattern,
+        Style {
+            dialect: Dialect::RustRegex,
+            superset: false,
+            drop_word_boundaries: false,
+            ascii: false,
+        },
+    ))
+}
+
+/// A superset of the pattern for a candidate finder. `^`/`$`/`\A`/`\Z` all
+/// become line anchors because finders scan many lines at once in multi-line
+/// mode.
+pub fn to_superset(pattern: &Pattern, target: SupersetFor) -> String {
+    let (dialect, drop_word_boundaries) = match target {
+        SupersetFor::Hyperscan {
+            drop_word_boundaries,
+        } => (Dialect::Hyperscan, drop_word_boundaries),
+        SupersetFor::RustRegex => (Dialect::RustRegex, true),
+    };
+    print(
+        pattern,
+        Style {
+            dialect,
+            superset: true,
+            drop_word_boundaries,
+            ascii: pattern.flags.ascii,
+        },
+    )
+}
+
+fn print(pattern: &Pattern, style: Style) -> String {
+    let mut out = String::with_capacity(64);
+    let letters = pattern.flags.pcre_letters();
+    if !letters.is_empty() {
+        let _ = write!(out, "(?{letters})");
+    }
+    write_nodes(&mut out, &pattern.nodes, style);
+    out
+}
+
+/// Whether every construct has an exact `regex`-crate form.
+fn rust_expressible(nodes: &[Node]) -> bool {
+    nodes.iter().all(|node| match node {
+        Node::Backref(_) | Node::WordBoundary(_) => false,
+        Node::Repeat(q) => !q.possessive,
+        Node::Group(g) => {
+            let kind_ok = match &g.kind {
+                GroupKind::Look { .. } | GroupKind::Atomic | GroupKind::Conditional(_) => false,
+                GroupKind::Scoped { on, off } => !on.ascii && !off.ascii,
+                _ => true,
+            };
+            kind_ok && rust_expressible(&g.body)
+        }
+        _ => true,
+    })
+}
+
+fn write_nodes(out: &mut String, nodes: &[Node], style: Style) {
+    // Set after a construct the superset drops, so that a quantifier on it
+    // is dropped too (a quantified nothing is an error in some dialects).
+    let mut skip_repeat = false;
+    for node in nodes {
+        if std::mem::take(&mut skip_repeat) && matches!(node, Node::Repeat(_)) {
+            continue;
+        }
+        match node {
+            Node::Char(c) => push_char(out, *c),
+            Node::Shorthand(s) => push_shorthand(out, *s, style),
+            Node::Class(text) => push_class(out, text, style),
+            Node::Dot => out.push('.'),
+            Node::LineStart => out.push('^'),
+            Node::LineEnd => out.push('$'),
+            Node::TextStart if style.superset => out.push('^'),
+            Node::TextEnd if style.superset => out.push('$'),
+            Node::TextStart => out.push_str("\\A"),
+            Node::TextEnd => out.push_str("\\z"),
+            Node::WordBoundary(_) if style.superset && style.drop_word_boundaries => {
+                skip_repeat = true;
+            }
+            Node::WordBoundary(true) => out.push_str("\\b"),
+            // Python's `\B` (up to 3.13) never matches the empty string;
+            // PCRE2's does. Only supersets may keep the looser form.
+            Node::WordBoundary(false) if style.superset => out.push_str("\\B"),
+            Node::WordBoundary(false) => out.push_str("(?!\\A\\z)\\B"),
+            // The referenced text lies on the same line, so `.*` covers it.
+            Node::Backref(_) if style.superset => out.push_str("(?:.*)"),
+            Node::Backref(GroupRef::Number(n)) => {
+                let _ = write!(out, "\\g{{{n}}}");
+            }
+            Node::Backref(GroupRef::Name(name)) => {
+                let _ = write!(out, "\\k<{name}>");
+            }
+            Node::Alternation => out.push('|'),
+            Node::Repeat(q) => push_quantifier(out, q, !style.superset),
+            Node::Group(g) if style.superset => match &g.kind {
+                // A zero-width assertion removed admits more, never less.
+                GroupKind::Look { .. } => skip_repeat = true,
+                GroupKind::Conditional(_) => {
+                    // `(?(c)yes|no)` ⊆ `(?:yes|no)`; `(?(c)yes)` ⊆ `(?:yes)?`.
+                    let has_no_branch = g.body.iter().any(|n| matches!(n, Node::Alternation));
+                    out.push_str("(?:");
+                    write_nodes(out, &g.body, style);
+                    out.push_str(if has_no_branch { ")" } else { ")?" });
+                }
+                GroupKind::Scoped { on, off } => {
+                    push_scoped(out, on, off);
+                    write_nodes(out, &g.body, style);
+                    out.push(')');
+                }
+                GroupKind::Capture(_) | GroupKind::NonCapture | GroupKind::Atomic => {
+                    out.push_str("(?:");
+                    write_nodes(out, &g.body, style);
+                    out.push(')');
+                }
+            },
+            Node::Group(g) => {
+                match &g.kind {
+                    GroupKind::Capture(None) => out.push('('),
+                    GroupKind::Capture(Some(name)) => {
+                        let _ = write!(out, "(?P<{name}>");
+                    }
+                    GroupKind::NonCapture => out.push_str("(?:"),
+                    GroupKind::Scoped { on, off } => push_scoped(out, on, off),
+                    GroupKind::Look { behind, negative } => {
+                        out.push_str(match (behind, negative) {
+                            (false, false) => "(?=",
+                            (false, true) => "(?!",
+                            (true, false) => "(?<=",
+                            (true, true) => "(?<!",
+                        });
+                    }
+                    GroupKind::Atomic => out.push_str("(?>"),
+                    GroupKind::Conditional(GroupRef::Number(n)) => {
+                        let _ = write!(out, "(?({n})");
+                    }
+                    GroupKind::Conditional(GroupRef::Name(name)) => {
+                        let _ = write!(out, "(?(<{name}>)");
+                    }
+                }
+                write_nodes(out, &g.body, style);
+                out.push(')');
+            }
+        }
+    }
+}
+
+/// Python's `\s` (`str.isspace`) includes U+001C..U+001F; Unicode's
+/// White_Space, which PCRE2, Hyperscan and the `regex` crate use, does not.
+const PY_SPACE_EXTRA: &str = "\\x{1c}-\\x{1f}";
+/// Python's `\w` is `str.isalnum() or '_'`: letters, numbers and `_`.
+const PY_WORD: &str = "\\p{L}\\p{N}_";
+
+/// A shorthand outside a class.
+fn push_shorthand(out: &mut String, letter: char, style: Style) {
+    if style.ascii {
+        out.push('\\');
+        out.push(letter);
+        return;
+    }
+    match (letter, style.dialect) {
+        ('s', _) => {
+            let _ = write!(out, "[\\s{PY_SPACE_EXTRA}]");
+        }
+        ('S', _) => {
+            let _ = write!(out, "[^\\s{PY_SPACE_EXTRA}]");
+        }
+        ('w', Dialect::RustRegex) => {
+            let _ = write!(out, "[{PY_WORD}]");
+        }
+        ('W', Dialect::RustRegex) => {
+            let _ = write!(out, "[^{PY_WORD}]");
+        }
+        (l, _) => {
+            out.push('\\');
+            out.push(l);
+        }
+    }
+}
+
+/// A class from the parser, with its shorthands spelled for the dialect.
+///
+/// Inside a class a negated shorthand can only be spelled as a nested class,
+/// which the `regex` crate has and PCRE2/Hyperscan lack; there `\S` stays
+/// as is, which differs from Python only on U+001C..U+001F. For Hyperscan
+/// that direction is still a superset (its `\S` admits those characters).
+fn push_class(out: &mut String, text: &str, style: Style) {
+    if style.ascii {
+        out.push_str(text);
+        return;
+    }
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else { break };
+        match (e, style.dialect) {
+            ('s', _) => {
+                let _ = write!(out, "\\s{PY_SPACE_EXTRA}");
+            }
+            ('S', Dialect::RustRegex) => {
+                let _ = write!(out, "[^\\s{PY_SPACE_EXTRA}]");
+            }
+            ('w', Dialect::RustRegex) => out.push_str(PY_WORD),
+            ('W', Dialect::RustRegex) => {
+                let _ = write!(out, "[^{PY_WORD}]");
+            }
+            (e, _) => {
+                out.push('\\');
+                out.push(e);
+            }
+        }
+    }
+}
+
+fn push_scoped(out: &mut String, on: &FlagSet, off: &FlagSet) {
+    out.push_str("(?");
+    out.push_str(&on.pcre_letters());
+    let off_letters = off.pcre_letters();
+    if !off_letters.is_empty() {
+        out.push('-');
+        out.push_str(&off_letters);
+    }
+    out.push(':');
+}
+
+/// Writes a quantifier; `exact` keeps laziness and possessiveness, which do
+/// not change *whether* a line matches and so are dropped for supersets.
+fn push_quantifier(out: &mut String, q: &Quantifier, exact: bool) {
+    match (q.min, q.max) {
+        (0, None) => out.push('*'),
+        (1, None) => out.push('+'),
+        (0, Some(1)) => out.push('?'),
+        (m, None) => {
+            let _ = write!(out, "{{{m},}}");
+        }
+        (m, Some(n)) if m == n => {
+            let _ = write!(out, "{{{m}}}");
+        }
+        (m, Some(n)) => {
+            let _ = write!(out, "{{{m},{n}}}");
+        }
+    }
+    if exact && q.lazy {
+        out.push('?');
+    } else if exact && q.possessive {
+        out.push('+');
+    }
+}
+
+/// Writes a literal character so that no dialect reads it as syntax.
+fn push_char(out: &mut String, c: char) {
+    match c {
+        '\\' | '.' | '^' | '$' | '|' | '?' | '*' | '+' | '(' | ')' | '[' | ']' | '{' | '}' => {
+            out.push('\\');
+            out.push(c);
+        }
+        // Spelled as hex so that no dialect's verbose mode or newline
+        // convention can reinterpret it.
+        c if c.is_control() || c == '#' || c == ' ' => {
+            let _ = write!(out, "\\x{{{:x}}}", c as u32);
+        }
+        c => out.push(c),
+    }
+}

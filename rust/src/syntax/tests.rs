@@ -1,0 +1,86 @@
+use super::*;
+
+fn pcre(p: &str) -> String {
+    to_pcre2(&parse(p).unwrap())
+}
+
+fn superset(p: &str) -> String {
+    to_superset(
+        &parse(p).unwrap(),
+        SupersetFor::Hyperscan {
+            drop_word_boundaries: false,
+        },
+    )
+}
+
+#[test]
+fn named_groups_and_backrefs() {
+    assert_eq!(
+        pcre(r"(?P<host>\S+) (?P=host)"),
+        r"(?P<host>[^\s\x{1c}-\x{1f}]+)\x{20}\k<host>"
+    );
+    assert_eq!(
+        superset(r"(?P<host>\S+) (?P=host)"),
+        r"(?:[^\s\x{1c}-\x{1f}]+)\x{20}(?:.*)"
+    );
+}
+
+#[test]
+fn python_only_forms_are_rewritten() {
+    assert_eq!(pcre(r"a{,3}\Z"), r"a{0,3}\z");
+    assert_eq!(
+        pcre(r"\u00e9\x41\v"),
+        "é\\x{41}\\x{b}".replace("\\x{41}", "A")
+    );
+    assert_eq!(pcre(r"[\b\d-]"), r"[\x{8}\d\-]");
+    assert_eq!(pcre("(?x) a b # comment\n c"), "abc");
+    assert_eq!(pcre(r"(?i)x(?#note)y"), "(?i)xy");
+}
+
+#[test]
+fn lookarounds_and_conditionals_loosen() {
+    assert_eq!(superset(r"(?<=a)b(?!c)d"), "bd");
+    assert_eq!(superset(r"(a)?(?(1)b|c)"), "(?:a)?(?:b|c)");
+    assert_eq!(superset(r"(a)?(?(1)b)"), "(?:a)?(?:b)?");
+    assert_eq!(superset(r"\Afoo\Z"), "^foo$");
+    assert_eq!(pcre(r"(?P<x>a)?(?(x)b|c)"), "(?P<x>a)?(?(<x>)b|c)");
+}
+
+#[test]
+fn rust_regex_refuses_what_it_cannot_express() {
+    assert!(to_rust_regex(&parse(r"(a)\1").unwrap()).is_none());
+    assert!(to_rust_regex(&parse(r"(?=a)").unwrap()).is_none());
+    assert!(to_rust_regex(&parse(r"(?a)\w").unwrap()).is_none());
+    assert_eq!(
+        to_rust_regex(&parse(r"^(?P<h>\w+)$").unwrap()).unwrap(),
+        r"^(?P<h>[\p{L}\p{N}_]+)$"
+    );
+    assert!(to_rust_regex(&parse(r"\bx").unwrap()).is_none());
+}
+
+#[test]
+fn literal_braces_stay_literal() {
+    assert_eq!(pcre(r"a{x}"), r"a\{x\}");
+    assert_eq!(pcre(r"a{2,}"), r"a{2,}");
+}
+
+#[test]
+fn errors_name_the_position() {
+    let e = parse(r"abc(def").unwrap_err();
+    assert_eq!(e.position, 3);
+    let e = parse(r"ab\q").unwrap_err();
+    assert!(e.message.contains("bad escape"), "{e}");
+    assert_eq!(e.position, 3);
+    assert!(parse(r"*a").is_err());
+    assert!(parse(r"a)").is_err());
+    assert!(parse(r"a(?i)b").is_err());
+    assert!(parse(r"[a").is_err());
+    assert!(parse(r"[z-a]").is_err());
+}
+
+#[test]
+fn numeric_escapes() {
+    assert_eq!(pcre(r"(a)\1"), r"(a)\g{1}");
+    assert_eq!(pcre(r"\101"), "A");
+    assert_eq!(pcre(r"\0"), r"\x{0}");
+}
