@@ -20,7 +20,32 @@ from fail2ban.client.filterreader import FilterReader
 from fail2ban.helpers import extractOptions
 from fail2ban.server.failregex import Regex
 
-CONTENT = re.compile(r"\(\?P<content>(?:\.\+|\.\*)\)")
+CONTENT_OPEN = "(?P<content>"
+
+
+def content_span(regex: str) -> tuple[int, int]:
+    """Start and end (after its ``)``) of the ``<F-CONTENT>`` group."""
+    start = regex.index(CONTENT_OPEN)
+    depth, i, in_class = 0, start, False
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if regex[i + 1 : i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return start, i + 1
+        i += 1
+    raise ValueError(f"unbalanced F-CONTENT group in {regex!r}")
 
 
 def line_regexes(confdir: str, spec: str) -> list[str]:
@@ -39,12 +64,14 @@ def line_regexes(confdir: str, spec: str) -> list[str]:
             failregex.extend(Regex(v).getRegex() for v in values)
     if prefregex is None:
         return failregex
-    if not CONTENT.search(prefregex):
-        raise SystemExit(f"{spec}: unexpected F-CONTENT form in {prefregex!r}")
+    start, end = content_span(prefregex)
+    content = prefregex[start + len(CONTENT_OPEN) : end - 1]
     flattened = []
     for regex in failregex:
+        # The failregex runs on the content: the content's own pattern must
+        # hold there (a look-ahead), then the failregex takes its place.
         body = regex[1:] if regex.startswith("^") else "(?:.*?)" + regex
-        flattened.append(CONTENT.sub(lambda _m, b=body: "(?:" + b + ")", prefregex, count=1))
+        flattened.append(prefregex[:start] + f"(?=(?:{content}))(?:{body})" + prefregex[end:])
     return flattened
 
 

@@ -33,7 +33,7 @@ def test_scan_returns_only_matching_lines(engine: str) -> None:
     assert limit_hits == 0
     assert matches == [
         (1, 75, 11, {"user": "admin", "host": "10.0.0.2"}),
-        (2, 144, 10, {"user": "admin", "host": "10.0.0.2"}),
+        (2, 143, 10, {"user": "admin", "host": "10.0.0.2"}),
     ]
     assert LOG[75:].startswith(b"Nov 14 22:13:21")
 

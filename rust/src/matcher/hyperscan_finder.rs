@@ -1,7 +1,7 @@
 //! Candidate lines from one Hyperscan pass over a whole chunk.
 //!
 //! Every pattern is compiled as a superset of itself (see
-//! [`crate::syntax::to_superset`]) into one multi-line, UTF-8, UCP database.
+//! [`crate::syntax::to_superset`]) into one multi-line, byte-mode database.
 //! Hyperscan reports every offset where some pattern's match ends; the line
 //! holding that offset is a candidate for that pattern. Because a true match
 //! inside a line is also a Hyperscan match ending inside that line, no
@@ -24,8 +24,6 @@ pub enum HsMode {
     Direct,
     /// Hyperscan's own prefilter mode on top of the superset.
     Prefilter,
-    /// Word boundaries dropped as well.
-    NoWordBoundaries,
     /// Not in the database: the exact engine tries it on every line.
     EveryLine,
 }
@@ -35,7 +33,6 @@ impl HsMode {
         match self {
             HsMode::Direct => "direct",
             HsMode::Prefilter => "prefilter",
-            HsMode::NoWordBoundaries => "no-word-boundaries",
             HsMode::EveryLine => "every-line",
         }
     }
@@ -92,8 +89,7 @@ impl HyperscanFinder {
                     let index = expressions[at].id as usize;
                     modes[index] = match modes[index] {
                         HsMode::Direct => HsMode::Prefilter,
-                        HsMode::Prefilter => HsMode::NoWordBoundaries,
-                        HsMode::NoWordBoundaries | HsMode::EveryLine => HsMode::EveryLine,
+                        HsMode::Prefilter | HsMode::EveryLine => HsMode::EveryLine,
                     };
                 }
             }
@@ -102,11 +98,6 @@ impl HyperscanFinder {
 
     pub fn modes(&self) -> &[HsMode] {
         &self.modes
-    }
-
-    /// Bytes taken by the compiled database.
-    pub fn database_size(&self) -> usize {
-        self.database.as_ref().map_or(0, Database::size)
     }
 
     /// Appends `(line, pattern index)` candidates of `text` to `out`, sorted
@@ -209,26 +200,15 @@ impl HyperscanFinder {
 
 /// The expression for pattern `index` in `mode`, or `None` for every-line.
 fn expression(pattern: &ExactPattern, index: usize, mode: HsMode) -> Option<Expression> {
-    let parsed = pattern.parsed();
-    let drop_word_boundaries = match mode {
-        HsMode::Direct | HsMode::Prefilter => false,
-        HsMode::NoWordBoundaries => true,
-        HsMode::EveryLine => return None,
-    };
-    let printed = syntax::to_superset(
-        parsed,
-        SupersetFor::Hyperscan {
-            drop_word_boundaries,
-        },
-    );
+    if mode == HsMode::EveryLine {
+        return None;
+    }
     Some(Expression {
-        pattern: printed,
+        pattern: syntax::to_superset(pattern.parsed(), SupersetFor::Hyperscan),
         id: u32::try_from(index).ok()?,
         flags: Flags {
             multiline: true,
-            utf8: true,
-            ucp: !parsed.flags.ascii,
-            prefilter: mode != HsMode::Direct,
+            prefilter: mode == HsMode::Prefilter,
             ..Flags::default()
         },
     })

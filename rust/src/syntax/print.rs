@@ -13,6 +13,14 @@
 //! Python's shorthand classes are spelled out where a dialect disagrees with
 //! Python: Python's `\s` also matches U+001C..U+001F (`str.isspace`), and the
 //! `regex` crate's `\w` includes combining marks that Python's does not.
+//!
+//! The Hyperscan superset is printed for *byte* mode (no UTF-8, no UCP):
+//! every construct that may match a non-ASCII character also admits
+//! `[\x80-\xff]+`, a run of UTF-8 continuation/lead bytes. Any k-character
+//! string then splits into k units, so repeat counts stay supersets too. Byte
+//! mode compiles in milliseconds where UCP takes about half a second per
+//! fail2ban regex, never trusts input to be valid UTF-8, and avoids a
+//! Vectorscan UCP defect (README, design notes).
 
 use std::fmt::Write;
 
@@ -21,11 +29,10 @@ use super::ast::{FlagSet, GroupKind, GroupRef, Node, Pattern, Quantifier};
 /// The engine a superset is printed for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SupersetFor {
-    /// Hyperscan in UTF-8 + UCP mode; `drop_word_boundaries` is the fallback
-    /// for patterns whose `\b` Hyperscan refuses.
-    Hyperscan { drop_word_boundaries: bool },
+    /// Hyperscan in byte mode (see the module docs).
+    Hyperscan,
     /// The `regex` crate. Its `\b` follows its own `\w`, so word boundaries
-    /// are always dropped there.
+    /// are dropped there.
     RustRegex,
 }
 
@@ -43,6 +50,11 @@ struct Style {
     drop_word_boundaries: bool,
     /// Python's ASCII flag: shorthands keep their ASCII meaning.
     ascii: bool,
+    /// Case-insensitive here (byte-mode supersets must widen letters that
+    /// Unicode folds onto non-ASCII characters).
+    caseless: bool,
+    /// `.` matches `\n` here (byte-mode supersets spell `.` out).
+    dotall: bool,
 }
 
 /// The exact PCRE2 form of a Python pattern.
@@ -54,6 +66,8 @@ pub fn to_pcre2(pattern: &Pattern) -> String {
             superset: false,
             drop_word_boundaries: false,
             ascii: pattern.flags.ascii,
+            caseless: pattern.flags.ignore_case,
+            dotall: pattern.flags.dotall,
         },
     )
 }
@@ -70,6 +84,8 @@ pub fn to_rust_regex(pattern: &Pattern) -> Option<String> {
             superset: false,
             drop_word_boundaries: false,
             ascii: false,
+            caseless: pattern.flags.ignore_case,
+            dotall: pattern.flags.dotall,
         },
     ))
 }
@@ -78,19 +94,20 @@ pub fn to_rust_regex(pattern: &Pattern) -> Option<String> {
 /// become line anchors because finders scan many lines at once in multi-line
 /// mode.
 pub fn to_superset(pattern: &Pattern, target: SupersetFor) -> String {
-    let (dialect, drop_word_boundaries) = match target {
-        SupersetFor::Hyperscan {
-            drop_word_boundaries,
-        } => (Dialect::Hyperscan, drop_word_boundaries),
-        SupersetFor::RustRegex => (Dialect::RustRegex, true),
+    let dialect = match target {
+        SupersetFor::Hyperscan => Dialect::Hyperscan,
+        SupersetFor::RustRegex => Dialect::RustRegex,
     };
     print(
         pattern,
         Style {
             dialect,
             superset: true,
-            drop_word_boundaries,
+            // In byte mode `\b` sees every non-ASCII byte as a non-word.
+            drop_word_boundaries: true,
             ascii: pattern.flags.ascii,
+            caseless: pattern.flags.ignore_case,
+            dotall: pattern.flags.dotall,
         },
     )
 }
@@ -103,6 +120,13 @@ fn print(pattern: &Pattern, style: Style) -> String {
     }
     write_nodes(&mut out, &pattern.nodes, style);
     out
+}
+
+/// A run of non-ASCII bytes: one or more non-ASCII characters in UTF-8.
+const HIGH_RUN: &str = "[\\x80-\\xff]+";
+
+fn byte_mode(style: Style) -> bool {
+    style.superset && style.dialect == Dialect::Hyperscan
 }
 
 /// Whether every construct has an exact `regex`-crate form.
@@ -131,9 +155,18 @@ fn write_nodes(out: &mut String, nodes: &[Node], style: Style) {
             continue;
         }
         match node {
+            Node::Char(c) if byte_mode(style) => push_byte_char(out, *c, style.caseless),
             Node::Char(c) => push_char(out, *c),
+            Node::Shorthand(s) if byte_mode(style) => push_byte_shorthand(out, *s),
             Node::Shorthand(s) => push_shorthand(out, *s, style),
+            Node::Class(text) if byte_mode(style) => push_byte_class(out, text, style.caseless),
             Node::Class(text) => push_class(out, text, style),
+            Node::Dot if byte_mode(style) && style.dotall => {
+                let _ = write!(out, "(?:[\\x00-\\x7f]|{HIGH_RUN})");
+            }
+            Node::Dot if byte_mode(style) => {
+                let _ = write!(out, "(?:[^\\n\\x80-\\xff]|{HIGH_RUN})");
+            }
             Node::Dot => out.push('.'),
             Node::LineStart => out.push('^'),
             Node::LineEnd => out.push('$'),
@@ -171,7 +204,12 @@ fn write_nodes(out: &mut String, nodes: &[Node], style: Style) {
                 }
                 GroupKind::Scoped { on, off } => {
                     push_scoped(out, on, off);
-                    write_nodes(out, &g.body, style);
+                    let inner = Style {
+                        caseless: (style.caseless || on.ignore_case) && !off.ignore_case,
+                        dotall: (style.dotall || on.dotall) && !off.dotall,
+                        ..style
+                    };
+                    write_nodes(out, &g.body, inner);
                     out.push(')');
                 }
                 GroupKind::Capture(_) | GroupKind::NonCapture | GroupKind::Atomic => {
@@ -278,6 +316,107 @@ fn push_class(out: &mut String, text: &str, style: Style) {
                 out.push(e);
             }
         }
+    }
+}
+
+/// A literal in byte mode. Non-ASCII characters (in any case) are a high
+/// run; so are `i`, `k` and `s` without case, which Python folds onto
+/// U+0130/U+0131, U+212A (Kelvin) and U+017F (long s).
+fn push_byte_char(out: &mut String, c: char, caseless: bool) {
+    if !c.is_ascii() {
+        let _ = write!(out, "(?:{HIGH_RUN})");
+    } else if caseless && matches!(c.to_ascii_lowercase(), 'i' | 'k' | 's') {
+        out.push_str("(?:");
+        push_char(out, c);
+        let _ = write!(out, "|{HIGH_RUN})");
+    } else {
+        push_char(out, c);
+    }
+}
+
+/// A shorthand outside a class, in byte mode.
+fn push_byte_shorthand(out: &mut String, letter: char) {
+    let ascii = match letter {
+        'd' => "[0-9]",
+        'D' => "[^0-9\\x80-\\xff]",
+        'w' => "[0-9A-Za-z_]",
+        'W' => "[^0-9A-Za-z_\\x80-\\xff]",
+        's' => "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f\\x20]",
+        _ => "[^\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f\\x20\\x80-\\xff]",
+    };
+    let _ = write!(out, "(?:{ascii}|{HIGH_RUN})");
+}
+
+/// A class in byte mode: its ASCII members as a byte class, plus a high run
+/// wherever it might match a non-ASCII character.
+fn push_byte_class(out: &mut String, text: &str, caseless: bool) {
+    let negated = text.starts_with("[^");
+    let body = &text[if negated { 2 } else { 1 }..text.len() - 1];
+    // Members, with `\s` widened to Python's white space; note whether any
+    // member reaches beyond ASCII.
+    let mut members = String::new();
+    let mut reaches_high = caseless;
+    let mut negated_shorthand = false;
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            let Some(e) = chars.next() else { break };
+            match e {
+                's' => members.push_str("\\s\\x1c-\\x1f"),
+                'w' | 'd' => {
+                    reaches_high = true;
+                    members.push('\\');
+                    members.push(e);
+                }
+                'S' | 'W' | 'D' => {
+                    reaches_high = true;
+                    negated_shorthand = true;
+                    members.push('\\');
+                    members.push(e);
+                }
+                'x' => {
+                    // `\x{hex}`: ASCII controls and white space only (the
+                    // parser spells nothing else this way).
+                    members.push_str("\\x");
+                    for h in chars.by_ref() {
+                        members.push(h);
+                        if h == '}' {
+                            break;
+                        }
+                    }
+                }
+                e => {
+                    members.push('\\');
+                    members.push(e);
+                }
+            }
+        } else if c.is_ascii() {
+            members.push(c);
+        } else {
+            // Non-ASCII: the high run covers it. The parser escapes a literal
+            // `-`, so a bare `-` before or after it makes a range.
+            reaches_high = true;
+            if members.ends_with('-') && !members.ends_with("\\-") {
+                // An ASCII start: keep the range's ASCII part.
+                members.push_str("\\x7f");
+            } else if chars.peek() == Some(&'-') {
+                // A non-ASCII start: the whole range is non-ASCII.
+                chars.next();
+                chars.next();
+            }
+        }
+    }
+    if negated && negated_shorthand {
+        // `[^\S]` and the like: no cheap byte form; admit any character.
+        let _ = write!(out, "(?:[\\x00-\\x7f]|{HIGH_RUN})");
+    } else if negated {
+        let _ = write!(out, "(?:[^{members}\\x80-\\xff]|{HIGH_RUN})");
+    } else if reaches_high && members.is_empty() {
+        let _ = write!(out, "(?:{HIGH_RUN})");
+    } else if reaches_high {
+        let _ = write!(out, "(?:[{members}]|{HIGH_RUN})");
+    } else {
+        let _ = write!(out, "[{members}]");
     }
 }
 

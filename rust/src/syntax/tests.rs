@@ -5,12 +5,7 @@ fn pcre(p: &str) -> String {
 }
 
 fn superset(p: &str) -> String {
-    to_superset(
-        &parse(p).unwrap(),
-        SupersetFor::Hyperscan {
-            drop_word_boundaries: false,
-        },
-    )
+    to_superset(&parse(p).unwrap(), SupersetFor::Hyperscan)
 }
 
 #[test]
@@ -21,7 +16,7 @@ fn named_groups_and_backrefs() {
     );
     assert_eq!(
         superset(r"(?P<host>\S+) (?P=host)"),
-        r"(?:[^\s\x{1c}-\x{1f}]+)\x{20}(?:.*)"
+        r"(?:(?:[^\t\n\x0b\x0c\r\x1c-\x1f\x20\x80-\xff]|[\x80-\xff]+)+)\x{20}(?:.*)"
     );
 }
 
@@ -43,6 +38,7 @@ fn lookarounds_and_conditionals_loosen() {
     assert_eq!(superset(r"(a)?(?(1)b|c)"), "(?:a)?(?:b|c)");
     assert_eq!(superset(r"(a)?(?(1)b)"), "(?:a)?(?:b)?");
     assert_eq!(superset(r"\Afoo\Z"), "^foo$");
+    assert_eq!(superset(r"\bfoo\b"), "foo");
     assert_eq!(pcre(r"(?P<x>a)?(?(x)b|c)"), "(?P<x>a)?(?(<x>)b|c)");
 }
 
@@ -83,4 +79,17 @@ fn numeric_escapes() {
     assert_eq!(pcre(r"(a)\1"), r"(a)\g{1}");
     assert_eq!(pcre(r"\101"), "A");
     assert_eq!(pcre(r"\0"), r"\x{0}");
+}
+
+#[test]
+fn byte_mode_superset_widens_non_ascii() {
+    let high = r"[\x80-\xff]+";
+    assert_eq!(superset("é"), format!("(?:{high})"));
+    assert_eq!(superset("(?i)k"), format!("(?i)(?:k|{high})"));
+    assert_eq!(superset("[a-z]"), "[a-z]");
+    assert_eq!(superset("[a-é]"), format!(r"(?:[a-\x7f]|{high})"));
+    assert_eq!(superset("[^aé-ü]"), format!(r"(?:[^a\x80-\xff]|{high})"));
+    assert_eq!(superset(r"[^\S]"), format!(r"(?:[\x00-\x7f]|{high})"));
+    assert_eq!(superset(r"[\d.]"), format!(r"(?:[\d.]|{high})"));
+    assert_eq!(superset("."), format!(r"(?:[^\n\x80-\xff]|{high})"));
 }
