@@ -1,0 +1,797 @@
+"""The filter: fail2ban's line semantics over a one-pass chunk scan.
+
+Data flow for a single-line filter (``maxlines = 1``)::
+
+    chunk of lines ──scan (every candidate pattern, one pass)──▶ candidate lines
+    candidate line ──date cut (DateDetector)──▶ "before+after\\n"
+                   ──exact check (prefregex, failregex, ignoreregex)──▶ failures
+
+Only candidate lines reach Python.  The exact check is fail2ban's
+``Filter.processLine``/``findFailure``: the date is cut out of the line, the
+prefregex must match and its ``<F-CONTENT>`` replaces the text, every
+failregex is tried in turn (or until the first match, unless ``check_all``),
+ignoreregexes veto a match, ``F-MLFID`` merges the failures of one
+connection over several lines, ``F-NOFAIL``/``F-MLFGAINED``/``F-MLFFORGET``
+mark non-failures, and the failure id is the ``fid``, address or host name
+(resolved per ``usedns``).  The exact regex matching runs on the matcher
+engine (PCRE2 with match limits for ``hyperscan``/``regex``, ``re`` for
+``python``).
+
+Multi-line filters (``maxlines > 1``) keep a buffer of the last lines, so
+every line goes through the exact path (in Python's ``re``, which gives the
+match spans the buffer logic needs).
+
+Differences of the fast path from processing every line (documented in the
+README): the date of a line is only looked up when the line is a candidate,
+so the *previous date* used for a line without date, and the date detector's
+template order, only follow candidate lines; and a match that only exists
+because of the way the date was cut from the middle of a line (other than
+``[]``) is not a candidate (see :mod:`hyperban.filter.candidate`).
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO
+
+from hyperban._core import DateDetector
+from hyperban.filter.candidate import candidate_pattern, relaxed_pattern
+from hyperban.filter.dns import (
+    CIDR_RAW,
+    CIDR_UNSPEC,
+    DEFAULT_RESOLVER,
+    FAM_IPV4,
+    FAM_IPV6,
+    Address,
+    ExpiringCache,
+    Resolver,
+    normalize_usedns,
+)
+from hyperban.filter.failure import Failure, LineResult
+from hyperban.filter.multiline import RegexMatch, split_match
+from hyperban.filter.regex import FailRegex, Regex, RegexError, TupleLine, buffer_text
+from hyperban.filter.source import DEFAULT_CHUNK_SIZE, normalize_encoding, read_chunks
+from hyperban.matcher import Matcher, compile_patterns
+
+if TYPE_CHECKING:
+    from hyperban.config import FilterDefinition
+
+__all__ = ["ChunkResult", "Filter", "FilterError"]
+
+log = logging.getLogger(__name__)
+
+# Ids in the scan set: failregex i is i, ignoreregex j is _IGNORE_BASE + j.
+_IGNORE_BASE = 1 << 20
+# Ids in the exact sets: prefregex, then failregexes, then ignoreregexes.
+_PREF_ID = 0
+
+
+class FilterError(ValueError):
+    """A filter that cannot be built (bad regex, bad option); ``source`` is
+    the offending regex as written, when one is to blame."""
+
+    def __init__(self, message: str, source: str | None = None) -> None:
+        super().__init__(message)
+        self.source = source
+
+
+class ChunkResult:
+    """What :meth:`Filter.process_chunk` found in a chunk.
+
+    ``results`` has one :class:`LineResult` per line that went through the
+    exact check (the candidates, in line order); ``lines`` counts the
+    chunk's lines, ``skipped`` those left out as comments or empty lines
+    (``skip_comments``), ``limit_hits`` the regex checks abandoned at the
+    match limit (their lines count as not matching that regex).
+    """
+
+    __slots__ = ("limit_hits", "lines", "results", "skipped")
+
+    def __init__(self, results: list[LineResult], lines: int, skipped: int, limit_hits: int):
+        self.results = results
+        self.lines = lines
+        self.skipped = skipped
+        self.limit_hits = limit_hits
+
+    def __repr__(self) -> str:
+        return (
+            f"ChunkResult(lines={self.lines}, processed={len(self.results)}, "
+            f"skipped={self.skipped}, limit_hits={self.limit_hits})"
+        )
+
+
+_SKIPPED_LINE = re.compile(rb"^(?:#[^\n]*|\r*)$", re.MULTILINE)
+
+
+def _skippable(line: str) -> bool:
+    return not line or line[0] == "#"
+
+
+class Filter:
+    """One fail2ban filter, ready to process log lines.
+
+    Parameters mirror fail2ban's filter settings: ``failregex``,
+    ``ignoreregex``, ``prefregex``, ``maxlines``, ``datepattern`` (``None``:
+    the default date templates), ``logtimezone``, ``usedns``
+    (``yes``/``warn``/``no``/``raw``), ``logencoding``.  Processing modes:
+
+    * ``check_all`` — try every failregex on a line and report each match
+      (fail2ban-regex's statistics mode); otherwise stop at the first;
+    * ``ignore_pending`` — with ``check_all`` off, a multi-line failure
+      without id yet ends the line's processing (fail2ban's server);
+    * ``raw_host`` — never resolve host names (the name is the id);
+    * ``check_find_time``/``in_operation``/``find_time`` — the server's
+      handling of dates far from now;
+    * ``skip_comments`` — lines starting with ``#`` and empty lines are
+      neither processed nor counted (fail2ban-regex);
+    * ``engine`` — ``hyperscan``, ``regex`` or ``python`` (see
+      :mod:`hyperban.matcher`);
+    * ``one_pass`` — use the one-pass chunk scan (single-line filters); when
+      false every line takes the exact path;
+    * ``clock`` — the current time (``time.time``), ``resolver`` — host
+      name look-ups for ``usedns``.
+    """
+
+    def __init__(
+        self,
+        failregex: Sequence[str],
+        ignoreregex: Sequence[str] = (),
+        *,
+        prefregex: str | None = None,
+        maxlines: int = 1,
+        datepattern: str | None = None,
+        logtimezone: str | None = None,
+        usedns: str = "warn",
+        logencoding: str = "utf-8",
+        engine: str = "hyperscan",
+        check_all: bool = False,
+        ignore_pending: bool = True,
+        raw_host: bool = False,
+        check_find_time: bool = False,
+        in_operation: bool = True,
+        find_time: float = 600.0,
+        skip_comments: bool = False,
+        one_pass: bool = True,
+        clock: Callable[[], float] = time.time,
+        resolver: Resolver | None = None,
+        created_at: float | None = None,
+    ) -> None:
+        maxlines = int(maxlines)
+        if maxlines <= 0:
+            raise FilterError("maxlines must be integer greater than zero")
+        self.maxlines = maxlines
+        self.usedns = normalize_usedns(usedns)
+        try:
+            self.logencoding = normalize_encoding(logencoding)
+        except LookupError as e:
+            raise FilterError(f"unknown logencoding {logencoding!r}: {e}") from None
+        self.engine = engine
+        self.check_all = check_all
+        self.ignore_pending = ignore_pending
+        self.raw_host = raw_host
+        self.check_find_time = check_find_time
+        self.in_operation = in_operation
+        self.find_time = find_time
+        self.skip_comments = skip_comments
+        self.one_pass = one_pass
+        self.clock = clock
+        self.resolver = resolver or DEFAULT_RESOLVER
+        self.datepattern = datepattern
+        self.logtimezone = logtimezone
+
+        multiline = self._multi = maxlines > 1
+        source = prefregex
+        try:
+            self.prefregex = Regex(prefregex, usedns=self.usedns) if prefregex else None
+            self.failregex = []
+            for source in failregex:
+                self.failregex.append(
+                    FailRegex(
+                        source, prefregex=self.prefregex, usedns=self.usedns, multiline=multiline
+                    )
+                )
+            self.ignoreregex = []
+            for source in ignoreregex:
+                self.ignoreregex.append(Regex(source, usedns=self.usedns))
+        except RegexError as e:
+            raise FilterError(str(e), source) from None
+        if not self.failregex:
+            raise FilterError("the filter has no failregex")
+        try:
+            self.date_detector = DateDetector(datepattern, logtimezone, created_at)
+        except ValueError as e:
+            raise FilterError(str(e)) from None
+
+        # fail2ban checks the ignoreregexes first only when there are clearly
+        # fewer of them than failregexes.
+        self._ignore_first = bool(self.ignoreregex) and (
+            len(self.ignoreregex) < len(self.failregex) - 2
+        )
+        self._build_matchers()
+
+        # State carried from line to line.
+        self._buffer: list[TupleLine] = []
+        self._buffer_numbers: list[int] = []
+        self._last_date: float | None = None
+        self._last_time_text = ""
+        self._mlfid_cache = ExpiringCache(max_count=100, max_time=300.0)
+        self._warned_no_date = False
+        self._warned_time = False
+        self._search_cache: dict[tuple[int, str], dict[int, dict[str, str | None]]] = {}
+        #: Exact regex checks abandoned at the match limit so far (counted as
+        #: not matching); the chunk scan's own are in ``ChunkResult.limit_hits``.
+        self.limit_hits = 0
+
+    # -- construction -----------------------------------------------------
+
+    @classmethod
+    def from_definition(cls, definition: FilterDefinition, **kwargs: object) -> Filter:
+        """A filter from a :class:`hyperban.config.FilterDefinition`; keyword
+        arguments override the definition's settings."""
+        settings: dict[str, object] = {
+            "prefregex": definition.prefregex,
+            "maxlines": definition.maxlines or 1,
+            "datepattern": definition.datepattern,
+        }
+        if definition.usedns is not None:
+            settings["usedns"] = definition.usedns
+        options = definition.options
+        if options.get("logtimezone"):
+            settings["logtimezone"] = str(options["logtimezone"])
+        if options.get("logencoding"):
+            settings["logencoding"] = str(options["logencoding"])
+        settings.update(kwargs)
+        return cls(definition.failregex, definition.ignoreregex, **settings)  # type: ignore[arg-type]
+
+    def _build_matchers(self) -> None:
+        engine = self.engine
+        fail_count = len(self.failregex)
+        self._exact_pre = self._exact_fail = None
+        self.per_line = self._multi
+        self._scan = None
+        self.candidate_patterns: list[tuple[int, str]] = []
+        if self._multi:
+            return  # multi-line buffers match with ``re`` (spans needed)
+        # The exact sets match one buffer text at a time: the ``regex`` engine
+        # (PCRE2 with match limits, cheap to build) unless ``python`` is asked.
+        exact_engine = "python" if engine == "python" else "regex"
+        try:
+            # Exact sets for single-line checks (one call per buffer text).
+            pre: list[tuple[int, str]] = []
+            if self.prefregex is not None:
+                pre.append((_PREF_ID, self.prefregex.expanded))
+            ignore = [(1 + fail_count + j, r.expanded) for j, r in enumerate(self.ignoreregex)]
+            self._exact_pre = (
+                compile_patterns(pre + ignore, exact_engine) if pre or ignore else None
+            )
+            fail = [(1 + i, r.expanded) for i, r in enumerate(self.failregex)]
+            self._exact_fail = compile_patterns(fail + ignore, exact_engine)
+        except ValueError as e:
+            raise FilterError(str(e)) from None
+
+        if not self.one_pass:
+            self.per_line = True
+            return
+        pref = self.prefregex.expanded if self.prefregex is not None else None
+        junctions = dates_mid_line(self.datepattern)
+        try:
+            patterns = [
+                (i, candidate_pattern(r.expanded, pref, junctions=junctions))
+                for i, r in enumerate(self.failregex)
+            ]
+            if self._ignore_first:
+                patterns += [
+                    (_IGNORE_BASE + j, relaxed_pattern(r.expanded, junctions=junctions))
+                    for j, r in enumerate(self.ignoreregex)
+                ]
+            self._scan = _compiled_scan_set(tuple(patterns), engine)
+            self.candidate_patterns = patterns
+        except Exception as e:
+            log.warning("no one-pass scan for this filter (%s); processing every line", e)
+            self.per_line = True
+
+    # -- public API -------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything carried from line to line."""
+        self._buffer = []
+        self._buffer_numbers = []
+        self._last_date = None
+        self._last_time_text = ""
+        self._mlfid_cache.clear()
+
+    def process_line(
+        self, line: str, number: int = 0, date: tuple[float, str] | None = None
+    ) -> LineResult:
+        """Process one line (no trailing newline) on the exact path.
+
+        ``date`` is ``(epoch, text)`` when the date is known already (journal
+        entries): no date is looked for in the line then.
+        """
+        result = LineResult(number, line)
+        try:
+            tuple_line, when, no_date = self._cut_date(line, date)
+        except ValueError as e:
+            result.error = str(e)
+            return result
+        result.tuple_line = tuple_line
+        if self.check_find_time and when is not None:
+            now = self.clock()
+            if self.in_operation:
+                if abs(int(when - now)) > 60:
+                    if not self._warned_time:
+                        self._warned_time = True
+                        log.warning(
+                            "log entry time %s is far from now; treating such entries "
+                            "as if they just happened. Line: %s",
+                            when,
+                            line,
+                        )
+                    when = now
+                    self._last_date = when
+            elif when < now - self.find_time:
+                return result
+        self._find_failures(result, tuple_line, when, no_date, number)
+        return result
+
+    def process_lines(
+        self, lines: Iterable[str], first: int = 0, date: tuple[float, str] | None = None
+    ) -> Iterator[LineResult]:
+        """The exact path over many lines (every line is processed)."""
+        for number, line in enumerate(lines, first):
+            if self.skip_comments and _skippable(line):
+                continue
+            yield self.process_line(line, number, date)
+
+    def process_chunk(
+        self, data: bytes, first: int = 0, date: tuple[float, str] | None = None
+    ) -> ChunkResult:
+        """Process a chunk of ``\\n``-terminated UTF-8 lines (line numbers
+        start at ``first``).  Single-line filters take the one-pass scan;
+        only candidate lines are processed."""
+        # Many small acyclic objects are made per line; the cyclic garbage
+        # collector's frequent passes over them cost a third of the time.
+        collecting = gc.isenabled()
+        gc.disable()
+        exact_hits = self.limit_hits
+        try:
+            result = self._process_chunk(data, first, date)
+            result.limit_hits += self.limit_hits - exact_hits
+            return result
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _process_chunk(
+        self, data: bytes, first: int, date: tuple[float, str] | None
+    ) -> ChunkResult:
+        if self.per_line or self._scan is None:
+            return self._process_chunk_per_line(data, first, date)
+        matches, lines, limit_hits = self._scan.scan(data)
+        if limit_hits:
+            # Some candidate check gave up at the match limit: which lines is
+            # not known, so take the exact path for the whole chunk.
+            result = self._process_chunk_per_line(data, first, date)
+            result.limit_hits = limit_hits
+            return result
+        skipped = self._count_skipped(data) if self.skip_comments else 0
+        results: list[LineResult] = []
+        previous = -1
+        for number, offset, _pattern, _groups in matches:
+            if number == previous:
+                continue
+            previous = number
+            end = data.find(b"\n", offset)
+            raw = data[offset:] if end < 0 else data[offset:end]
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            if self.skip_comments and _skippable(line):
+                continue
+            results.append(self.process_line(line, first + number, date))
+        return ChunkResult(results, lines, skipped, limit_hits)
+
+    def process_file(
+        self,
+        stream: BinaryIO,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        incomplete: bool = False,
+        date: tuple[float, str] | None = None,
+    ) -> Iterator[tuple[ChunkResult, int]]:
+        """Process a binary stream chunk by chunk; yields
+        ``(chunk_result, bytes_read_so_far)``."""
+        first = 0
+        consumed = 0
+        for chunk in read_chunks(stream, self.logencoding, chunk_size, incomplete):
+            consumed += len(chunk)
+            result = self.process_chunk(chunk, first, date)
+            first += result.lines
+            yield result, consumed
+
+    # -- internals --------------------------------------------------------
+
+    @staticmethod
+    def _count_skipped(data: bytes) -> int:
+        """Comment (``#``) and empty lines of a chunk of whole lines."""
+        if b"\n\n" in data or b"\n\r" in data or data[:1] in (b"\n", b"\r"):
+            # empty lines (rare): let the regex count them
+            count = len(_SKIPPED_LINE.findall(data))
+            return count - 1 if data.endswith(b"\n") else count
+        return data.count(b"\n#") + (data[:1] == b"#")
+
+    def _process_chunk_per_line(
+        self, data: bytes, first: int, date: tuple[float, str] | None
+    ) -> ChunkResult:
+        parts = data.split(b"\n")
+        if parts and parts[-1] == b"":
+            parts.pop()
+        results: list[LineResult] = []
+        skipped = 0
+        for number, raw in enumerate(parts, first):
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            if self.skip_comments and _skippable(line):
+                skipped += 1
+                continue
+            results.append(self.process_line(line, number, date))
+        return ChunkResult(results, len(parts), skipped, 0)
+
+    def _cut_date(
+        self, line: str, date: tuple[float, str] | None
+    ) -> tuple[TupleLine, float | None, bool]:
+        """fail2ban's ``processLine`` date handling: ``(tuple_line, date, no_date)``."""
+        if date is not None:
+            when, text = date
+            self._last_time_text = text
+            self._last_date = when
+            return ("", text, line), when, False
+        now = self.clock()
+        found = self.date_detector.find(line, now)
+        when: float | None = None
+        if found is None:
+            tuple_line: TupleLine = ("", "", line)
+        else:
+            epoch, start, end = found
+            tuple_line = (line[:start], line[start:end], line[end:])
+            if start < end:
+                if epoch is not None:
+                    when = epoch
+                    self._last_time_text = tuple_line[1]
+                    self._last_date = epoch
+                else:
+                    log.error("findFailure failed to parse timeText: %s", tuple_line[1])
+            elif self._last_date is not None and self._last_date > now - 60:
+                tuple_line = ("", self._last_time_text, line)
+                when = self._last_date
+            else:
+                when = now
+        no_date = False
+        if when is None:
+            no_date = True
+            if self._last_date is not None and self._last_date > now - 60:
+                tuple_line = ("", self._last_time_text, line)
+                when = self._last_date
+            elif self.check_find_time and self.in_operation:
+                when = now
+        return tuple_line, when, no_date
+
+    def _search(
+        self, kind: str, index: int, regex: Regex, text: str, lines: list[TupleLine]
+    ) -> RegexMatch | None:
+        """Match one regex (``kind`` ``pre``/``fail``/``ignore``) against a
+        buffer text."""
+        if self._multi:
+            found = regex.compiled.search(text)
+            if found is None:
+                return None
+            matched, unmatched = split_match(found, lines)
+            return RegexMatch(regex.groups(found.groupdict()), matched, unmatched)
+        if kind == "pre":
+            set_id, pattern_id = 0, _PREF_ID
+        elif kind == "fail":
+            set_id, pattern_id = 1, 1 + index
+        else:
+            # The ignoreregexes are in both exact sets; use the one already run.
+            set_id = 1 if (1, text) in self._search_cache else 0
+            pattern_id = 1 + len(self.failregex) + index
+        found_groups = self._exact(set_id, text).get(pattern_id)
+        if found_groups is None:
+            return None
+        if kind == "ignore":  # only tested; the groups dict is not handed out
+            return RegexMatch(found_groups, lines, [])  # type: ignore[arg-type]
+        # Each failregex/prefregex match is used once per line: no copy needed.
+        return RegexMatch(regex.groups(found_groups), lines, [])
+
+    def _exact(self, set_id: int, text: str) -> dict[int, dict[str, str | None]]:
+        """Every pattern of exact set ``set_id`` (0: prefregex + ignoreregex,
+        1: failregex + ignoreregex) that matches ``text`` (cached per line)."""
+        key = (set_id, text)
+        cached = self._search_cache.get(key)
+        if cached is not None:
+            return cached
+        matcher = self._exact_fail if set_id == 1 else self._exact_pre
+        found: dict[int, dict[str, str | None]] = {}
+        if matcher is not None:
+            matches, _, limit_hits = matcher.match_line(text)
+            if limit_hits:
+                self.limit_hits += limit_hits
+            for match in matches:
+                if match[2] not in found:
+                    found[match[2]] = match[3]
+        self._search_cache[key] = found
+        return found
+
+    def _ignore_line(
+        self,
+        text: str,
+        lines: list[TupleLine],
+        fail_match: RegexMatch | None,
+        result: LineResult,
+    ) -> int | None:
+        if fail_match is not None and self._multi:
+            lines = fail_match.matched
+            text = buffer_text(lines)
+        first: int | None = None
+        for j, regex in enumerate(self.ignoreregex):
+            if self._search("ignore", j, regex, text, lines) is None:
+                continue
+            if first is None:
+                first = j
+            result.ignored_by.append(j)
+            if (not self.check_all or self._multi) and fail_match is not None:
+                self._set_buffer(fail_match.unmatched)
+            if not self.check_all:
+                break
+        return first
+
+    def _set_buffer(self, lines: list[TupleLine]) -> None:
+        self._buffer = lines
+
+    def _find_failures(
+        self,
+        result: LineResult,
+        tuple_line: TupleLine,
+        when: float | None,
+        no_date: bool,
+        number: int,
+    ) -> None:
+        self._search_cache.clear()
+        default_cidr = CIDR_RAW if (self.usedns == "raw" or self.raw_host) else CIDR_UNSPEC
+        if self.maxlines == 1:
+            self._buffer = [tuple_line]
+            self._find_in_buffer(result, self._buffer, when, no_date, default_cidr)
+            return
+        previous = self._buffer
+        previous_numbers = self._buffer_numbers
+        lines = [*previous, tuple_line][-self.maxlines :]
+        numbers = [*previous_numbers, number][-self.maxlines :]
+        self._buffer = lines
+        try:
+            self._find_in_buffer(result, lines, when, no_date, default_cidr)
+        finally:
+            # Earlier lines that a match of this line used (fail2ban-regex
+            # counts them as matched instead of missed).
+            full = len(previous) >= self.maxlines
+            remaining = self._buffer
+            for line, line_number in zip(
+                previous[int(full) :], previous_numbers[int(full) :], strict=True
+            ):
+                if line not in remaining:
+                    result.absorbed.append(line_number)
+            pool = list(zip(lines, numbers, strict=True))
+            kept: list[int] = []
+            for line in remaining:
+                for k, (candidate, line_number) in enumerate(pool):
+                    if candidate == line:
+                        kept.append(line_number)
+                        del pool[k]
+                        break
+                else:
+                    kept.append(-1)
+            self._buffer_numbers = kept
+
+    def _find_in_buffer(
+        self,
+        result: LineResult,
+        original: list[TupleLine],
+        when: float | None,
+        no_date: bool,
+        default_cidr: int,
+    ) -> None:
+        failures = result.failures
+        multi = self._multi
+        if multi:
+            text: str | None = buffer_text(original)
+        else:
+            only = original[0]
+            text = only[0] + only[2] + "\n"
+        if self._ignore_first and self._ignore_line(text, original, None, result) is not None:
+            return
+
+        pre_groups: dict[str, object] = {}
+        if self.prefregex is not None:
+            found = self._search("pre", 0, self.prefregex, text, original)
+            if found is None:
+                return
+            result.prefregex_matched = True
+            pre_groups = found.groups
+            content = pre_groups.pop("content", None)
+            if content:
+                self._set_buffer([("", "", str(content))])
+                text = None if multi else str(content) + "\n"
+
+        if multi:
+            indexes: Iterable[int] = range(len(self.failregex))
+        else:
+            # One exact call matches every failregex against the (constant)
+            # single-line text; only the ones that matched need a look.
+            assert text is not None
+            count = len(self.failregex)
+            indexes = sorted(p - 1 for p in self._exact(1, text) if 1 <= p <= count)
+        failregex = self.failregex
+        for index in indexes:
+            regex = failregex[index]
+            if text is None:
+                text = buffer_text(self._buffer)
+            match = self._search("fail", index, regex, text, original)
+            if match is None:
+                continue
+            fail = match.groups
+            if self.ignoreregex and self._ignore_line(text, original, match, result) is not None:
+                text = None
+                if not self.check_all:
+                    break
+                continue
+            if no_date:
+                if not self._warned_no_date:
+                    self._warned_no_date = True
+                    log.warning(
+                        "Found a match but no valid date/time found for %r. Please try "
+                        "setting a custom date pattern (see man page jail.conf(5)).",
+                        result.line,
+                    )
+                if when is None and self.check_find_time:
+                    continue
+            if not self.check_all or self._multi:
+                self._set_buffer(match.unmatched)
+                text = None
+            cidr = default_cidr
+            raw = default_cidr == CIDR_RAW
+            if pre_groups:
+                merged = dict(pre_groups)
+                merged.update(fail)
+                fail = merged
+            mlfid = fail.get("mlfid")
+            if mlfid is not None:
+                fail = self._merge_failure(mlfid, fail, match)
+                if fail.get("nofail") and not self.check_all:
+                    return
+            else:
+                fail["matches"] = list(fail.get("matches", [])) + match.matched  # type: ignore[call-overload]
+            fid = fail.get("fid")
+            host = fail.get("ip4")
+            if host is not None:
+                cidr = int(fail.get("cidr") or FAM_IPV4)  # type: ignore[call-overload]
+                raw = True
+            else:
+                host = fail.get("ip6")
+                if host is not None:
+                    cidr = int(fail.get("cidr") or FAM_IPV6)  # type: ignore[call-overload]
+                    raw = True
+                else:
+                    host = fail.get("dns")
+                    if host is None:
+                        if fid is None and mlfid is None:
+                            log.error("No group found in %r using %r", result.line, regex.expanded)
+                            continue
+                        host = fid
+                        raw = True
+            fids: list[Address | None]
+            if host is None:
+                fail["mlfpending"] = 1
+                if not self.check_all and self.ignore_pending:
+                    return
+                fids = [None]
+            elif raw:
+                if fid is None or fid == host:
+                    fids = [Address.of(str(host), cidr)]
+                else:
+                    fail["ip"] = Address.of(str(host), cidr)
+                    fids = [Address.of(str(fid), default_cidr)]
+            else:
+                fids = list(self.resolver.text_to_ips(str(host), self.usedns))
+            data = fail
+            if mlfid is not None:
+                # The session's data keeps changing with later lines: report
+                # a snapshot (fail2ban copies it in check-all mode too).
+                # (The lists in it are replaced, never modified in place; the
+                # users set is modified, so it is copied.)
+                data = dict(fail)
+                users = data.get("users")
+                if users:
+                    data["users"] = set(users)  # type: ignore[call-overload]
+                if self.check_all:
+                    fail = data
+            for one in fids:
+                failures.append(Failure(index, one, when, data))
+            if not self.check_all:
+                break
+
+    def _merge_failure(
+        self, mlfid: object, fail: dict[str, object], match: RegexMatch
+    ) -> dict[str, object]:
+        """Merge a failure into the pending data of its multi-line id
+        (fail2ban's ``_mergeFailure``)."""
+        cached = self._mlfid_cache.get(mlfid)
+        users: set[object] | None = None
+        flags = 0
+        nofail, forget, previous_state, gained = 1, 2, 4, 8
+        if fail.get("mlfgained"):
+            flags |= gained | nofail
+            if not fail.get("nofail"):
+                fail["nofail"] = fail["mlfgained"]
+        elif fail.get("nofail"):
+            flags |= nofail
+        if fail.pop("mlfforget", None):
+            flags |= forget
+        if cached:
+            known: dict[str, object] = cached[1]  # type: ignore[index]
+            users = _add_user(known, fail.get("user"))
+            if known.pop("nofail", None):
+                flags |= previous_state
+            if known.pop("mlfgained", None):
+                flags |= previous_state
+            if flags & gained:
+                known.pop("mlfpending", None)
+            if not flags & previous_state and not known.get("mlfpending", 0):
+                known.pop("matches", None)
+            known.update((k, v) for k, v in fail.items() if v is not None)
+            fail = known
+            if flags & forget:
+                self._mlfid_cache.unset(mlfid)
+        elif not flags & forget:
+            users = _add_user(fail, fail.get("user"))
+            self._mlfid_cache.set(mlfid, [self._last_date, fail])
+        if fail.pop("mlfpending", 0) or (users and len(users) > 1):
+            fail.pop("nofail", None)
+            fail.pop("mlfgained", None)
+            flags &= ~(gained | nofail)
+        if not flags & nofail:
+            merged = list(fail.pop("nofail-matches", []))  # type: ignore[call-overload]
+            merged += fail.get("matches", [])  # type: ignore[arg-type]
+            if not flags & gained:
+                merged += match.matched
+            fail["matches"] = merged
+        elif flags & (nofail | forget) == nofail:
+            fail["nofail-matches"] = list(fail.get("nofail-matches", [])) + match.matched  # type: ignore[call-overload]
+        return fail
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_scan_set(patterns: tuple[tuple[int, str], ...], engine: str) -> Matcher:
+    """Scan sets are stateless and some engines compile slowly: filters with
+    the same candidate patterns share one."""
+    return compile_patterns(patterns, engine)
+
+
+def dates_mid_line(datepattern: str | None) -> bool:
+    """Whether a date may be cut from the middle of a line: true unless every
+    date template is anchored at the line start (``{^LN-BEG}``)."""
+    if datepattern is None:
+        return True
+    lines = [line.strip() for line in datepattern.split("\n") if line.strip()]
+    return not lines or not all(
+        line.startswith("{^LN-BEG}") or line.upper() == "{NONE}" for line in lines
+    )
+
+
+def _add_user(fail: dict[str, object], user: object) -> set[object] | None:
+    users = fail.get("users")
+    if user:
+        if not users:
+            users = set()
+            fail["users"] = users
+        users.add(user)  # type: ignore[union-attr]
+    return users  # type: ignore[return-value]

@@ -1,0 +1,109 @@
+"""``python -m hyperban regex``: options, output, errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from contextlib import redirect_stdout
+
+import pytest
+
+from hyperban.__main__ import main as hyperban_main
+
+SSHD_LOG = "/usr/lib/python3/dist-packages/fail2ban/tests/files/logs/sshd"
+needs_stock = pytest.mark.skipif(
+    not os.path.exists("/etc/fail2ban/filter.d/sshd.conf"), reason="needs Debian's fail2ban"
+)
+
+
+def run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = hyperban_main(["regex", *args])
+    return code, out.getvalue()
+
+
+def test_dispatch_and_usage():
+    assert hyperban_main(["--help"]) == 0
+    assert hyperban_main(["no-such-command"]) == 2
+
+
+def test_regex_string_on_a_file(tmp_path):
+    log = tmp_path / "a.log"
+    log.write_bytes(
+        b"# a comment\n\n2023-11-14 10:00:00 Failed from 192.0.2.1\n"
+        b"2023-11-14 10:00:01 fine\n\xff\xfe garbage \x00\n"
+        b"2023-11-14 10:00:02 Failed from 192.0.2.2\nincomplete last line Failed from 192.0.2.3"
+    )
+    code, out = run("--json", "--print-all-matched", str(log), "Failed from <HOST>")
+    assert code == 0
+    data = json.loads(out)
+    assert (data["lines"], data["matched"], data["ignored"], data["missed"]) == (4, 2, 0, 2)
+    assert data["failregex_hits"] == [2]
+    assert [(m["line"], m["id"]) for m in data["matches"]] == [(3, "192.0.2.1"), (6, "192.0.2.2")]
+    assert set(data) >= {"seconds", "lines_per_second", "failregex_hits", "matches"}
+
+
+def test_report_lists_missed_lines(tmp_path):
+    log = tmp_path / "b.log"
+    log.write_text("2023-11-14 10:00:00 Failed from 192.0.2.1\n2023-11-14 10:00:01 other\n")
+    code, out = run(str(log), "Failed from <HOST>", "from 192\\.0\\.2\\.9")
+    assert code == 0
+    assert "Lines: 2 lines, 0 ignored, 1 matched, 1 missed" in out
+    assert "|- Missed line(s):\n|  2023-11-14 10:00:01 other\n`-" in out
+    assert "Ignoreregex: 0 total" in out
+
+
+def test_single_line_and_out_formats():
+    line = "2023-11-14 10:00:00 Failed for bob from 192.0.2.1"
+    regex = "Failed for <F-USER>\\S+</F-USER> from <HOST>"
+    assert run("-o", "id", line, regex) == (0, "192.0.2.1\n")
+    assert run("-o", "user", line, regex) == (0, "bob\n")
+    assert run("-o", "<ip>:<F-USER>", line, regex) == (0, "192.0.2.1:bob\n")
+    assert run("-o", "msg", line, regex) == (0, line + "\n")
+
+
+def test_errors(tmp_path):
+    code, out = run(str(tmp_path), "x <HOST>")
+    assert code == 255 and "not a regular file" in out
+    code, out = run("line", "no id group")
+    assert code == 255 and "No failure-id group" in out
+    conf = tmp_path / "filter.d"
+    conf.mkdir()
+    (conf / "bad.conf").write_text("[Definition]\nfailregex = ^x <HOST>\nthis is not ini\n")
+    code, out = run("-c", str(tmp_path), "line", "bad")
+    assert code == 255 and f"{conf / 'bad.conf'}:3" in out
+    (conf / "bad2.conf").write_text("[Definition]\nfailregex = ^x (<HOST>\n")
+    code, out = run("-c", str(tmp_path), "line", "bad2")
+    assert code == 255 and f"{conf / 'bad2.conf'}:2" in out
+
+
+@needs_stock
+def test_bench_runs_every_engine():
+    code, out = run("--bench", "--json", SSHD_LOG, "sshd")
+    rows = json.loads(out.strip().splitlines()[-1])["bench"]
+    assert code == 0 and [r["engine"] for r in rows] == ["hyperscan", "regex", "python"]
+    assert len({(r["matched"], r["ignored"], r["missed"]) for r in rows}) == 1
+
+
+@needs_stock
+def test_exact_mode_and_filter_options():
+    fast = json.loads(run("--json", SSHD_LOG, "sshd[mode=aggressive]")[1])
+    exact = json.loads(run("--json", "--exact", SSHD_LOG, "sshd[mode=aggressive]")[1])
+    for key in ("lines", "matched", "ignored", "missed", "failregex_hits"):
+        assert fast[key] == exact[key]
+
+
+def test_module_entry_point(tmp_path):
+    log = tmp_path / "c.log"
+    log.write_text("2023-11-14 10:00:00 Failed from 192.0.2.1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "hyperban", "regex", "--json", str(log), "Failed from <HOST>"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["matched"] == 1
