@@ -13,7 +13,6 @@ matches the same lines as fail2ban's two-step match.
 
 import argparse
 import json
-import re
 import sys
 
 from fail2ban.client.filterreader import FilterReader

@@ -16,7 +16,7 @@ fn named_groups_and_backrefs() {
     );
     assert_eq!(
         superset(r"(?P<host>\S+) (?P=host)"),
-        r"(?:(?:[^\t\n\x0b\x0c\r\x1c-\x1f\x20\x80-\xff]|[\x80-\xff]+)+)\x{20}(?:.*)"
+        r"(?:[^\t\n\x0b\x0c\r\x1c-\x1f\x20]+)\x{20}(?:.*)"
     );
 }
 
@@ -37,7 +37,7 @@ fn lookarounds_and_conditionals_loosen() {
     assert_eq!(superset(r"(?<=a)b(?!c)d"), "bd");
     assert_eq!(superset(r"(a)?(?(1)b|c)"), "(?:a)?(?:b|c)");
     assert_eq!(superset(r"(a)?(?(1)b)"), "(?:a)?(?:b)?");
-    assert_eq!(superset(r"\Afoo\Z"), "^foo$");
+    assert_eq!(superset(r"\Afo\Z"), "^fo$");
     assert_eq!(superset(r"\bfoo\b"), "foo");
     assert_eq!(pcre(r"(?P<x>a)?(?(x)b|c)"), "(?P<x>a)?(?(<x>)b|c)");
 }
@@ -83,7 +83,7 @@ fn numeric_escapes() {
 
 #[test]
 fn byte_mode_superset_widens_non_ascii() {
-    let high = r"[\x80-\xff]+";
+    let high = r"[\x80-\xff]{2,4}";
     assert_eq!(superset("é"), format!("(?:{high})"));
     assert_eq!(superset("(?i)k"), format!("(?i)(?:k|{high})"));
     assert_eq!(superset("[a-z]"), "[a-z]");
@@ -92,4 +92,23 @@ fn byte_mode_superset_widens_non_ascii() {
     assert_eq!(superset(r"[^\S]"), format!(r"(?:[\x00-\x7f]|{high})"));
     assert_eq!(superset(r"[\d.]"), format!(r"(?:[\d.]|{high})"));
     assert_eq!(superset("."), format!(r"(?:[^\n\x80-\xff]|{high})"));
+    // Before an unbounded repeat, one widened byte class.
+    assert_eq!(superset(".+é*"), r"[^\n]+[\x80-\xff]*");
+    assert_eq!(superset(r"[^a]*\w{2,}"), r"[^a]*[0-9A-Za-z_\x80-\xff]{2,}");
+}
+
+#[test]
+fn superset_starts_at_the_first_selective_literal() {
+    // A literal-free optional prefix is dropped (the tail is a superset).
+    assert_eq!(
+        superset(r"^(?:\d+ )?(?:x)?Failed for (?P<u>a)"),
+        r"Failed\x{20}for\x{20}(?:a)"
+    );
+    assert_eq!(
+        superset(r"^(?:\d+ )?(?:Failed|Invalid) (?P<u>a)"),
+        r"(?:Failed|Invalid)\x{20}(?:a)"
+    );
+    // Nothing selective, or a top-level alternation: kept whole.
+    assert_eq!(superset(r"^ab(?:c)"), r"^ab(?:c)");
+    assert_eq!(superset(r"^(?:x)?abc|d"), r"^(?:x)?abc|d");
 }
