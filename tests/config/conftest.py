@@ -7,28 +7,17 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-_PYTHON_SRC = Path(__file__).resolve().parents[2] / "python"
-for _path in (_PYTHON_SRC, Path(__file__).resolve().parent):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-try:
-    import hyperban  # noqa: F401
-except ModuleNotFoundError as exc:  # pragma: no cover - depends on the build state
-    if exc.name != "hyperban._core":
-        raise
-    # The Rust extension is not built here; hyperban.config is pure Python and does not
-    # need it, so make the package importable without running its __init__.
-    _pkg = types.ModuleType("hyperban")
-    _pkg.__path__ = [str(_PYTHON_SRC / "hyperban")]
-    sys.modules["hyperban"] = _pkg
+# The tests import the installed package; only this folder's helpers
+# (sample_tree, the oracle script) come from here.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
 from sample_tree import write_sample_tree  # noqa: E402
 
