@@ -1,0 +1,114 @@
+"""The single clock of the hyperban server.
+
+Every part of the server reads "now" through a :class:`Clock` (by default the shared
+:data:`clock`), never through :func:`time.time` directly.  The Rust core receives explicit
+``now`` values taken from it.  Tests freeze and step the clock instead of sleeping::
+
+    clk = Clock()
+    clk.frozen(1000.0)       # time() is now 1000.0
+    clk.step(30)             # ... and now 1030.0
+    with clk.frozen(5.0):    # temporarily 5.0, restored afterwards
+        ...
+    clk.unfreeze()           # back to real time
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time as _time
+from types import TracebackType
+
+__all__ = ["Clock", "FrozenClock", "clock"]
+
+
+class FrozenClock:
+    """Returned by :meth:`Clock.frozen`; as a context manager it restores the previous state."""
+
+    __slots__ = ("_clock", "_previous")
+
+    def __init__(self, clock: Clock, previous: float | None) -> None:
+        self._clock = clock
+        self._previous = previous
+
+    def __enter__(self) -> Clock:
+        return self._clock
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._clock._set(self._previous)
+
+
+class Clock:
+    """Wall clock of the server; real time unless frozen (tests)."""
+
+    __slots__ = ("_frozen", "_lock")
+
+    def __init__(self, frozen_at: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self._frozen: float | None = None if frozen_at is None else float(frozen_at)
+
+    # -- control (tests) ---------------------------------------------------------------
+
+    def _set(self, value: float | None) -> None:
+        with self._lock:
+            self._frozen = value
+
+    def frozen(self, t: float) -> FrozenClock:
+        """Freeze the clock at ``t`` (seconds since the epoch).
+
+        Takes effect immediately; usable as a context manager that restores the previous
+        state (frozen value or real time) on exit.
+        """
+        with self._lock:
+            previous = self._frozen
+            self._frozen = float(t)
+        return FrozenClock(self, previous)
+
+    def step(self, dt: float) -> float:
+        """Advance a frozen clock by ``dt`` seconds and return the new time."""
+        with self._lock:
+            if self._frozen is None:
+                raise RuntimeError("Clock.step() needs a frozen clock (call frozen(t) first)")
+            self._frozen += float(dt)
+            return self._frozen
+
+    def unfreeze(self) -> None:
+        """Return to real time."""
+        self._set(None)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self._frozen is not None
+
+    # -- reading ---------------------------------------------------------------------
+
+    def time(self) -> float:
+        """Seconds since the epoch (like :func:`time.time`)."""
+        t = self._frozen
+        return _time.time() if t is None else t
+
+    __call__ = time
+
+    def gmtime(self) -> _time.struct_time:
+        return _time.gmtime(self.time())
+
+    def localtime(self, t: float | None = None) -> _time.struct_time:
+        return _time.localtime(self.time() if t is None else t)
+
+    def now(self) -> datetime.datetime:
+        """Naive local datetime of the current time (like :meth:`datetime.datetime.now`)."""
+        return datetime.datetime.fromtimestamp(self.time())
+
+    @staticmethod
+    def time2str(t: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+        """Local date/time of ``t`` formatted with ``fmt`` (ISO 8601 without microseconds)."""
+        return datetime.datetime.fromtimestamp(t).strftime(fmt)
+
+
+#: The clock shared by the whole server unless another one is injected.
+clock = Clock()
