@@ -92,3 +92,25 @@ def test_single_line_log():
     theirs = _summary(_fail2ban_regex([line, "sshd"]))
     ours = _summary(_hyperban_regex([line, "sshd"], "regex"))
     assert ours == theirs == {**ours, "lines": (1, 0, 1, 0)}
+
+
+_TEMPLATE_HIT = re.compile(r"^\|\s+\[(\d+)\] (.+)$", re.M)
+
+
+def _date_template_hits(output: str) -> list[tuple[int, str]]:
+    start = output.find("\nDate template hits:")
+    end = output.find("\n`-", start)
+    return [(int(n), name) for n, name in _TEMPLATE_HIT.findall(output[start:end])]
+
+
+@pytest.mark.parametrize(
+    "log, filter_spec",
+    [("sshd", "sshd"), ("postfix", "postfix"), ("apache-auth", "apache-auth")],
+)
+def test_date_template_hits_match_fail2ban_regex(log: str, filter_spec: str) -> None:
+    # With --exact every line is dated, as fail2ban-regex does.
+    args = [os.path.join(LOGS_DIR, log), filter_spec]
+    ours = _date_template_hits(_hyperban_regex(["--exact", *args], "hyperscan"))
+    theirs = _date_template_hits(_fail2ban_regex(args))
+    assert theirs, "fail2ban-regex printed no date template hits"
+    assert ours == theirs

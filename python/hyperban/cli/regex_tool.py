@@ -582,7 +582,10 @@ class RegexTool:
             hits = hits()
         if hits is not None:
             items = [f"[{n}] {name}" for name, n in hits if n or opts.verbose]
-            self._pprint(items, "[# of hits] date format")
+            # The fast path dates candidate lines only; --exact dates every
+            # line, as fail2ban-regex does.
+            scope = "" if opts.exact else " (candidate lines; --exact counts every line)"
+            self._pprint(items, f"[# of hits] date format{scope}")
         else:
             self._pprint(["(hit counts are not available from this date detector)"])
 

@@ -328,6 +328,15 @@ impl DateDetector {
             .collect()
     }
 
+    /// `(name, hits)` of every template, in the detector's current order:
+    /// how many lines each one dated (fail2ban-regex's "Date template hits").
+    pub fn template_hits(&self) -> Vec<(&str, u64)> {
+        self.slots
+            .iter()
+            .map(|s| (s.template.name.as_str(), s.hits))
+            .collect()
+    }
+
     /// Finds the date of `line`.  `now` (epoch seconds) is the current time
     /// for year/day inference and template bookkeeping.  `None`: no template
     /// matched (fail2ban: no date; nothing removed).
@@ -634,6 +643,22 @@ mod tests {
         let mut d = det(Some("^%Y-%m-%d %H:%M:%S"), None);
         let m = d.find("2005-02-30 10:00:00 x", NOW).unwrap();
         assert_eq!((m.value, m.start, m.end), (DateValue::Invalid, 0, 19));
+    }
+
+    #[test]
+    fn template_hits_count_the_lines_each_template_dated() {
+        let mut d = det(None, Some("UTC"));
+        assert!(d.template_hits().iter().all(|(_, n)| *n == 0));
+        for line in [
+            "Aug 14 11:59:59 host x",
+            "Aug 14 12:00:00 host y",
+            "no date",
+        ] {
+            d.find(line, NOW);
+        }
+        let dated: u64 = d.template_hits().iter().map(|(_, n)| n).sum();
+        assert_eq!(dated, 2);
+        assert_eq!(d.template_hits().len(), d.template_names().len());
     }
 
     #[test]

@@ -64,6 +64,15 @@ impl PyDateDetector {
     }
 
     /// Template names in their current (self-reordering) order.
+    /// `[(template name, lines it dated)]` in the current template order.
+    fn template_hits(&self) -> Vec<(String, u64)> {
+        self.inner
+            .template_hits()
+            .into_iter()
+            .map(|(name, hits)| (name.to_string(), hits))
+            .collect()
+    }
+
     #[getter]
     fn templates(&self) -> Vec<String> {
         self.inner
