@@ -26,7 +26,6 @@ from corpus import (
     CONFIG_DIR,
     TEST_NOW,
     TEST_NOW_STR,
-    TEST_TZ,
     Variant,
     filters_with_samples,
     read_variants,
@@ -93,19 +92,6 @@ def _params(variants: list[Variant]) -> list[object]:
             marks.append(pytest.mark.xfail(strict=True, reason=reason))
         params.append(pytest.param(v, id=v.key, marks=marks))
     return params
-
-
-@pytest.fixture
-def test_zone():
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = TEST_TZ
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 def _make_filter(variant: Variant, engine: str, one_pass: bool = True):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 
 import pytest
 from corpus import CONFIG_DIR, TEST_NOW, TEST_TZ, filters_with_samples, read_variants
@@ -67,19 +66,6 @@ def oracle_results():
         check=True,
     )
     return dict(zip((v.key for v in VARIANTS), json.loads(done.stdout), strict=True))
-
-
-@pytest.fixture
-def test_zone():
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = TEST_TZ
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 @pytest.mark.parametrize("variant", [pytest.param(v, id=v.key) for v in VARIANTS])

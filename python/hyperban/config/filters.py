@@ -74,6 +74,31 @@ class _Folded:
     datepattern: str | None = None
     usedns: str | None = None
 
+    def definition(
+        self,
+        *,
+        name: str,
+        file: str,
+        files: list[str],
+        params: dict[str, str],
+        options: dict[str, object],
+    ) -> FilterDefinition:
+        """The filter these folded steps describe."""
+        return FilterDefinition(
+            name=name,
+            file=file,
+            files=files,
+            params=params,
+            failregex=self.failregex,
+            ignoreregex=self.ignoreregex,
+            prefregex=self.prefregex,
+            maxlines=self.maxlines,
+            datepattern=self.datepattern,
+            journalmatch=self.journalmatch,
+            usedns=self.usedns,
+            options=options,
+        )
+
 
 def fold_filter_stream(stream: list[FilterCommand]) -> _Folded:
     """Apply set-up steps in order: lists accumulate, single values are replaced."""
@@ -188,19 +213,11 @@ class FilterReader(DefinitionReader):
         self, commands: list[FilterCommand], opts: dict[str, object]
     ) -> FilterDefinition:
         """Build the result from set-up steps (e.g. the filter's plus the jail's)."""
-        folded = fold_filter_stream(commands)
-        return FilterDefinition(
+        return fold_filter_stream(commands).definition(
             name=self.name,
             file=self.main_file,
             files=self.files,
             params=dict(self.given_params),
-            failregex=folded.failregex,
-            ignoreregex=folded.ignoreregex,
-            prefregex=folded.prefregex,
-            maxlines=folded.maxlines,
-            datepattern=folded.datepattern,
-            journalmatch=folded.journalmatch,
-            usedns=folded.usedns,
             options=opts,
         )
 

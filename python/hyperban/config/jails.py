@@ -340,20 +340,8 @@ def _read_one_jail(
 
 def _filter_from_jail(jail: str, commands: list[FilterCommand]) -> FilterDefinition:
     """A filter made only of regexes etc. given directly in a jail without ``filter``."""
-    folded = fold_filter_stream(commands)
-    return FilterDefinition(
-        name="",
-        file="",
-        files=[],
-        params={},
-        failregex=folded.failregex,
-        ignoreregex=folded.ignoreregex,
-        prefregex=folded.prefregex,
-        maxlines=folded.maxlines,
-        datepattern=folded.datepattern,
-        journalmatch=folded.journalmatch,
-        usedns=folded.usedns,
-        options={},
+    return fold_filter_stream(commands).definition(
+        name="", file="", files=[], params={}, options={}
     )
 
 
