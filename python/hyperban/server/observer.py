@@ -47,6 +47,9 @@ class JailBanTime:
     name: str
     bantime: float = 600
     increment: BanTimeIncrement = field(default_factory=BanTimeIncrement)
+    # Called (on the observer's thread) with each new failure of the jail when
+    # bantime.increment is on: re-counts failures of ids banned before.
+    on_failure: Callable[[Ticket], Any] | None = None
 
 
 class Observer:
@@ -92,14 +95,15 @@ class Observer:
         name: str,
         bantime: float = 600,
         increment: BanTimeIncrement | Mapping[str, Any] | None = None,
+        on_failure: Callable[[Ticket], Any] | None = None,
     ) -> JailBanTime:
         """Register (or reconfigure) a jail; ``increment``: settings or ``bantime.*``
-        options."""
+        options; ``on_failure``: see :meth:`failure_found`."""
         if increment is None:
             increment = BanTimeIncrement()
         elif not isinstance(increment, BanTimeIncrement):
             increment = BanTimeIncrement.from_options(increment)
-        state = JailBanTime(name, bantime, increment)
+        state = JailBanTime(name, bantime, increment, on_failure)
         self._jails[name] = state
         if self.database is not None:
             self.database.addJail(name)
@@ -118,6 +122,13 @@ class Observer:
     def ban_found(self, jail: str, ticket: Ticket) -> None:
         """A new ban of ``ticket`` in ``jail`` (ban time possibly to be increased)."""
         self._post("ban", jail, ticket)
+
+    def failure_found(self, jail: str, ticket: Ticket) -> None:
+        """A new failure in ``jail`` (fail2ban's ``failureFound``): with ``bantime.increment``
+        the jail's ``on_failure`` re-counts it, off the log-intake thread."""
+        state = self._jails.get(jail)
+        if state is not None and state.increment.increment and state.on_failure is not None:
+            self._post("failure", jail, ticket)
 
     def prolong(self, jail: str, ticket: Ticket) -> None:
         """The ban time of ``ticket`` changed: reschedule its end."""
@@ -160,6 +171,11 @@ class Observer:
                 elif kind == "prolong":
                     assert jail is not None and ticket is not None
                     self._schedule(jail, ticket)
+                elif kind == "failure":
+                    assert jail is not None and ticket is not None
+                    state = self._jails.get(jail)
+                    if state is not None and state.on_failure is not None:
+                        state.on_failure(ticket)
             except Exception:
                 log.exception("observer: %s event for %s failed", kind, jail)
         if self._stopped:

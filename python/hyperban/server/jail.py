@@ -1,0 +1,297 @@
+"""A jail: its filter, its failure counts, its ignore rules and its ban side.
+
+Data flows one way through it: log data (:meth:`Jail.feed`) → the filter's failures →
+ignore rules → :class:`~hyperban.server.failmanager.FailManager` (failures per id within
+``findtime``) → once ``maxretry`` is reached, a ticket for the jail's
+:class:`~hyperban.server.jailactions.JailActions` → the observer (ban time increment,
+database, end of ban).
+
+Semantics follow fail2ban's ``Filter.processLineAndAdd``/``performBan`` and
+``ObserverThread.failureFound``: a failure dated in the future counts as now; an id on the
+ignore list never counts and is never banned; with ``bantime.increment`` a failure of an
+id banned before counts several times (1 + 2^(bans-1)/2... capped at ``maxretry``) so a
+known offender is banned again sooner.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from hyperban.actions.base import ActionInfo
+from hyperban.filter import Filter
+from hyperban.filter.dns import Address
+from hyperban.filter.failure import Failure
+
+from .bantime import BanTimeIncrement
+from .clock import Clock
+from .database import Database
+from .failmanager import FailManager, FailManagerEmpty
+from .ignore import IgnoreList
+from .jailactions import JailActions
+from .observer import Observer
+from .ticket import FailTicket, Ticket
+
+__all__ = ["IgnoredAddressError", "Jail"]
+
+log = logging.getLogger(__name__)
+
+# Stale failure counts are dropped at most this often (fail2ban's service interval).
+CLEANUP_INTERVAL = 5.0
+
+
+class IgnoredAddressError(ValueError):
+    """A manual ban of an address the jail's ignore rules cover."""
+
+
+class Jail:
+    """One jail.  Thread-safety: :meth:`feed` is called from one log-reading thread at a
+    time; the ban side runs on its own thread (:class:`JailActions`)."""
+
+    def __init__(
+        self,
+        name: str,
+        filter: Filter,
+        *,
+        clock: Clock,
+        make_info: Callable[[Ticket], ActionInfo],
+        observer: Observer | None = None,
+        database: Database | None = None,
+        maxretry: int = 5,
+        findtime: float = 600,
+        bantime: float = 600,
+        maxmatches: int | None = None,
+        increment: BanTimeIncrement | None = None,
+        ignore: IgnoreList | None = None,
+    ) -> None:
+        self.name = name
+        self.filter = filter
+        self.clock = clock
+        self.database = database
+        self.observer = observer
+        self.fail_manager = FailManager(
+            maxretry, findtime, maxretry if maxmatches is None else maxmatches
+        )
+        self.ignore = ignore if ignore is not None else IgnoreList(name)
+        self.increment = increment if increment is not None else BanTimeIncrement()
+        self.actions = JailActions(
+            name,
+            make_info=make_info,
+            observer=observer,
+            database=database,
+            clock=clock,
+            bantime=bantime,
+        )
+        self._make_info = make_info
+        self.log_paths: list[str] = []
+        self._next_cleanup = 0.0
+        self._alive = False
+        if observer is not None:
+            observer.add_jail(name, bantime, self.increment, on_failure=self._recount_known_bad)
+
+    # -- settings that live in several parts ------------------------------------------
+
+    @property
+    def maxretry(self) -> int:
+        return self.fail_manager.getMaxRetry()
+
+    @maxretry.setter
+    def maxretry(self, value: int) -> None:
+        self.fail_manager.setMaxRetry(int(value))
+
+    @property
+    def findtime(self) -> float:
+        return self.fail_manager.getMaxTime()
+
+    @findtime.setter
+    def findtime(self, value: float) -> None:
+        self.fail_manager.setMaxTime(value)
+        self.filter.find_time = value
+
+    @property
+    def bantime(self) -> int:
+        return self.actions.bantime
+
+    @bantime.setter
+    def bantime(self, value: float) -> None:
+        self.actions.bantime = value
+        if self.observer is not None:
+            self.observer.jail(self.name).bantime = value
+
+    @property
+    def is_alive(self) -> bool:
+        return self._alive
+
+    # -- log intake ------------------------------------------------------------------
+
+    def feed(self, data: bytes, *, in_operation: bool = True) -> int:
+        """Process a chunk of whole log lines; returns the failures found.
+
+        ``in_operation`` is False while a file's backlog is read at start: failures older
+        than ``findtime`` are then dropped instead of being dated now (fail2ban's
+        ``inOperation``).
+        """
+        self.filter.in_operation = in_operation
+        result = self.filter.process_chunk(data)
+        found = 0
+        for line in result.results:
+            for failure in line.found:
+                found += self._add_failure(failure)
+        self._maybe_cleanup()
+        return found
+
+    def add_failures(self, failures: Iterable[Failure]) -> int:
+        """Count failures found elsewhere (journal backend, tests)."""
+        return sum(self._add_failure(f) for f in failures)
+
+    def _add_failure(self, failure: Failure) -> int:
+        fid = failure.fid
+        if fid is None:
+            return 0
+        now = self.clock.time()
+        when = failure.time if failure.time is not None else now
+        if when > now:
+            when = now  # a date estimated into the future counts as now
+        data = dict(failure.data)
+        data["matches"] = failure.matches
+        ticket = FailTicket(fid, when, data=data)
+        if self.ignore.is_ignored(fid, self._make_info(ticket)):
+            return 0
+        log.info("[%s] Found %s - %s", self.name, fid, Clock.time2str(when))
+        attempts = self.fail_manager.addFailure(ticket)
+        if attempts >= self.fail_manager.getMaxRetry():
+            self.perform_ban(fid)
+        if self.observer is not None:
+            self.observer.failure_found(self.name, ticket)
+        return 1
+
+    def perform_ban(self, fid: Any = None) -> int:
+        """Hand every id that reached ``maxretry`` (or only ``fid``) to the ban side."""
+        count = 0
+        while True:
+            try:
+                ticket = self.fail_manager.toBan(fid)
+            except FailManagerEmpty:
+                break
+            self.actions.put_ban(ticket)
+            count += 1
+            if fid is not None:
+                break
+        return count
+
+    def _maybe_cleanup(self) -> None:
+        now = self.clock.time()
+        if now >= self._next_cleanup:
+            self._next_cleanup = now + CLEANUP_INTERVAL
+            self.fail_manager.cleanup(now)
+
+    def _recount_known_bad(self, ticket: Ticket) -> None:
+        """fail2ban's ``failureFound`` (runs on the observer thread, increment on)."""
+        if not self._alive or self.database is None:
+            return
+        fid = ticket.getID()
+        max_retry = self.fail_manager.getMaxRetry()
+        ban_count = 0
+        retry = 1
+        time_of_ban: float | None = None
+        rows = self.database.getBan(fid, self.name)
+        if rows:
+            count, time_of_ban, _last = rows[0]
+            ban_count = max(count or 0, ticket.getBanCount())
+            # each earlier ban makes one failure count as 2, 3, 5, 9... (fail2ban's
+            # 2^n/2 + 1; integer here, which differs only for a ban count of 0)
+            retry = (1 << min(ban_count, 20)) // 2 + 1
+        retry = min(retry, max_retry)
+        if time_of_ban is not None and ticket.getTime() <= time_of_ban:
+            return  # a failure from before the last ban: already counted then
+        if retry <= 1:
+            return
+        log.info(
+            "[%s] Found %s, bad - %s, %s # -> %s%s",
+            self.name,
+            fid,
+            Clock.time2str(ticket.getTime()),
+            ban_count,
+            retry,
+            ", Ban" if retry >= max_retry else "",
+        )
+        # the filter already counted this failure once
+        retry = self.fail_manager.addFailure(ticket, retry - 1, True)
+        ticket.setBanCount(ban_count)
+        if retry >= max_retry:
+            self.perform_ban(fid)
+
+    # -- manual bans ------------------------------------------------------------------
+
+    def ban_ips(self, ips: Sequence[str]) -> int:
+        """``set <jail> banip``: ban now; returns how many were not banned yet.
+
+        An address covered by the ignore rules is refused (:class:`IgnoredAddressError`):
+        the ignore list is a promise that the address is never banned.
+        """
+        now = self.clock.time()
+        tickets: list[FailTicket] = []
+        for text in ips:
+            fid = Address(text)
+            if not fid.is_valid:
+                raise ValueError(f"{text!r} is not a valid address")
+            ticket = FailTicket(fid, now)
+            if self.ignore.is_ignored(fid, self._make_info(ticket)):
+                raise IgnoredAddressError(
+                    f"{text} is in the ignore list of jail {self.name}; not banned"
+                )
+            tickets.append(ticket)
+        fresh = [t for t in tickets if self.actions.ban_manager.getTicket(t.getID()) is None]
+        for ticket in fresh:
+            ticket.setRetry(self.fail_manager.getMaxRetry())
+            self.actions.put_ban(ticket)
+        return len(fresh)
+
+    def unban_ips(self, ips: Sequence[str]) -> list[Any]:
+        """``set <jail> unbanip``: the ids that were banned and are lifted now."""
+        fids = [Address(text) for text in ips]
+        for fid in fids:
+            self.fail_manager.delFailure(fid)
+        return self.actions.unban(fids)
+
+    def banned(self) -> list[str]:
+        return [str(fid) for fid in self.actions.ban_manager.getBanList(ordered=True)]
+
+    # -- start / stop -----------------------------------------------------------------
+
+    def start(self, restore: bool = True) -> int:
+        """Start the actions and re-apply the bans still in force; returns the number
+        restored."""
+        self.actions.start_actions()
+        restored = 0
+        if restore and self.observer is not None:
+            tickets = [
+                t
+                for _, t in self.observer.restore(self.name)
+                if not self.ignore.is_ignored(t.getID(), self._make_info(t))
+            ]
+            restored = self.actions.restore(tickets)
+        self.actions.start()
+        self._alive = True
+        return restored
+
+    def stop(self) -> None:
+        """Stop: lift the bans in the firewall (the database keeps them for a restart)."""
+        self._alive = False
+        self.actions.stop()
+        self.actions.flush()
+        self.actions.stop_actions()
+
+    def status(self) -> dict[str, Any]:
+        """The figures ``status <jail>`` shows."""
+        failed_now, failed_total = self.fail_manager.size(), self.fail_manager.getFailTotal()
+        bm = self.actions.ban_manager
+        return {
+            "currently_failed": failed_now,
+            "total_failed": failed_total,
+            "file_list": list(self.log_paths),
+            "currently_banned": bm.size(),
+            "total_banned": bm.getBanTotal(),
+            "banned": self.banned(),
+        }

@@ -1,0 +1,380 @@
+"""The ban side of one jail: its ban list, its actions, and the thread that applies them.
+
+Bans come from the jail's filter side (:meth:`JailActions.put_ban`, any thread), unbans
+from the observer's timer wheel (:meth:`JailActions.put_unban`).  One thread per jail
+drains both queues in ticks and hands each action the whole tick's bans in one
+:meth:`~hyperban.actions.base.ActionBase.ban_many` call (then the unbans in one
+``unban_many``), so a native action applies a burst of bans as one firewall transaction.
+
+A ban whose action failed stays banned (ban list and database) and the failed action is
+retried for it with a growing delay (:data:`RETRY_DELAYS`) until it succeeds or the ban
+ends -- a failing or missing firewall command never silently loses a ban.
+
+The semantics otherwise follow fail2ban's ``Actions.__checkBan``/``__checkUnBan``: an id
+already banned is not banned twice (a later end of ban prolongs the existing one), an
+expired ticket is dropped, restored bans skip ``norestored`` actions, and stopping the
+jail flushes or unbans everything in the firewall but keeps the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hyperban.actions.base import ActionBase, ActionInfo
+
+from .banmanager import BanManager
+from .clock import Clock
+from .database import Database
+from .observer import Observer
+from .ticket import BanTicket, Ticket
+
+__all__ = ["RETRY_DELAYS", "JailActions"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds before retrying a failed ban/unban action: 5 s, 15 s, 1 min, then every 5 min.
+RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)
+
+InfoFactory = Callable[[Ticket], ActionInfo]
+
+
+@dataclass
+class _Retry:
+    kind: str  # "ban" or "unban"
+    action: ActionBase
+    ticket: Ticket
+    attempts: int
+    due: float
+
+
+class JailActions:
+    """Ban list and actions of one jail (fail2ban's ``Actions``)."""
+
+    def __init__(
+        self,
+        jail_name: str,
+        *,
+        make_info: InfoFactory,
+        observer: Observer | None = None,
+        database: Database | None = None,
+        clock: Clock,
+        bantime: float = 600,
+    ) -> None:
+        self.jail_name = jail_name
+        self._make_info = make_info
+        self._observer = observer
+        self._database = database
+        self._clock = clock
+        self.actions: dict[str, ActionBase] = {}
+        self.ban_manager = BanManager(int(bantime), clock=clock)
+        self._cond = threading.Condition()
+        self._bans: deque[Ticket] = deque()
+        self._unbans: deque[Ticket] = deque()
+        self._retries: list[_Retry] = []
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    # -- configuration --------------------------------------------------------------
+
+    def add(self, action: ActionBase) -> None:
+        if action.name in self.actions:
+            raise ValueError(f"action {action.name!r} is already in jail {self.jail_name!r}")
+        self.actions[action.name] = action
+
+    @property
+    def bantime(self) -> int:
+        return self.ban_manager.getBanTime()
+
+    @bantime.setter
+    def bantime(self, value: float) -> None:
+        self.ban_manager.setBanTime(value)
+
+    # -- producers (any thread) -------------------------------------------------------
+
+    def put_ban(self, ticket: Ticket) -> None:
+        """Queue a ticket whose failures reached ``maxretry`` (or a manual ban)."""
+        with self._cond:
+            self._bans.append(ticket)
+            self._cond.notify()
+
+    def put_unban(self, ticket: Ticket) -> None:
+        """Queue the end of a ban (called by the observer when the ban time is over)."""
+        with self._cond:
+            self._unbans.append(ticket)
+            self._cond.notify()
+
+    # -- the tick -------------------------------------------------------------------
+
+    def run_once(self, now: float | None = None) -> int:
+        """Apply queued bans and unbans and due retries; returns the number of new bans."""
+        if now is None:
+            now = self._clock.time()
+        with self._cond:
+            bans = list(self._bans)
+            unbans = list(self._unbans)
+            self._bans.clear()
+            self._unbans.clear()
+        banned = self._ban(bans, now) if bans else 0
+        if unbans:
+            self._unban_expired(unbans, now)
+        self._run_retries(now)
+        return banned
+
+    def _ban(self, tickets: Sequence[Ticket], now: float) -> int:
+        new: list[BanTicket] = []
+        for ticket in tickets:
+            bticket = BanTicket.wrap(ticket)
+            reason: dict[str, Any] = {}
+            if self.ban_manager.addBanTicket(bticket, reason=reason, now=now):
+                log.warning(
+                    "[%s] %sBan %s",
+                    self.jail_name,
+                    "Restore " if bticket.restored else "",
+                    bticket.getID(),
+                )
+                new.append(bticket)
+                continue
+            if reason.get("expired"):
+                log.info("[%s] Ignore %s, expired bantime", self.jail_name, bticket.getID())
+                continue
+            old = reason.get("ticket")
+            log.debug("[%s] %s already banned", self.jail_name, bticket.getID())
+            if reason.get("prolong") and old is not None:
+                self.prolong(old)
+        if not new:
+            return 0
+        self._apply("ban", new, now)
+        for bticket in new:
+            bticket.banned = True
+            if self._observer is not None and not bticket.restored:
+                # the observer increments the ban time, records the ban and times its end
+                self._observer.ban_found(self.jail_name, bticket)
+        return len(new)
+
+    def restore(self, tickets: Sequence[Ticket], now: float | None = None) -> int:
+        """Re-apply bans read back from the database at start (one batch per action)."""
+        if now is None:
+            now = self._clock.time()
+        restored: list[BanTicket] = []
+        for ticket in tickets:
+            bticket = BanTicket.wrap(ticket)
+            bticket.restored = True
+            if self.ban_manager.addBanTicket(bticket, now=now):
+                restored.append(bticket)
+        if restored:
+            log.warning("[%s] Restore %d ban(s)", self.jail_name, len(restored))
+            self._apply("restore", restored, now)
+            for bticket in restored:
+                bticket.banned = True
+        return len(restored)
+
+    def prolong(self, ticket: Ticket) -> None:
+        """The ban of ``ticket`` got longer: reschedule its end and tell the actions."""
+        if self.ban_manager.getTicket(ticket.getID()) is not ticket:
+            return  # lifted in the meantime
+        if self._observer is not None:
+            self._observer.prolong(self.jail_name, ticket)
+        info = self._make_info(ticket)
+        for action in self._eligible(ticket):
+            try:
+                action.prolong(info)
+            except Exception as exc:
+                log.error("[%s] action %s: prolong failed: %s", self.jail_name, action.name, exc)
+
+    def _unban_expired(self, tickets: Sequence[Ticket], now: float) -> None:
+        due: list[Ticket] = []
+        for ticket in tickets:
+            current = self.ban_manager.getTicket(ticket.getID())
+            if current is not ticket:
+                continue  # already lifted (manual unban) or replaced by a newer ban
+            if ticket.getEndOfBanTime(self.ban_manager.getBanTime()) > now:
+                # prolonged after its timer fired: time the new end instead (the wheel
+                # fires at ``now >= end``, the same rule as here, so this is the only case)
+                if self._observer is not None:
+                    self._observer.prolong(self.jail_name, ticket)
+                continue
+            self.ban_manager.delBanTicket(ticket.getID())
+            due.append(ticket)
+        if due:
+            for ticket in due:
+                log.warning("[%s] Unban %s", self.jail_name, ticket.getID())
+            self._apply("unban", due, now)
+
+    def unban(self, fids: Sequence[Any], now: float | None = None) -> list[Any]:
+        """Lift the bans of ``fids`` now (manual unban); returns the ids that were banned.
+
+        The ban is removed from the database too, as fail2ban's ``unbanip`` does, so it
+        does not come back at restart.
+        """
+        if now is None:
+            now = self._clock.time()
+        lifted: list[Ticket] = []
+        for fid in fids:
+            ticket = self.ban_manager.delBanTicket(fid)
+            if ticket is None:
+                continue
+            lifted.append(ticket)
+            if self._observer is not None:
+                self._observer.forget(self.jail_name, ticket.getID())
+            log.warning("[%s] Unban %s", self.jail_name, ticket.getID())
+        if lifted:
+            if self._database is not None:
+                self._database.delBan(self.jail_name, *[t.getID() for t in lifted])
+            self._drop_retries(lifted)
+            self._apply("unban", lifted, now)
+        return [t.getID() for t in lifted]
+
+    # -- applying actions -------------------------------------------------------------
+
+    def _eligible(self, ticket: Ticket) -> list[ActionBase]:
+        """The actions that act on ``ticket`` (restored bans skip ``norestored`` ones)."""
+        return [
+            a
+            for a in self.actions.values()
+            if not (ticket.restored and getattr(a, "norestored", False))
+        ]
+
+    def _apply(self, kind: str, tickets: Sequence[Ticket], now: float) -> None:
+        """Run ``kind`` (ban/restore/unban) for ``tickets`` on every action, in batches."""
+        for action in self.actions.values():
+            skip_restored = kind != "unban" and getattr(action, "norestored", False)
+            batch = [t for t in tickets if not (skip_restored and t.restored)]
+            if not batch:
+                continue
+            infos = [self._make_info(t) for t in batch]
+            method = {
+                "ban": action.ban_many,
+                "restore": action.restore_many,
+                "unban": action.unban_many,
+            }[kind]
+            try:
+                results = method(infos)
+            except Exception as exc:  # a broken action must not stop the jail
+                log.error("[%s] action %s: %s failed: %s", self.jail_name, action.name, kind, exc)
+                results = [False] * len(batch)
+            retry_kind = "unban" if kind == "unban" else "ban"
+            for ticket, ok in zip(batch, results, strict=False):
+                if not ok:
+                    self._schedule_retry(retry_kind, action, ticket, 0, now)
+
+    def _schedule_retry(
+        self, kind: str, action: ActionBase, ticket: Ticket, attempts: int, now: float
+    ) -> None:
+        delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS) - 1)]
+        log.error(
+            "[%s] action %s: %s of %s failed; retrying in %d s",
+            self.jail_name,
+            action.name,
+            kind,
+            ticket.getID(),
+            delay,
+        )
+        self._retries.append(_Retry(kind, action, ticket, attempts + 1, now + delay))
+
+    def _drop_retries(self, tickets: Sequence[Ticket]) -> None:
+        gone = {id(t) for t in tickets}
+        self._retries = [r for r in self._retries if not (r.kind == "ban" and id(r.ticket) in gone)]
+
+    def _run_retries(self, now: float) -> None:
+        due = [r for r in self._retries if r.due <= now]
+        if not due:
+            return
+        self._retries = [r for r in self._retries if r.due > now]
+        for retry in due:
+            ticket = retry.ticket
+            if retry.kind == "ban":
+                if self.ban_manager.getTicket(ticket.getID()) is not ticket:
+                    continue  # unbanned meanwhile: nothing to retry
+                ok = retry.action.ban_many([self._make_info(ticket)])
+            else:
+                if self.ban_manager.getTicket(ticket.getID()) is not None:
+                    continue  # banned again meanwhile: the unban is obsolete
+                ok = retry.action.unban_many([self._make_info(ticket)])
+            if not all(ok):
+                self._schedule_retry(retry.kind, retry.action, ticket, retry.attempts, now)
+            else:
+                log.warning(
+                    "[%s] action %s: %s of %s succeeded on retry",
+                    self.jail_name,
+                    retry.action.name,
+                    retry.kind,
+                    ticket.getID(),
+                )
+
+    def next_retry(self) -> float | None:
+        return min((r.due for r in self._retries), default=None)
+
+    # -- start / stop -----------------------------------------------------------------
+
+    def start_actions(self) -> None:
+        for action in self.actions.values():
+            try:
+                action.start()
+            except Exception as exc:
+                log.error("[%s] action %s: start failed: %s", self.jail_name, action.name, exc)
+
+    def flush(self, now: float | None = None) -> int:
+        """Lift every ban in the firewall (ban list emptied, database kept)."""
+        if now is None:
+            now = self._clock.time()
+        tickets = self.ban_manager.flushBanList()
+        for ticket in tickets:
+            if self._observer is not None:
+                self._observer.forget(self.jail_name, ticket.getID())
+        for action in self.actions.values():
+            try:
+                flushed = action.flush()
+            except Exception as exc:
+                log.error("[%s] action %s: flush failed: %s", self.jail_name, action.name, exc)
+                flushed = False
+            if flushed is False and tickets:
+                # no flush command: lift the bans one by one (one batch)
+                action.unban_many([self._make_info(t) for t in tickets])
+        self._retries.clear()
+        return len(tickets)
+
+    def stop_actions(self) -> None:
+        for action in self.actions.values():
+            try:
+                action.stop()
+            except Exception as exc:
+                log.error("[%s] action %s: stop failed: %s", self.jail_name, action.name, exc)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError(f"actions of {self.jail_name} already started")
+        self._stopping = False
+        self._thread = threading.Thread(
+            target=self._loop, name=f"hyperban-actions-{self.jail_name}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Stop the thread after the queued work (bans still queued are applied)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.run_once()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not (self._bans or self._unbans or self._stopping):
+                    due = self.next_retry()
+                    timeout = None if due is None else max(0.0, due - self._clock.time())
+                    if timeout == 0.0 or not self._cond.wait(timeout):
+                        break
+                if self._stopping:
+                    return
+            try:
+                self.run_once()
+            except Exception:  # pragma: no cover - each step logs its own failures
+                log.exception("[%s] actions: step failed", self.jail_name)
