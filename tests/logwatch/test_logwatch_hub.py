@@ -1,0 +1,263 @@
+"""LogHub end to end, with both backends, on real files."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from logwatch_util import Collector, wait_until
+
+from hyperban.logwatch import LogHub
+from hyperban.server.database import Database, first_line_hash
+
+MakeHub = Callable[..., LogHub]
+
+
+def append(path: Path, data: str | bytes) -> None:
+    with open(path, "ab") as fh:
+        fh.write(data.encode() if isinstance(data, str) else data)
+
+
+def test_append_partial_and_thread(tmp_path: Path, make_hub: MakeHub, backend: str) -> None:
+    log = tmp_path / "a.log"
+    append(log, "l1\nl2\npart")
+    hub, got = make_hub(), Collector()
+    hub.subscribe("j", str(log), got)
+    hub.start()
+    assert hub.backend == backend
+    assert got.wait_lines(2) == [b"l1", b"l2"]
+    append(log, "ial\nl4\n")
+    assert got.wait_lines(4) == [b"l1", b"l2", b"partial", b"l4"]
+    assert got.chunks[0][0] == str(log)
+    assert got.threads == {"hyperban-logs"}  # callbacks come from the hub's thread
+
+
+def test_rename_create_rotation(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "a.log"
+    append(log, "a1\n")
+    hub, got = make_hub(), Collector()
+    hub.subscribe("j", str(log), got)
+    hub.start()
+    got.wait_lines(1)
+    os.rename(log, tmp_path / "a.log.1")
+    append(tmp_path / "a.log.1", "a2\n")
+    append(log, "b1\n")
+    append(tmp_path / "a.log.1", "a3\n")
+    append(log, "b2\n")
+    assert sorted(got.wait_lines(5)) == [b"a1", b"a2", b"a3", b"b1", b"b2"]
+
+
+def test_copytruncate(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "a.log"
+    append(log, "a1\na2\n")
+    hub, got = make_hub(), Collector()
+    hub.subscribe("j", str(log), got)
+    hub.start()
+    got.wait_lines(2)
+    os.truncate(log, 0)
+    append(log, "b1 is a longer line than all before\n")
+    assert got.wait_lines(3) == [b"a1", b"a2", b"b1 is a longer line than all before"]
+
+
+def test_delete_recreate_and_directory(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "a.log"
+    append(log, "a1\n")
+    hub, got = make_hub(), Collector()
+    hub.subscribe("j", str(log), got)
+    hub.start()
+    got.wait_lines(1)
+    os.unlink(log)
+    os.mkdir(log)  # unreadable as a log (we are root: chmod would not do)
+    assert wait_until(lambda: (t := hub.tail_of(str(log))) is not None and t.problem)
+    os.rmdir(log)
+    append(log, "b1\n")
+    assert got.wait_lines(2) == [b"a1", b"b1"]
+
+
+def test_missing_file_and_directory_appear(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "later" / "a.log"
+    hub, got = make_hub(), Collector()
+    hub.subscribe("j", str(log), got)
+    hub.start()
+    log.parent.mkdir()
+    append(log, "x1\n")
+    assert got.wait_lines(1) == [b"x1"]
+
+
+def test_glob_picks_up_new_files(tmp_path: Path, make_hub: MakeHub) -> None:
+    append(tmp_path / "a.log", "a1\n")
+    hub, got = make_hub(), Collector()
+    sub = hub.subscribe("j", str(tmp_path / "*.log"), got)
+    hub.start()
+    got.wait_lines(1)
+    append(tmp_path / "b.log", "b1\n")
+    append(tmp_path / "ignored.txt", "no\n")
+    assert sorted(got.wait_lines(2)) == [b"a1", b"b1"]
+    assert got.lines(str(tmp_path / "b.log")) == [b"b1"]
+    assert sub.paths == [str(tmp_path / "a.log"), str(tmp_path / "b.log")]
+
+
+def test_glob_with_wildcard_directory(tmp_path: Path, make_hub: MakeHub) -> None:
+    hub, got = make_hub(), Collector()
+    hub.subscribe("j", str(tmp_path / "*" / "x.log"), got)
+    hub.start()
+    (tmp_path / "site1").mkdir()
+    append(tmp_path / "site1" / "x.log", "s1\n")
+    assert got.wait_lines(1) == [b"s1"]
+
+
+def test_two_subscribers_read_once(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "a.log"
+    append(log, "".join(f"line {i}\n" for i in range(1000)))
+    hub, g1, g2 = make_hub(), Collector(), Collector()
+    hub.subscribe("sshd", str(log), g1)
+    hub.subscribe("recidive", str(log), g2)
+    hub.start()
+    append(log, "last\n")
+    g1.wait_lines(1001)
+    g2.wait_lines(1001)
+    assert g1.data() == g2.data() == log.read_bytes()
+    tail = hub.tail_of(str(log))
+    assert tail is not None and tail.bytes_read == log.stat().st_size  # read once
+    assert hub.watched() == {str(log): ["recidive", "sshd"]}
+
+
+def test_late_subscriber_is_caught_up(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "a.log"
+    append(log, "a1\na2\n")
+    hub, g1, g2 = make_hub(), Collector(), Collector()
+    hub.subscribe("one", str(log), g1)
+    hub.start()
+    g1.wait_lines(2)
+    hub.subscribe("two", str(log), g2)
+    assert g2.wait_lines(2) == [b"a1", b"a2"]  # head: from the start, for it alone
+    append(log, "a3\n")
+    assert g1.wait_lines(3) == [b"a1", b"a2", b"a3"]
+    assert g2.wait_lines(3) == [b"a1", b"a2", b"a3"]
+
+
+def test_tail_option(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "a.log"
+    append(log, "old\n")
+    hub, g1, g2 = make_hub(), Collector(), Collector()
+    hub.subscribe("one", f"{log} tail", g1)
+    hub.subscribe("two", str(log), g2, tail=True)
+    hub.start()
+    # "tail" means the end when the subscription takes effect (on the hub's thread)
+    assert wait_until(lambda: hub.watched() == {str(log): ["one", "two"]})
+    append(log, "new\n")
+    assert g1.wait_lines(1) == [b"new"]
+    assert g2.wait_lines(1) == [b"new"]
+
+
+def test_logencoding_per_jail(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "a.log"
+    append(log, "caf\xe9\n".encode("latin-1"))
+    hub, g1, g2 = make_hub(), Collector(), Collector()
+    hub.subscribe("latin", str(log), g1, encoding="latin-1")
+    hub.subscribe("raw", str(log), g2, encoding="utf-8")
+    hub.start()
+    assert g1.wait_lines(1) == ["café".encode()]
+    assert g2.wait_lines(1) == [b"caf\xe9"]  # UTF-8 passes through, repaired later
+
+
+def test_unsubscribe_and_failing_callback(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "a.log"
+    append(log, "a1\n")
+    hub, good = make_hub(), Collector()
+
+    def bad(path: str, chunk: bytes) -> None:
+        raise RuntimeError("jail bug")
+
+    sub = hub.subscribe("bad", str(log), bad)
+    hub.subscribe("good", str(log), good)
+    hub.start()
+    good.wait_lines(1)
+    sub.close()
+    append(log, "a2\n")
+    assert good.wait_lines(2) == [b"a1", b"a2"]
+    assert wait_until(lambda: hub.watched() == {str(log): ["good"]})
+
+
+def test_stop_joins_and_closes(tmp_path: Path, make_hub: MakeHub) -> None:
+    before = set(os.listdir("/proc/self/fd"))
+    threads = threading.active_count()
+    log = tmp_path / "a.log"
+    append(log, "a1\n")
+    hub, got = make_hub(), Collector()
+    hub.subscribe("j", str(log), got)
+    hub.subscribe("j", str(tmp_path / "*.txt"), got)
+    hub.start()
+    got.wait_lines(1)
+    hub.stop()
+    assert threading.active_count() == threads
+    assert set(os.listdir("/proc/self/fd")) <= before
+
+
+def test_inotify_sleeps_without_timer(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    append(log, "a1\n")
+    hub, got = LogHub(backend="inotify", flush_interval=0.01), Collector()
+    hub.subscribe("j", str(log), got)
+    hub.start()
+    try:
+        got.wait_lines(1)
+        # Once positions are written nothing is due: the thread blocks in poll()
+        # with no timeout (no busy polling).
+        assert wait_until(lambda: hub._timeout() is None)
+    finally:
+        hub.stop()
+
+
+def db_with_jails(path: Path, *jails: str) -> Database:
+    db = Database(path)
+    for jail in jails:
+        db.addJail(jail)
+    return db
+
+
+@pytest.mark.parametrize("rotated", [False, True])
+def test_resume_after_restart(
+    tmp_path: Path, make_hub: MakeHub, rotated: bool
+) -> None:
+    log = tmp_path / "a.log"
+    append(log, "a1\na2\n")
+    db = db_with_jails(tmp_path / "f2b.sqlite3", "j")
+    hub, got = make_hub(db=db), Collector()
+    hub.subscribe("j", str(log), got)
+    hub.start()
+    got.wait_lines(2)
+    hub.stop()
+    assert db.getLogPos("j", str(log)) == (first_line_hash(log), 6)
+    if rotated:  # while we were down
+        os.rename(log, tmp_path / "a.log.1")
+        append(log, "b1\n")
+    else:
+        append(log, "a3\n")
+    hub2, got2 = make_hub(db=db), Collector()
+    hub2.subscribe("j", str(log), got2)
+    hub2.start()
+    assert got2.wait_lines(1) == ([b"b1"] if rotated else [b"a3"])
+    hub2.stop()
+    assert got2.lines() == ([b"b1"] if rotated else [b"a3"])
+    db.close()
+
+
+def test_positions_per_jail(tmp_path: Path, make_hub: MakeHub) -> None:
+    log = tmp_path / "a.log"
+    append(log, "a1\na2\na3\n")
+    db = db_with_jails(tmp_path / "f2b.sqlite3", "one", "two")
+    db.updateLog("two", str(log), 3, first_line_hash(log))  # "two" had read a1
+    hub, g1, g2 = make_hub(db=db), Collector(), Collector()
+    hub.subscribe("one", str(log), g1)
+    hub.subscribe("two", str(log), g2)
+    hub.start()
+    assert g1.wait_lines(3) == [b"a1", b"a2", b"a3"]
+    assert g2.wait_lines(2) == [b"a2", b"a3"]
+    hub.stop()
+    assert g2.lines() == [b"a2", b"a3"]
+    assert db.getLogPos("one", str(log)) == db.getLogPos("two", str(log))
+    db.close()
