@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 import pytest
-from conftest import ETC, needs_oracle, run_oracle
+from config_oracle import ETC, needs_oracle, run_oracle
 from normalize import action_settings
 
 from hyperban.config import (

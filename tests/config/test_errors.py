@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 
 import pytest
-from conftest import HAVE_ORACLE, run_oracle
+from config_oracle import HAVE_ORACLE, run_oracle
 
 from hyperban.config import (
     ConfigError,

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import ETC, F2B_SAMPLE_LOGS, needs_oracle, run_oracle
+from config_oracle import ETC, F2B_SAMPLE_LOGS, needs_oracle, run_oracle
 from normalize import filter_folded, fold_filter_steps, my_filter_steps
 
 from hyperban.config import ConfigLoader, InterpolationError, read_filter

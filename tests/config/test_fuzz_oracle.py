@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import needs_oracle, run_oracle
+from config_oracle import needs_oracle, run_oracle
 from fuzz_tags_gen import random_filter, random_jail_tree
 from normalize import my_filter_steps, my_jail, oracle_jail
 

@@ -10,7 +10,7 @@ import random
 from typing import Any
 
 import pytest
-from conftest import ETC, needs_oracle, run_oracle
+from config_oracle import ETC, needs_oracle, run_oracle
 
 from hyperban.config import ConfigError, ConfigLoader
 from hyperban.config.ini import DEFAULT_SECTION, Config

@@ -7,7 +7,7 @@ import os
 import shutil
 
 import pytest
-from conftest import ETC, needs_oracle, run_oracle
+from config_oracle import ETC, needs_oracle, run_oracle
 from normalize import my_jail, oracle_jail
 
 from hyperban.config import ConfigError, read_jails

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from conftest import needs_oracle, run_oracle
+from config_oracle import needs_oracle, run_oracle
 
 from hyperban.config import OptionSyntaxError, extract_options, parse_time, split_with_options
 
