@@ -61,19 +61,19 @@ class ActionBase:
     def reload(self) -> None:
         """Called when the jail's configuration was reloaded."""
 
-    def ban(self, aInfo: ActionInfo) -> bool | None:  # noqa: N803 -- fail2ban's name
+    def ban(self, aInfo: ActionInfo) -> bool | None:
         """Ban one address; return False (or raise) on failure."""
         return None
 
-    def unban(self, aInfo: ActionInfo) -> bool | None:  # noqa: N803
+    def unban(self, aInfo: ActionInfo) -> bool | None:
         """Lift the ban of one address; return False (or raise) on failure."""
         return None
 
-    def reban(self, aInfo: ActionInfo) -> bool | None:  # noqa: N803
+    def reban(self, aInfo: ActionInfo) -> bool | None:
         """Ban again an address whose ban is known (e.g. restored); defaults to ban()."""
         return self.ban(aInfo)
 
-    def prolong(self, aInfo: ActionInfo) -> bool | None:  # noqa: N803
+    def prolong(self, aInfo: ActionInfo) -> bool | None:
         """The ban time of an active ban grew; defaults to nothing."""
         return None
 

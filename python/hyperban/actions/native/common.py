@@ -1,0 +1,140 @@
+"""What the set-based native actions share: one batch -> one transaction per chunk.
+
+A subclass says how to apply a list of :class:`BanItem` to its sets (``_apply``) and how
+to tell whether its sets are there at all (``_healthy``); this class turns aInfo
+mappings into checked items, removes duplicates (a second delete of one element in one
+nft transaction fails it) and maps the per-item outcome back to the caller's order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+from ..base import ActionBase, ActionInfo
+from .isolate import apply_isolating
+from .items import MAX_TIMEOUT, BanItem, parse_item
+
+__all__ = ["Operation", "SetAction"]
+
+# ban/unban: safe whatever the sets hold.  add: plain add, for items known to be absent.
+# replace: empty the sets and add, in one transaction (see restore_many).
+Operation = Literal["ban", "unban", "add", "replace"]
+
+# Elements per transaction.  nft takes 100k elements in ~0.3 s; bigger batches only
+# grow nft's memory, and a chunk is also the unit a failure is bisected in.
+DEFAULT_CHUNK = 100_000
+# Seconds a kernel element outlives its ban (see items.parse_item).
+DEFAULT_GRACE = 60
+
+log = logging.getLogger(__name__)
+
+
+class SetAction(ActionBase):
+    """Bans held as elements of per-family kernel sets; batches applied as transactions."""
+
+    # The longest element timeout the firewall takes; longer bans get none.
+    max_timeout = MAX_TIMEOUT
+
+    def __init__(self, jail: Any, name: str, params: Mapping[str, str]) -> None:
+        super().__init__(jail, name)
+        self.params = dict(params)
+        self.grace = max(0, int(self.params.get("timeout_grace", DEFAULT_GRACE)))
+        self.chunk = int(self.params.get("chunk", DEFAULT_CHUNK))
+        # True from start() until the first batch: the sets hold nothing of this run.
+        self._fresh = False
+
+    # -- what subclasses provide ------------------------------------------------------
+
+    def _apply(self, op: Operation, items: Sequence[BanItem]) -> bool:
+        """Apply ``op`` to every item in one transaction; False if it was refused."""
+        raise NotImplementedError
+
+    def _healthy(self) -> bool:
+        """Whether our sets exist (a refused batch is then worth bisecting)."""
+        raise NotImplementedError
+
+    # -- fail2ban's single entry points -----------------------------------------------
+
+    def ban(self, aInfo: ActionInfo) -> bool:
+        return self.ban_many([aInfo])[0]
+
+    def unban(self, aInfo: ActionInfo) -> bool:
+        return self.unban_many([aInfo])[0]
+
+    def reban(self, aInfo: ActionInfo) -> bool:
+        return self.ban_many([aInfo])[0]
+
+    def prolong(self, aInfo: ActionInfo) -> bool:  # a ban re-times the element
+        return self.ban_many([aInfo])[0]
+
+    # -- batches ----------------------------------------------------------------------
+
+    def ban_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
+        self._fresh = False
+        return self._batch("ban", infos)
+
+    def unban_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
+        self._fresh = False
+        return self._batch("unban", infos)
+
+    def restore_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
+        """Restore the database's bans; right after start(), they replace the sets' content.
+
+        The first batch after start() may find elements a crashed run left behind.  It
+        empties the sets and adds the bans in one transaction (no moment without the
+        bans), so each element is added once instead of add/delete/add: 3x less work for
+        nft at start.  If that transaction is refused, every item goes the safe way.
+        """
+        if not self._fresh:
+            return self._batch("ban", infos)
+        self._fresh = False
+        mode: list[Operation] = ["replace"]
+
+        def apply(part: Sequence[BanItem]) -> bool:
+            if mode[0] == "replace":
+                done = self._apply("replace", part)
+                mode[0] = "add" if done else "ban"  # later chunks: the sets were emptied
+                if done:
+                    return True
+            return self._apply(mode[0], part)
+
+        return self._batch("ban", infos, apply)
+
+    def _batch(
+        self,
+        op: Operation,
+        infos: Sequence[ActionInfo],
+        apply: Callable[[Sequence[BanItem]], bool] | None = None,
+    ) -> list[bool]:
+        results = [False] * len(infos)
+        # (family, address) -> positions in infos; the last item of an address wins.
+        positions: dict[tuple[int, str], list[int]] = {}
+        unique: dict[tuple[int, str], BanItem] = {}
+        now = time.time()
+        grace, max_timeout = self.grace, self.max_timeout
+        for i, info in enumerate(infos):
+            item = parse_item(info, grace=grace, max_timeout=max_timeout, now=now)
+            if item is None:
+                log.error("%s: cannot %s %r: not an IP address", self.name, op, info.get("ip"))
+                continue
+            key = (item.version, item.ip)
+            positions.setdefault(key, []).append(i)
+            unique[key] = item
+        if not unique:
+            return results
+        keys = list(unique)
+        flags = apply_isolating(
+            [unique[k] for k in keys],
+            apply or (lambda part: self._apply(op, part)),
+            self._healthy,
+            chunk=self.chunk,
+        )
+        for key, ok in zip(keys, flags, strict=True):
+            if not ok:
+                log.error("%s: %s of %s failed", self.name, op, key[1])
+            for i in positions[key]:
+                results[i] = ok
+        return results

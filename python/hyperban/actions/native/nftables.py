@@ -1,0 +1,168 @@
+"""``banaction = hyperban-nftables`` / ``hyperban-nftables-allports``: bans in nft sets.
+
+Layout, all in one table of ours (``table inet hyperban``, ``table = ...`` to rename)::
+
+    table inet hyperban {
+        set sshd-v4 { type ipv4_addr; flags timeout; }
+        set sshd-v6 { type ipv6_addr; flags timeout; }
+        chain jail-sshd {
+            type filter hook input priority -10; policy accept;
+            ip saddr @sshd-v4 tcp dport { 22 } drop
+            ip6 saddr @sshd-v6 tcp dport { 22 } drop
+        }
+    }
+
+Each jail has its own base chain, so starting or stopping a jail never edits another
+jail's rules (no rule handles to look up), and the table goes when its last jail stops.
+Priority -10 runs before a filter chain at the usual priority 0 (and before fail2ban's
+stock ``f2b-table`` at -1); ``chain_priority``/``chain_hook``/``blocktype`` change that.
+
+Every batch is one ``nft -f -`` transaction.  nft 1.0.6 has no ``destroy``, and deleting
+an element that is not there (e.g. the kernel timed it out) fails the transaction, so
+each delete is preceded by an ``add`` of the same element in the same transaction:
+
+* unban = ``add {a}; delete {a}`` -- succeeds whether or not ``a`` is still in the set;
+* ban   = ``add {a}; delete {a}; add {a timeout T}`` -- sets the timeout even when ``a``
+  is already there (older kernels keep an existing element's timeout on ``add``).
+
+Restoring right after start empties the sets and adds every ban in one transaction
+(see :meth:`SetAction.restore_many`).
+
+Element timeouts are the remaining ban time plus a grace (``timeout_grace``, 60 s): the
+daemon's unban lifts the ban on time, the kernel timeout only matters if the daemon is
+gone.  Permanent bans (bantime -1) have no timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .common import Operation, SetAction
+from .errors import NativeActionError
+from .items import BanItem
+from .names import safe_name
+from .ports import parse_match
+from .runner import run, split_command
+
+__all__ = ["NftablesAction"]
+
+log = logging.getLogger(__name__)
+
+# Jails of one process share the table: deciding "last one out deletes it" is serialised.
+_TABLE_LOCK = threading.Lock()
+
+
+class NftablesAction(SetAction):
+    """A jail's bans as elements of two nft sets, matched by the jail's own chain."""
+
+    def __init__(
+        self, jail: Any, name: str, params: Mapping[str, str], *, allports: bool = False
+    ) -> None:
+        super().__init__(jail, name, params)
+        p = self.params
+        self.nft = split_command(p.get("nftables", "nft"))
+        self.table = safe_name(p.get("table", "hyperban"))
+        key = safe_name(p.get("name") or getattr(jail, "name", name))
+        self.chain = f"jail-{key}"
+        self.sets = {4: f"{key}-v4", 6: f"{key}-v6"}
+        self.match = parse_match(p, allports=allports)
+        self.hook = safe_name(p.get("chain_hook", "input"))
+        self.priority = int(p.get("chain_priority", "-10"))
+        self.blocktype = p.get("blocktype", "drop")
+        if any(c in self.blocktype for c in ";{}\n#"):
+            raise NativeActionError(f"bad blocktype {self.blocktype!r}")
+
+    # -- nft ----------------------------------------------------------------------------
+
+    def _nft(self, script: str) -> bool:
+        result = run([*self.nft, "-f", "-"], script)
+        if not result.ok:
+            log.debug("%s: nft refused the transaction: %s", self.name, result.stderr)
+        return result.ok
+
+    def _where(self) -> str:
+        return f"inet {self.table}"
+
+    def _structure(self) -> list[str]:
+        """The idempotent ``add`` lines for the table, our chain and our sets."""
+        t = self._where()
+        return [
+            f"add table {t}",
+            f"add chain {t} {self.chain} {{ type filter hook {self.hook} "
+            f"priority {self.priority}; policy accept; }}",
+            f"add set {t} {self.sets[4]} {{ type ipv4_addr; flags timeout; }}",
+            f"add set {t} {self.sets[6]} {{ type ipv6_addr; flags timeout; }}",
+        ]
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        t = self._where()
+        lines = [*self._structure(), f"flush chain {t} {self.chain}"]  # rules: exactly ours
+        for match in self.match.nft_rules():
+            for version, family in ((4, "ip"), (6, "ip6")):
+                rule = f"{family} saddr @{self.sets[version]} {match} {self.blocktype}"
+                lines.append(f"add rule {t} {self.chain} {' '.join(rule.split())}")
+        result = run([*self.nft, "-f", "-"], "\n".join(lines) + "\n")
+        if not result.ok:
+            raise NativeActionError(f"{self.name}: cannot set up nftables: {result.stderr}")
+        self._fresh = True
+
+    def stop(self) -> None:
+        t = self._where()
+        # add-then-delete: stopping twice (or after someone removed our chain) succeeds.
+        script = [
+            *self._structure(),
+            f"delete chain {t} {self.chain}",
+            f"delete set {t} {self.sets[4]}",
+            f"delete set {t} {self.sets[6]}",
+        ]
+        with _TABLE_LOCK:
+            result = run([*self.nft, "-f", "-"], "\n".join(script) + "\n")
+            if not result.ok:
+                raise NativeActionError(f"{self.name}: cannot remove our chain: {result.stderr}")
+            self._drop_table_if_empty()
+
+    def _drop_table_if_empty(self) -> None:
+        listing = run([*self.nft, "-t", "list", "table", "inet", self.table])
+        if not listing.ok:
+            return  # already gone
+        lines = (line.strip() for line in listing.stdout.splitlines())
+        if any(line.startswith(("chain ", "set ", "map ")) for line in lines):
+            return  # another jail still uses it
+        run([*self.nft, "delete", "table", "inet", self.table])
+
+    def flush(self) -> bool:
+        t = self._where()
+        return self._nft(f"flush set {t} {self.sets[4]}\nflush set {t} {self.sets[6]}\n")
+
+    # -- batches (see SetAction) --------------------------------------------------------
+
+    def _apply(self, op: Operation, items: Sequence[BanItem]) -> bool:
+        t = self._where()
+        lines: list[str] = []
+        for version in (4, 6):
+            target = f"{t} {self.sets[version]}"
+            if op == "replace":
+                lines.append(f"flush set {target}")  # both families, even if no item
+            mine = [item for item in items if item.version == version]
+            if not mine:
+                continue
+            if op in ("ban", "unban"):  # the add makes the delete safe (module docstring)
+                plain = ", ".join(item.ip for item in mine)
+                lines.append(f"add element {target} {{ {plain} }}")
+                lines.append(f"delete element {target} {{ {plain} }}")
+            if op != "unban":
+                timed = ", ".join(_element(item) for item in mine)
+                lines.append(f"add element {target} {{ {timed} }}")
+        return self._nft("\n".join(lines) + "\n")
+
+    def _healthy(self) -> bool:
+        return run([*self.nft, "list", "chain", "inet", self.table, self.chain]).ok
+
+
+def _element(item: BanItem) -> str:
+    return item.ip if item.timeout is None else f"{item.ip} timeout {item.timeout}s"
