@@ -13,18 +13,24 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .definition import CONDITIONAL_KEY, DefinitionReader, OptionSpec
 from .errors import ConfigError
 from .ini import ConfigLoader
 from .options import extract_options
 
+if TYPE_CHECKING:
+    from ..actions.base import ActionBase
+
 __all__ = [
     "ACTION_OPTIONS",
     "RUNTIME_TAGS",
     "ActionDefinition",
     "ActionReader",
+    "NativeActionDefinition",
     "PythonActionDefinition",
+    "native_action",
     "read_action",
 ]
 
@@ -156,6 +162,47 @@ class PythonActionDefinition:
     @property
     def params_json(self) -> str:
         return json.dumps(self.params)
+
+
+@dataclass
+class NativeActionDefinition:
+    """One of hyperban's own actions (``hyperban-nftables``...); no action.d file needed.
+
+    ``params`` are the jail's ``[param=value]`` list (``port``, ``protocol``...), with
+    ``name`` defaulting to the jail name as for file actions.
+    """
+
+    name: str
+    action: str
+    jail: str
+    params: dict[str, str]
+
+    def create(self, jail: Any) -> ActionBase:
+        # Imported here: reading a config must not need the firewall code.
+        from ..actions.native import create_native_action
+
+        return create_native_action(self.action, jail, self.name, self.params)
+
+
+def native_action(
+    basedir: str, action: str, jail_name: str, params: Mapping[str, str]
+) -> NativeActionDefinition | None:
+    """The definition of ``action`` if it is one of hyperban's own, else None.
+
+    A file ``action.d/<action>.conf`` (or ``.local``) under ``basedir`` wins: then the
+    action is read like any other and this returns None.
+    """
+    from ..actions.native import is_native_action
+
+    if not is_native_action(action):
+        return None
+    stem = os.path.join(basedir, "action.d", action)
+    if os.path.exists(stem + ".conf") or os.path.exists(stem + ".local"):
+        return None
+    opts = dict(params)
+    opts.setdefault("name", jail_name)
+    actname = opts.pop("actname", action)
+    return NativeActionDefinition(name=actname, action=action, jail=jail_name, params=opts)
 
 
 class ActionReader(DefinitionReader):

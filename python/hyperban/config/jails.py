@@ -6,7 +6,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .actions import ActionDefinition, ActionReader, PythonActionDefinition, python_action
+from .actions import (
+    ActionDefinition,
+    ActionReader,
+    NativeActionDefinition,
+    PythonActionDefinition,
+    native_action,
+    python_action,
+)
 from .definition import OptionSpec, read_section_options
 from .errors import ConfigError, NoOptionError, NoSectionError, OptionSyntaxError
 from .filters import (
@@ -99,7 +106,7 @@ class JailDefinition:
     filter: FilterDefinition | None
     logpath: list[str]
     action_specs: list[tuple[str, dict[str, str]]]
-    actions: list[ActionDefinition | PythonActionDefinition]
+    actions: list[ActionDefinition | PythonActionDefinition | NativeActionDefinition]
     options: dict[str, object]
     variables: dict[str, str] = field(default_factory=dict)
     error: str | None = None
@@ -244,7 +251,7 @@ def _read_one_jail(
     if not (force_enable or enabled):
         return None
     filter_reader: FilterReader | None = None
-    readers: list[ActionReader | PythonActionDefinition] = []
+    readers: list[ActionReader | PythonActionDefinition | NativeActionDefinition] = []
     specs: list[tuple[str, dict[str, str]]] = []
     try:
         filter_spec = str(opts["filter"])
@@ -277,6 +284,11 @@ def _read_one_jail(
             specs.append((action_name, dict(action_opts)))
             if action_name.endswith(".py"):
                 readers.append(python_action(basedir, action_name, name, action_opts))
+                continue
+            # hyperban-nftables etc. need no file (a user's file of that name wins).
+            native = native_action(basedir, action_name, name, action_opts)
+            if native is not None:
+                readers.append(native)
                 continue
             reader = ActionReader(loader, basedir, action_name, name, action_opts)
             if not reader.read():
@@ -313,7 +325,7 @@ def _read_one_jail(
     elif commands:
         filter_def = _filter_from_jail(name, commands)
 
-    actions: list[ActionDefinition | PythonActionDefinition] = []
+    actions: list[ActionDefinition | PythonActionDefinition | NativeActionDefinition] = []
     for reader_or_def in readers:
         if isinstance(reader_or_def, ActionReader):
             actions.append(reader_or_def.definition())

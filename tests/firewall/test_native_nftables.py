@@ -1,0 +1,202 @@
+"""hyperban-nftables against a real kernel, inside a throw-away network namespace."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from fw_support import PORT, FakeJail, pair_fixture  # noqa: F401 -- the fixture
+from netns import NetnsPair, nft_in
+
+from hyperban.actions.native import NativeActionError, NftablesAction, create_native_action
+from hyperban.actions.native import nftables as nft_module
+
+
+def ban(ip: str, bantime: float = 600, start: float | None = None) -> dict[str, Any]:
+    family = "inet6" if ":" in ip else "inet4"
+    return {"ip": ip, "family": family, "bantime": bantime, "time": start or time.time()}
+
+
+def action(pair: NetnsPair, jail: str = "sshd", kind: str = "hyperban-nftables",
+           **params: str) -> Any:  # fmt: skip
+    with pair.inside(pair.server):
+        act = create_native_action(kind, FakeJail(jail), kind, {"port": str(PORT), **params})
+    assert isinstance(act, NftablesAction)
+    return act
+
+
+def elements(pair: NetnsPair, set_name: str) -> str:
+    return nft_in(pair, "list", "set", "inet", "hyperban", set_name)
+
+
+@pytest.mark.parametrize("kind", ["hyperban-nftables", "hyperban-nftables-allports"])
+@pytest.mark.parametrize("family", [4, 6])
+def test_banned_address_is_dropped_then_flows_after_unban(
+    pair: NetnsPair, kind: str, family: int
+) -> None:
+    act = action(pair, kind=kind)
+    client = pair.client_v4 if family == 4 else pair.client_v6
+    server = pair.server_v4 if family == 4 else pair.server_v6
+    with pair.inside(pair.server):
+        act.start()
+        assert pair.can_connect(server)
+        assert act.ban_many([ban(client)]) == [True]
+        assert not pair.can_connect(server)
+        assert act.unban_many([ban(client)]) == [True]
+        assert pair.can_connect(server)
+
+
+def test_ports_rule_leaves_other_ports_open(pair: NetnsPair) -> None:
+    act = action(pair, port="1")  # the jail guards port 1, not the listener's port
+    with pair.inside(pair.server):
+        act.start()
+        act.ban(ban(pair.client_v4))
+    assert pair.can_connect(pair.server_v4)
+    assert "tcp dport 1 drop" in nft_in(pair, "list", "chain", "inet", "hyperban", "jail-sshd")
+
+
+def test_batch_of_1000_bans_is_one_transaction(
+    pair: NetnsPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    act = action(pair)
+    calls: list[list[str]] = []
+    real_run = nft_module.run
+
+    def counting_run(argv: list[str], stdin: str | None = None, **kw: Any) -> Any:
+        calls.append(list(argv))
+        return real_run(argv, stdin, **kw)
+
+    monkeypatch.setattr(nft_module, "run", counting_run)
+    v4 = [f"10.9.{i // 250}.{i % 250 + 1}" for i in range(500)]
+    v6 = [f"2001:db8::{i + 1:x}" for i in range(500)]
+    with pair.inside(pair.server):
+        act.start()
+        calls.clear()
+        assert act.ban_many([ban(ip) for ip in v4 + v6]) == [True] * 1000
+        assert calls == [["nft", "-f", "-"]]
+        assert elements(pair, "sshd-v4").count(" timeout ") == 500
+        assert elements(pair, "sshd-v6").count(" timeout ") == 500
+        calls.clear()
+        assert act.unban_many([ban(ip) for ip in v4 + v6]) == [True] * 1000
+        assert len(calls) == 1
+    assert "elements" not in elements(pair, "sshd-v4") + elements(pair, "sshd-v6")
+
+
+def test_restore_at_start_sets_remaining_time_and_permanent(pair: NetnsPair) -> None:
+    act = action(pair, timeout_grace="0")
+    now = time.time()
+    restored = [
+        ban(pair.client_v4, bantime=3600, start=now - 600),  # 3000 s left
+        ban("10.9.0.7", bantime=-1, start=now - 10**6),  # permanent
+        ban(pair.client_v6, bantime=86400, start=now),
+    ]
+    with pair.inside(pair.server):
+        act.start()
+        assert act.restore_many(restored) == [True, True, True]
+        act.ban(ban("10.9.9.9"))  # a ban the database no longer has (a crashed run's)
+        # A restart restores again over what is there: still one rule pair, and the
+        # restored bans replace the sets' content in one transaction.
+        act.start()
+        assert act.restore_many(restored) == [True, True, True]
+        assert "10.9.9.9" not in elements(pair, "sshd-v4")
+        # Later batches keep what is there.
+        assert act.restore_many([ban("10.9.9.8")]) == [True]
+    v4 = elements(pair, "sshd-v4")
+    assert f"{pair.client_v4} timeout 50m" in v4  # 3000 s, nft prints 50m
+    assert "10.9.0.7," in v4 or "10.9.0.7 }" in v4  # no timeout
+    assert f"{pair.client_v6} timeout 1d" in elements(pair, "sshd-v6")
+    chain = nft_in(pair, "list", "chain", "inet", "hyperban", "jail-sshd")
+    assert chain.count("saddr @") == 2
+    assert not pair.can_connect(pair.server_v4)
+    assert not pair.can_connect(pair.server_v6)
+
+
+def test_failing_transaction_isolates_the_bad_item(pair: NetnsPair) -> None:
+    act = action(pair)
+    # Let a timeout through that nft refuses ("value too large"): a real refused batch.
+    act.max_timeout = 10**12
+    good = [ban(f"10.9.1.{i}") for i in range(1, 10)]
+    bad = ban("10.9.2.1", bantime=3_000_000_000)
+    batch = [*good[:4], bad, *good[4:]]
+    with pair.inside(pair.server):
+        act.start()
+        assert act.ban_many(batch) == [True] * 4 + [False] + [True] * 5
+    listed = elements(pair, "sshd-v4")
+    assert all(info["ip"] in listed for info in good)
+    assert "10.9.2.1" not in listed
+
+
+def test_invalid_address_fails_alone_without_reaching_nft(pair: NetnsPair) -> None:
+    act = action(pair)
+    with pair.inside(pair.server):
+        act.start()
+        result = act.ban_many([ban("10.9.3.1"), ban("example.com"), ban("10.9.3.999")])
+    assert result == [True, False, False]
+
+
+def test_unban_of_an_element_the_kernel_already_expired(pair: NetnsPair) -> None:
+    act = action(pair)
+    with pair.inside(pair.server):
+        act.start()
+        act.ban(ban("10.9.4.1"))
+        # The kernel timed it out (or someone removed it): our unban must still succeed.
+        nft_in(pair, "delete", "element", "inet", "hyperban", "sshd-v4", "{ 10.9.4.1 }")
+        assert act.unban_many([ban("10.9.4.1"), ban("10.9.4.2")]) == [True, True]
+
+
+def test_prolong_retimes_an_existing_element(pair: NetnsPair) -> None:
+    act = action(pair, timeout_grace="0")
+    now = time.time()
+    with pair.inside(pair.server):
+        act.start()
+        act.ban(ban("10.9.5.1", bantime=600, start=now))
+        assert act.prolong(ban("10.9.5.1", bantime=7200, start=now))
+    assert "10.9.5.1 timeout 2h" in elements(pair, "sshd-v4")
+
+
+def test_stop_removes_only_ours(pair: NetnsPair) -> None:
+    nft_in(pair, "add", "table", "inet", "filter")
+    nft_in(pair, "add", "set", "inet", "filter", "keep", "{ type ipv4_addr; }")
+    sshd, web = action(pair, "sshd"), action(pair, "web")
+    with pair.inside(pair.server):
+        sshd.start()
+        web.start()
+        web.ban(ban(pair.client_v4))
+        sshd.stop()
+        ruleset = nft_in(pair, "list", "ruleset")
+        assert "jail-sshd" not in ruleset and "sshd-v4" not in ruleset
+        assert "jail-web" in ruleset and "table inet filter" in ruleset
+        sshd.stop()  # twice is fine
+        assert web.flush() is True
+        assert pair.can_connect(pair.server_v4)
+        web.stop()
+    ruleset = nft_in(pair, "list", "ruleset")
+    assert "hyperban" not in ruleset
+    assert "set keep" in ruleset
+
+
+def test_missing_nft_is_a_clear_error(pair: NetnsPair) -> None:
+    act = NftablesAction(FakeJail("sshd"), "x", {"nftables": "/nonexistent/nft"})
+    with pytest.raises(NativeActionError, match=r"not found.*nftables"):
+        act.start()
+
+
+def test_native_definition_from_a_jail_config(tmp_path: Any, pair: NetnsPair) -> None:
+    """banaction = hyperban-nftables in a stock jail.conf, without any action.d file."""
+    import shutil
+
+    from hyperban.config import read_jail
+
+    conf = tmp_path / "fail2ban"
+    shutil.copytree("/etc/fail2ban", conf)
+    (conf / "jail.local").write_text("[sshd]\nenabled = true\nbanaction = hyperban-nftables\n")
+    jail = read_jail("sshd", str(conf))
+    assert jail is not None and jail.error is None
+    (definition,) = jail.actions
+    assert definition.action == "hyperban-nftables"
+    with pair.inside(pair.server):
+        act = definition.create(FakeJail("sshd"))  # type: ignore[union-attr]
+        act.start()
+        act.ban(ban(pair.client_v4))
+    assert "tcp dport 22 drop" in nft_in(pair, "list", "chain", "inet", "hyperban", "jail-sshd")

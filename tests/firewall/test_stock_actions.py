@@ -1,0 +1,62 @@
+"""fail2ban's own nftables-multiport and iptables-multiport, run through our loader.
+
+The stock action.d files call ``nft``/``iptables`` by name from shell commands; wrapper
+scripts first in PATH run them inside the server namespace (and the calling thread is in
+it too), so the host's firewall is never touched -- which the test also checks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fw_support import PORT, FakeJail, host_ruleset, pair_fixture  # noqa: F401 -- the fixture
+from netns import NetnsPair
+
+from hyperban.config.actions import native_action, read_action
+
+loader = pytest.importorskip("hyperban.actions.loader", reason="actions.loader not written yet")
+
+STOCK = "/etc/fail2ban"
+
+
+def definition(kind: str) -> Any:
+    if kind.startswith("hyperban-"):
+        return native_action(STOCK, kind, "sshd", {"port": str(PORT)})
+    if not os.path.exists(f"{STOCK}/action.d/{kind}.conf"):
+        pytest.skip(f"{STOCK}/action.d/{kind}.conf not installed (Debian package fail2ban)")
+    return read_action(f"{kind}[port={PORT}, protocol=tcp]", STOCK, jail_name="sshd")
+
+
+@pytest.mark.parametrize("kind", ["nftables-multiport", "iptables-multiport", "hyperban-nftables"])
+@pytest.mark.parametrize("family", [4, 6])
+def test_action_drops_then_flows(
+    pair: NetnsPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, family: int
+) -> None:
+    wrappers = pair.wrap_tools(str(tmp_path / "bin"), pair.server, ["nft", "iptables", "ip6tables"])
+    monkeypatch.setenv("PATH", f"{wrappers}:{os.environ['PATH']}")
+    before = host_ruleset()
+    client = pair.client_v4 if family == 4 else pair.client_v6
+    server = pair.server_v4 if family == 4 else pair.server_v6
+    info = {
+        "ip": client,
+        "family": f"inet{family}",
+        "bantime": 600,
+        "time": time.time(),
+        "failures": 5,
+    }
+    with pair.inside(pair.server):
+        (act,) = loader.build_actions(FakeJail("sshd"), [definition(kind)])
+        act.start()
+        try:
+            assert pair.can_connect(server)
+            assert act.ban_many([info]) == [True]
+            assert not pair.can_connect(server)
+            assert act.unban_many([info]) == [True]
+            assert pair.can_connect(server)
+        finally:
+            act.stop()
+    assert host_ruleset() == before
