@@ -1,4 +1,5 @@
-"""``python -m hyperban COMMAND ...`` (also the ``hyperban`` script)."""
+"""``python -m hyperban [OPTIONS]`` runs the daemon; ``python -m hyperban COMMAND ...``
+runs a tool (``regex``: fail2ban-regex's job; ``bench``: the matcher benchmark)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,20 @@ COMMANDS: dict[str, str] = {
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help") or args[0] not in COMMANDS:
-        out = sys.stdout if args and args[0] in ("-h", "--help") else sys.stderr
-        print("usage: python -m hyperban {" + ",".join(COMMANDS) + "} ...", file=out)
-        if args and args[0] not in ("-h", "--help"):
-            print(f"unknown command: {args[0]!r}", file=out)
-        return 0 if out is sys.stdout else 2
-    module, _, function = COMMANDS[args[0]].partition(":")
-    return int(getattr(importlib.import_module(module), function)(args[1:]) or 0)
+    if args and args[0] in COMMANDS:
+        module, _, function = COMMANDS[args[0]].partition(":")
+        return int(getattr(importlib.import_module(module), function)(args[1:]) or 0)
+    if args and not args[0].startswith("-"):
+        print(
+            f"unknown command: {args[0]!r} (commands: {', '.join(COMMANDS)}; "
+            "without a command: the daemon, see --help)",
+            file=sys.stderr,
+        )
+        return 2
+    # No command: the daemon (fail2ban-server's options).
+    from hyperban.daemon.main import main as daemon_main
+
+    return daemon_main(args)
 
 
 if __name__ == "__main__":

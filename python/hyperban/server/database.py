@@ -436,20 +436,22 @@ class Database:
             ]
         )
 
-    def delBan(self, jail: str, *ips: Any) -> None:
-        """Delete the bans of ``ips`` in ``jail`` (all bans of the jail if none given)."""
+    def delBan(self, jail: str | None, *ips: Any) -> None:
+        """Delete the bans of ``ips`` in ``jail`` (all bans of the jail if none given;
+        ``jail`` None: in every jail)."""
+        where, args = ("jail = ?", (jail,)) if jail is not None else ("1", ())
         if not ips:
             self._write(
                 [
-                    ("DELETE FROM bips WHERE jail = ?", (jail,)),
-                    ("DELETE FROM bans WHERE jail = ?", (jail,)),
+                    (f"DELETE FROM bips WHERE {where}", args),
+                    (f"DELETE FROM bans WHERE {where}", args),
                 ]
             )
             return
         statements: list[tuple[str, tuple[Any, ...]]] = []
         for ip in ips:
-            statements.append(("DELETE FROM bips WHERE jail = ? AND ip = ?", (jail, str(ip))))
-            statements.append(("DELETE FROM bans WHERE jail = ? AND ip = ?", (jail, str(ip))))
+            statements.append((f"DELETE FROM bips WHERE {where} AND ip = ?", (*args, str(ip))))
+            statements.append((f"DELETE FROM bans WHERE {where} AND ip = ?", (*args, str(ip))))
         self._write(statements)
 
     def getBans(

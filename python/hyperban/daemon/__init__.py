@@ -1,0 +1,1 @@
+"""The daemon: configuration → jails → log sources → control socket (see ``server``)."""

@@ -1,0 +1,326 @@
+"""The control commands of the daemon (:class:`~hyperban.control.api.ControlTarget`).
+
+A mixin of :class:`~hyperban.daemon.server.Server`: each method maps one fail2ban-client
+command onto the running jails.  Reply shapes are documented in
+:mod:`hyperban.control.api`.  Methods run on the control socket's thread, so they only
+touch thread-safe parts (ban/fail managers take locks; bans and unbans go through the
+jail's action queue or its locked unban path).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+import hyperban
+from hyperban.config.options import parse_time
+from hyperban.config.server import log_level_value
+from hyperban.control.api import UnknownJailError, UnsupportedError
+from hyperban.filter.dns import Address
+from hyperban.server.bantime import BanTimeIncrement
+from hyperban.server.clock import Clock
+from hyperban.server.ignore import parse_ignorecache
+from hyperban.server.jail import IgnoredAddressError, Jail
+
+from . import logs
+
+if TYPE_CHECKING:
+    from .server import Server
+
+__all__ = ["ServerCommands"]
+
+log = logging.getLogger("hyperban.server")
+
+_BANTIME_KEYS = (
+    "increment", "factor", "formula", "multipliers", "maxtime", "rndtime", "overalljails",
+)  # fmt: skip
+
+
+class ServerCommands:
+    """ControlTarget methods; ``self`` is a :class:`Server`."""
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _jail(self: Server, name: str) -> Jail:
+        built = self.jails.get(name)
+        if built is None:
+            raise UnknownJailError(name)
+        return built.jail
+
+    # -- server -----------------------------------------------------------------------
+
+    def ping(self) -> str:
+        return "pong"
+
+    def version(self) -> str:
+        return hyperban.__version__
+
+    def status(self: Server) -> list[tuple[str, Any]]:
+        names = sorted(self.jails)
+        return [("Number of jail", len(names)), ("Jail list", ", ".join(names))]
+
+    def stop(self: Server) -> None:
+        # the reply must leave before the socket closes: shut down from another thread
+        threading.Thread(target=self.request_stop, name="hyperban-stop", daemon=True).start()
+
+    def reload(
+        self: Server, jail: str | None, *, restart: bool, unban: bool, if_exists: bool
+    ) -> None:
+        if jail is not None and jail not in self.jails and not if_exists:
+            # a stopped jail may come back from the configuration; only check it exists
+            from hyperban.config.jails import read_jails
+
+            names = {d.name for d in read_jails(self.options.confdir)}
+            if jail not in names:
+                raise UnknownJailError(jail)
+        self.reload_jails(jail, unban=unban)
+
+    def flush_logs(self) -> str:
+        return logs.reopen()
+
+    def get_server_param(self: Server, name: str) -> Any:
+        if name == "loglevel":
+            return logging.getLevelName(logging.getLogger("hyperban").level)
+        if name == "logtarget":
+            return logs.current_target()
+        if name == "syslogsocket":
+            return self.config.syslogsocket
+        if name == "dbfile":
+            return None if self.database is None else self.database.filename
+        if name == "dbpurgeage":
+            return None if self.database is None else int(self.database.purgeage)
+        if name == "dbmaxmatches":
+            return None if self.database is None else self.config.dbmaxmatches
+        if name == "allowipv6":
+            return self.config.allowipv6
+        raise ValueError(f"unknown server parameter {name!r}")
+
+    def set_server_param(self: Server, name: str, value: str) -> None:
+        if name == "loglevel":
+            log_level_value(value)  # ValueError names the value
+            logs.configure(logs.current_target(), value, self.config.syslogsocket)
+            self.config.loglevel = value
+        elif name == "logtarget":
+            logs.configure(value, self.config.loglevel, self.config.syslogsocket)
+            self.config.logtarget = value
+        elif name == "dbpurgeage":
+            if self.database is None:
+                raise ValueError("no database (dbfile is not set)")
+            self.database.purgeage = value
+        else:
+            raise UnsupportedError(f"set {name} is not supported while running")
+
+    # -- jails ------------------------------------------------------------------------
+
+    def status_jail(self: Server, jail: str, flavor: str) -> list[tuple[str, list[Any]]]:
+        status = self._jail(jail).status()
+        actions: list[tuple[str, Any]] = [
+            ("Currently banned", status["currently_banned"]),
+            ("Total banned", status["total_banned"]),
+        ]
+        if flavor != "short":
+            actions.append(("Banned IP list", status["banned"]))
+        return [
+            (
+                "Filter",
+                [
+                    ("Currently failed", status["currently_failed"]),
+                    ("Total failed", status["total_failed"]),
+                    ("File list", status["file_list"]),
+                ],
+            ),
+            ("Actions", actions),
+        ]
+
+    def start_jail(self: Server, jail: str) -> None:
+        if jail in self.jails:
+            return
+        self.reload_jails(jail)
+        if jail not in self.jails:
+            raise UnknownJailError(jail)
+
+    def stop_jail(self: Server, jail: str) -> None:
+        self._jail(jail)
+        with self._lock:
+            self.stopped_jails[jail] = self._stop_jail(jail)
+
+    def stop_all_jails(self: Server) -> None:
+        for name in list(self.jails):
+            self.stop_jail(name)
+
+    def get_jail_param(self: Server, jail: str, name: str) -> Any:
+        j = self._jail(jail)
+        flt = j.filter
+        if name.startswith("bantime.") and name != "bantime":
+            return self._bantime_option(j, name[len("bantime.") :])
+        getters: dict[str, Any] = {
+            "logpath": lambda: list(j.log_paths),
+            "logencoding": lambda: flt.logencoding,
+            "journalmatch": lambda: list(self.jails[jail].journalmatch),
+            "ignoreself": lambda: j.ignore.ignore_self,
+            "ignoreip": lambda: j.ignore.entries(),
+            "ignorecommand": lambda: j.ignore.command or "",
+            "ignorecache": lambda: None if j.ignore.cache is None else j.ignore.cache.describe(),
+            "prefregex": lambda: "" if flt.prefregex is None else flt.prefregex.source,
+            "failregex": lambda: [r.source for r in flt.failregex],
+            "ignoreregex": lambda: [r.source for r in flt.ignoreregex],
+            "usedns": lambda: flt.usedns,
+            "findtime": lambda: int(j.findtime),
+            "datepattern": lambda: (
+                (None, "Default Detectors")
+                if flt.datepattern is None
+                else (flt.datepattern, flt.datepattern)
+            ),
+            "logtimezone": lambda: flt.logtimezone,
+            "maxmatches": lambda: j.fail_manager.maxMatches,
+            "maxretry": lambda: j.maxretry,
+            "maxlines": lambda: flt.maxlines,
+            "bantime": lambda: int(j.bantime),
+            "actions": lambda: list(j.actions.actions),
+            "idle": lambda: not j.is_alive,
+        }
+        getter = getters.get(name)
+        if getter is None:
+            raise ValueError(f"unknown jail parameter {name!r}")
+        return getter()
+
+    def _bantime_option(self, jail: Jail, key: str) -> Any:
+        inc = jail.increment
+        if key == "increment":
+            return inc.increment
+        if key in _BANTIME_KEYS:
+            value = getattr(inc, key)
+            if key == "multipliers":
+                return " ".join(str(m) for m in value)
+            return value if isinstance(value, (int, float, bool, type(None))) else str(value)
+        raise ValueError(f"unknown parameter bantime.{key}")
+
+    def set_jail_param(self: Server, jail: str, name: str, value: Any) -> None:
+        j = self._jail(jail)
+        if name.startswith("bantime.") and name != "bantime":
+            key = name[len("bantime.") :]
+            # parse the one new value, keep every other setting as it is
+            parsed = BanTimeIncrement.from_options({key: value})
+            j.increment = dataclasses.replace(j.increment, **{key: getattr(parsed, key)})
+            if j.observer is not None:
+                j.observer.jail(j.name).increment = j.increment
+            return
+        if name == "maxretry":
+            j.maxretry = int(value)
+        elif name == "maxmatches":
+            j.fail_manager.maxMatches = int(value)
+        elif name == "findtime":
+            j.findtime = parse_time(str(value))
+        elif name == "bantime":
+            j.bantime = parse_time(str(value))
+        elif name == "usedns":
+            from hyperban.filter.dns import normalize_usedns
+
+            j.filter.usedns = normalize_usedns(str(value))
+        elif name == "ignoreself":
+            j.ignore.ignore_self = str(value).lower() in ("1", "true", "yes", "on")
+        elif name == "ignorecommand":
+            j.ignore.command = str(value) or None
+        elif name == "ignorecache":
+            j.ignore.cache = parse_ignorecache(str(value))
+        else:
+            raise UnsupportedError(f"set {jail} {name} is not supported while running")
+
+    def add_ignore_ip(self: Server, jail: str, ip: str) -> None:
+        self._jail(jail).ignore.add(ip)
+
+    def del_ignore_ip(self: Server, jail: str, ip: str) -> None:
+        self._jail(jail).ignore.remove(ip)
+
+    def add_log_path(self: Server, jail: str, path: str, tail: bool) -> None:
+        j = self._jail(jail)
+        built = self.jails[jail]
+        assert self.hub is not None
+        from .server import _Feed
+
+        sub = self.hub.subscribe(
+            jail, f"{path} {'tail' if tail else 'head'}", _Feed(j), encoding=built.logencoding
+        )
+        self._subscriptions.setdefault(jail, []).append(sub)
+        j.log_paths.append(path)
+
+    def del_log_path(self: Server, jail: str, path: str) -> None:
+        j = self._jail(jail)
+        subs = self._subscriptions.get(jail, [])
+        for sub in list(subs):
+            if sub.logpath.pattern == path:
+                sub.close()
+                subs.remove(sub)
+        if path in j.log_paths:
+            j.log_paths.remove(path)
+
+    # -- bans -------------------------------------------------------------------------
+
+    def ban_ip(self: Server, jail: str, ips: list[str]) -> int:
+        try:
+            return self._jail(jail).ban_ips(ips)
+        except IgnoredAddressError as exc:
+            raise ValueError(str(exc)) from None
+
+    def unban_ip(
+        self: Server, jail: str | None, ips: list[str], *, report_absent: bool = False
+    ) -> int:
+        if jail is not None:
+            j = self._jail(jail)
+            if report_absent:
+                banned = set(j.banned())
+                for ip in ips:
+                    if str(Address(ip)) not in banned:
+                        raise ValueError(f"{ip} is not banned")
+            return len(j.unban_ips(ips))
+        count = 0
+        for built in self.jails.values():
+            count += len(built.jail.unban_ips(ips))
+        if self.database is not None:
+            # bans of stopped jails (or older runs) must not come back at restart
+            for ip in ips:
+                self.database.delBan(None, ip)
+        return count
+
+    def unban_all(self: Server) -> int:
+        count = 0
+        for built in self.jails.values():
+            count += len(built.jail.unban_ips(built.jail.banned()))
+        if self.database is not None:
+            self.database.delBan(None)
+        return count
+
+    def banned(self: Server, jail: str | None, ips: list[str]) -> Any:
+        if jail is not None:
+            current = set(self._jail(jail).banned())
+            if not ips:
+                return sorted(current)
+            flags = [int(str(Address(ip)) in current) for ip in ips]
+            return flags[0] if len(flags) == 1 else flags
+        if not ips:
+            return [{name: b.jail.banned()} for name, b in sorted(self.jails.items())]
+        return [
+            [name for name, b in sorted(self.jails.items()) if str(Address(ip)) in b.jail.banned()]
+            for ip in ips
+        ]
+
+    def get_ban_list(self: Server, jail: str, with_time: bool) -> list[str]:
+        j = self._jail(jail)
+        bm = j.actions.ban_manager
+        tickets = [bm.getTicket(fid) for fid in bm.getBanList(ordered=True)]
+        out: list[str] = []
+        for ticket in tickets:
+            if ticket is None:
+                continue
+            if not with_time:
+                out.append(str(ticket.getID()))
+                continue
+            bantime = ticket.getBanTime(j.bantime)
+            end = ticket.getEndOfBanTime(j.bantime)
+            out.append(
+                f"{ticket.getID()} \t{Clock.time2str(ticket.getTime())} + {bantime} = "
+                f"{Clock.time2str(end) if bantime != -1 else 'permanent'}"
+            )
+        return out

@@ -1,0 +1,113 @@
+"""The daemon's log output, configured like fail2ban's ``logtarget``/``loglevel``.
+
+Targets: ``STDOUT``, ``STDERR``, ``SYSLOG`` (``syslogsocket``: ``auto`` = ``/dev/log``),
+``SYSTEMD-JOURNAL`` (needs the ``systemd`` Python package; otherwise an error naming the
+missing package) or a file path.  A file target is reopened on :func:`reopen` (SIGUSR1,
+``flushlogs``), so logrotate can move it away.
+
+Lines look like fail2ban's (``2026-11-26 12:00:00,123 hyperban.actions [42]: NOTICE
+[sshd] Ban 192.0.2.1``), and fail2ban's extra level names (``NOTICE`` 25, ``MSG`` 18,
+``TRACEDEBUG`` 7, ``HEAVYDEBUG`` 5) are registered so ``loglevel = NOTICE`` works.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+
+from hyperban.config.server import LOG_LEVELS, log_level_value
+
+__all__ = ["NOTICE", "LogTargetError", "configure", "current_target", "reopen"]
+
+NOTICE = 25
+_FORMAT = "%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s"
+# syslog and the journal add their own time stamp and pid
+_SYSLOG_FORMAT = "%(name)s[%(process)d]: %(levelname)s %(message)s"
+
+_handler: logging.Handler | None = None
+_target = "STDERR"
+
+for _name in ("NOTICE", "MSG", "TRACEDEBUG", "HEAVYDEBUG"):
+    logging.addLevelName(LOG_LEVELS[_name], _name)
+
+
+class LogTargetError(ValueError):
+    """A ``logtarget`` that cannot be used (its message names the target and why)."""
+
+
+def _make_handler(target: str, syslogsocket: str) -> logging.Handler:
+    upper = target.upper()
+    if upper == "STDOUT":
+        return logging.StreamHandler(sys.stdout)
+    if upper == "STDERR":
+        return logging.StreamHandler(sys.stderr)
+    if upper == "SYSLOG":
+        address = "/dev/log" if syslogsocket in ("", "auto") else syslogsocket
+        try:
+            handler: logging.Handler = logging.handlers.SysLogHandler(address=address)
+        except OSError as exc:
+            raise LogTargetError(f"logtarget SYSLOG: cannot open {address}: {exc}") from None
+        handler.setFormatter(logging.Formatter(_SYSLOG_FORMAT))
+        return handler
+    if upper in ("SYSTEMD-JOURNAL", "SYSTEMD_JOURNAL"):
+        try:
+            from systemd.journal import JournalHandler  # type: ignore[import-not-found]
+        except ImportError:
+            raise LogTargetError(
+                "logtarget SYSTEMD-JOURNAL needs the Python package 'systemd' "
+                "(python3-systemd), which is not importable here"
+            ) from None
+        handler = JournalHandler(SYSLOG_IDENTIFIER="hyperban")
+        handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s %(message)s"))
+        return handler
+    directory = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(directory):
+        raise LogTargetError(f"logtarget {target}: directory {directory} does not exist")
+    try:
+        # WatchedFileHandler also notices a rotation done without telling us
+        return logging.handlers.WatchedFileHandler(target)
+    except OSError as exc:
+        raise LogTargetError(f"logtarget {target}: {exc.strerror}") from None
+
+
+def configure(target: str, level: str | int, syslogsocket: str = "auto") -> None:
+    """Send the ``hyperban`` loggers to ``target`` at ``level`` (replacing the previous
+    target).  Raises :class:`LogTargetError` or ``ValueError`` (bad level) and then leaves
+    the current set-up untouched."""
+    global _handler, _target
+    numeric = log_level_value(level)
+    handler = _make_handler(target, syslogsocket)
+    if handler.formatter is None:
+        handler.setFormatter(logging.Formatter(_FORMAT))
+    root = logging.getLogger("hyperban")
+    if _handler is not None:
+        root.removeHandler(_handler)
+        _handler.close()
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    root.propagate = False
+    _handler = handler
+    _target = target
+
+
+def current_target() -> str:
+    return _target
+
+
+def reopen() -> str:
+    """Reopen a file target (after logrotate moved it); ``"rolled over"`` for a file,
+    ``"flushed"`` for the other targets (fail2ban's ``flushlogs`` replies)."""
+    handler = _handler
+    if isinstance(handler, logging.FileHandler):
+        handler.acquire()
+        try:
+            handler.close()
+            handler.stream = handler._open()
+        finally:
+            handler.release()
+        return "rolled over"
+    if handler is not None:
+        handler.flush()
+    return "flushed"

@@ -1,0 +1,349 @@
+"""The daemon's core: configuration → database, observer, jails, log sources, control.
+
+Start-up is in two steps so that bad input never leaves a half-started daemon:
+
+1. :meth:`Server.prepare` reads ``fail2ban.conf`` and the jail files, opens (or refuses)
+   the SQLite database and builds every enabled jail -- regexes compiled, actions loaded.
+   Nothing is started; any error raises :class:`StartupError` with the file/jail named.
+2. :meth:`Server.start` starts the observer, each jail (actions started, bans still in
+   force restored from the database), the log sources and the control socket.
+
+Log data flows: :class:`~hyperban.logwatch.LogHub` (one reader per file for all jails)
+→ :meth:`Jail.feed` → fail manager → the jail's action thread → observer → database.
+
+The control commands (:class:`~hyperban.control.api.ControlTarget`) are implemented in
+:mod:`hyperban.daemon.commands`, on top of the state kept here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hyperban.config import ConfigError
+from hyperban.config.jails import read_jails
+from hyperban.config.server import ServerConfig, read_server_config
+from hyperban.control.socket_server import ControlSocketError, ControlSocketServer
+from hyperban.control.transmitter import Transmitter
+from hyperban.filter.source import DEFAULT_CHUNK_SIZE
+from hyperban.logwatch import LogHub
+from hyperban.logwatch.hub import Subscription
+from hyperban.logwatch.journal import JournalWatch
+from hyperban.server.clock import Clock
+from hyperban.server.clock import clock as default_clock
+from hyperban.server.database import Database, DatabaseError
+from hyperban.server.jail import Jail
+from hyperban.server.observer import Observer
+from hyperban.server.ticket import Ticket
+
+from .build import BuiltJail, JailBuildError, build_jail
+from .commands import ServerCommands
+
+__all__ = ["Server", "ServerOptions", "StartupError"]
+
+log = logging.getLogger("hyperban.server")
+
+
+class StartupError(RuntimeError):
+    """The daemon cannot start (bad configuration, unusable database or socket)."""
+
+
+@dataclass
+class ServerOptions:
+    """Command-line settings; None means "as ``fail2ban.conf`` says"."""
+
+    confdir: str = "/etc/fail2ban"
+    socket: str | None = None
+    pidfile: str | None = None
+    logtarget: str | None = None
+    loglevel: str | None = None
+    force: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class _Feed:
+    """The hub's callback for one jail: feeds chunks and tracks the start-up backlog.
+
+    A file's existing content (up to the first read that reaches its end) is old: like
+    fail2ban's ``inOperation = False`` phase, failures in it older than ``findtime`` are
+    dropped rather than dated now.  A read shorter than the hub's chunk size reached the
+    end of the file; from then on the file is live.
+    """
+
+    def __init__(self, jail: Jail, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        self.jail = jail
+        self.chunk_size = chunk_size
+        self.live: set[str] = set()
+
+    def __call__(self, path: str, chunk: bytes) -> None:
+        live = path in self.live
+        try:
+            self.jail.feed(chunk, in_operation=live)
+        except Exception:  # a bad chunk must not stop the hub or the other jails
+            log.exception("[%s] failed to process data from %s", self.jail.name, path)
+        if not live and len(chunk) < self.chunk_size:
+            self.live.add(path)
+
+
+class Server(ServerCommands):
+    """The running daemon."""
+
+    def __init__(self, options: ServerOptions, *, clock: Clock | None = None) -> None:
+        self.options = options
+        self.clock = clock if clock is not None else default_clock
+        self.config = ServerConfig()
+        self.database: Database | None = None
+        self.observer: Observer | None = None
+        self.hub: LogHub | None = None
+        self.jails: dict[str, BuiltJail] = {}
+        self.stopped_jails: dict[str, BuiltJail] = {}
+        self._subscriptions: dict[str, list[Subscription]] = {}
+        self._journals: dict[str, JournalWatch] = {}
+        self._control: ControlSocketServer | None = None
+        self._lock = threading.RLock()
+        self._stop_requested = threading.Event()
+        self._reload_requested = threading.Event()
+        self._wake = threading.Event()
+        self._on_stop: Callable[[], None] | None = None
+
+    # -- paths --------------------------------------------------------------------
+
+    @property
+    def socket_path(self) -> str:
+        return self.options.socket or self.config.socket
+
+    @property
+    def pidfile(self) -> str:
+        return self.options.pidfile or self.config.pidfile
+
+    # -- step 1: everything that can fail ---------------------------------------------
+
+    def prepare(self) -> None:
+        """Read the configuration and build everything; raises :class:`StartupError`."""
+        confdir = self.options.confdir
+        if not os.path.isdir(confdir):
+            raise StartupError(f"configuration directory {confdir} does not exist")
+        try:
+            self.config = read_server_config(confdir)
+            definitions = read_jails(confdir)
+        except ConfigError as exc:
+            raise StartupError(str(exc)) from None
+        self.database = self._open_database()
+        self.observer = Observer(
+            self.database,
+            unban=self._unban_due,
+            on_prolong=self._prolonged,
+            clock=self.clock,
+        )
+        built: dict[str, BuiltJail] = {}
+        try:
+            for definition in definitions:
+                if definition.name in built:
+                    raise StartupError(f"jail {definition.name!r} is defined twice")
+                built[definition.name] = build_jail(
+                    definition, clock=self.clock, observer=self.observer, database=self.database
+                )
+        except JailBuildError as exc:
+            self._close_database()
+            raise StartupError(str(exc)) from None
+        self.jails = built
+        if not built:
+            log.warning("no enabled jail in %s; serving the control socket only", confdir)
+
+    def _open_database(self) -> Database | None:
+        dbfile = self.config.dbfile
+        if not dbfile or dbfile.lower() == "none":
+            log.info("database disabled (dbfile = %s): bans are not kept across restarts", dbfile)
+            return None
+        if dbfile != ":memory:":
+            directory = os.path.dirname(os.path.abspath(dbfile))
+            try:
+                os.makedirs(directory, mode=0o750, exist_ok=True)
+            except OSError as exc:
+                raise StartupError(f"dbfile {dbfile}: cannot create {directory}: {exc}") from None
+        try:
+            database = Database(dbfile, clock=self.clock)
+            database.purgeage = self.config.dbpurgeage
+        except (DatabaseError, ValueError) as exc:
+            raise StartupError(str(exc)) from None
+        return database
+
+    def _close_database(self) -> None:
+        if self.database is not None:
+            self.database.close()
+            self.database = None
+
+    # -- step 2: start ----------------------------------------------------------------
+
+    def start(self, *, control: bool = True) -> None:
+        """Start observer, jails, log sources and (unless ``control`` is False) the
+        control socket.  Raises :class:`StartupError` if the socket cannot be served."""
+        assert self.observer is not None, "prepare() first"
+        if control:
+            self._start_control()
+        self.hub = LogHub(self.database, "auto")
+        for built in self.jails.values():
+            self._start_jail(built)
+        self.hub.start()
+        self.observer.start()
+        log.info("started %d jail(s): %s", len(self.jails), ", ".join(self.jails) or "-")
+
+    def _start_control(self) -> None:
+        path = self.socket_path
+        directory = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(directory, mode=0o755, exist_ok=True)
+        except OSError as exc:
+            raise StartupError(f"socket {path}: cannot create {directory}: {exc}") from None
+        server = ControlSocketServer(path, Transmitter(self).proceed)
+        try:
+            server.start(force=self.options.force)
+        except (ControlSocketError, OSError) as exc:
+            raise StartupError(f"socket {path}: {exc}") from None
+        self._control = server
+
+    def _start_jail(self, built: BuiltJail) -> None:
+        jail = built.jail
+        if self.database is not None:
+            self.database.addJail(jail.name)
+        restored = jail.start()
+        if restored:
+            log.info("[%s] restored %d ban(s) from the database", jail.name, restored)
+        feed = _Feed(jail)
+        if built.backend.lower() == "systemd":
+            watch = JournalWatch(
+                jail.name,
+                feed,
+                journalmatch=built.journalmatch or None,
+                findtime=jail.findtime,
+                db=self.database,
+                clock=self.clock,
+                **built.backend_options,
+            )
+            watch.start()
+            self._journals[jail.name] = watch
+            jail.log_paths = ["systemd-journal"]
+            return
+        assert self.hub is not None
+        subs: list[Subscription] = []
+        for logpath in built.logpaths:
+            subs.append(self.hub.subscribe(jail.name, logpath, feed, encoding=built.logencoding))
+        self._subscriptions[jail.name] = subs
+        jail.log_paths = [lp.split(" ")[0] for lp in built.logpaths]
+        if not built.logpaths:
+            log.warning("[%s] no logpath: the jail only bans on request", jail.name)
+
+    def _stop_jail(self, name: str, *, unban: bool = False) -> BuiltJail:
+        built = self.jails.pop(name)
+        for sub in self._subscriptions.pop(name, []):
+            sub.close()
+        watch = self._journals.pop(name, None)
+        if watch is not None:
+            watch.stop()
+        if unban and self.database is not None:
+            self.database.delBan(name)
+        built.jail.stop()
+        log.info("[%s] jail stopped", name)
+        return built
+
+    # -- observer callbacks (observer thread) --------------------------------------
+
+    def _unban_due(self, jail: str, ticket: Ticket) -> None:
+        built = self.jails.get(jail)
+        if built is not None:
+            built.jail.actions.put_unban(ticket)
+
+    def _prolonged(self, jail: str, ticket: Ticket) -> None:
+        built = self.jails.get(jail)
+        if built is not None:
+            built.jail.actions.prolong(ticket)
+
+    # -- stop -------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Ask the main loop to shut down (signal handlers, ``stop`` command)."""
+        self._stop_requested.set()
+        self._wake.set()
+
+    def request_reload(self) -> None:
+        """Ask the main loop to reload the configuration (SIGHUP)."""
+        self._reload_requested.set()
+        self._wake.set()
+
+    def serve_forever(self) -> None:
+        """The main thread's loop: wait for stop or reload requests (signal handlers only
+        set flags; the work happens here, outside the handler)."""
+        while not self._stop_requested.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._reload_requested.is_set() and not self._stop_requested.is_set():
+                self._reload_requested.clear()
+                try:
+                    self.reload_jails()
+                except StartupError as exc:
+                    log.error("reload failed, the running configuration stays: %s", exc)
+
+    def shutdown(self) -> None:
+        """Stop everything: log sources, jails (firewall bans lifted, database kept),
+        observer, database, control socket."""
+        # The control socket goes first (as in fail2ban): no command may wait for the
+        # lock below and then run against stopped jails.
+        if self._control is not None:
+            with contextlib.suppress(Exception):
+                self._control.stop()
+            self._control = None
+        with self._lock:
+            if self.hub is not None:
+                self.hub.stop(timeout=10)
+            for name in list(self.jails):
+                try:
+                    self._stop_jail(name)
+                except Exception:
+                    log.exception("[%s] error while stopping", name)
+            if self.observer is not None:
+                self.observer.stop()
+                self.observer.join(10)
+            self._close_database()
+        log.info("shutdown complete")
+
+    # -- reload -----------------------------------------------------------------------
+
+    def reload_jails(self, only: str | None = None, *, unban: bool = False) -> list[str]:
+        """Re-read the configuration and restart the jails (all, or ``only``).
+
+        The new configuration is built completely before anything is stopped: a bad
+        configuration leaves the running jails untouched and raises
+        :class:`StartupError`.  Bans survive (they are restored from the database by the
+        new jail) unless ``unban``.  Returns the names of the jails now running.
+        """
+        assert self.observer is not None
+        confdir = self.options.confdir
+        try:
+            definitions = read_jails(confdir, only=[only] if only else None, force_enable=False)
+        except ConfigError as exc:
+            raise StartupError(str(exc)) from None
+        with self._lock:
+            fresh: dict[str, BuiltJail] = {}
+            for definition in definitions:
+                try:
+                    fresh[definition.name] = build_jail(
+                        definition,
+                        clock=self.clock,
+                        observer=self.observer,
+                        database=self.database,
+                    )
+                except JailBuildError as exc:
+                    raise StartupError(str(exc)) from None
+            targets = [only] if only else list(self.jails)
+            for name in targets:
+                if name in self.jails:
+                    self._stop_jail(name, unban=unban)
+            for name, built in fresh.items():
+                self.jails[name] = built
+                self._start_jail(built)
+            log.info("reloaded: %s", ", ".join(fresh) or "no jail enabled")
+            return list(self.jails)
