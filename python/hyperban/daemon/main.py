@@ -134,6 +134,14 @@ def _install_signals(server: Server) -> None:
     signal.signal(signal.SIGUSR1, reopen)
 
 
+def _fatal(message: str) -> int:
+    """Report a start-up failure once: in the log, and on stderr unless that is the log."""
+    log.error("cannot start: %s", message)
+    if logs.current_target().upper() not in ("STDERR", "STDOUT"):
+        print(f"hyperban: cannot start: {message}", file=sys.stderr)
+    return 255
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     server = Server(_options(args))
@@ -154,18 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pidfile.acquire()
     except PidFileError as exc:
-        log.error("cannot start: %s", exc)
-        print(f"hyperban: cannot start: {exc}", file=sys.stderr)
-        return 255
+        return _fatal(str(exc))
     try:
         _install_signals(server)
         try:
             server.start()
         except StartupError as exc:
-            log.error("cannot start: %s", exc)
-            print(f"hyperban: cannot start: {exc}", file=sys.stderr)
             server.shutdown()
-            return 255
+            return _fatal(str(exc))
         log.info("hyperban %s running, socket %s", hyperban.__version__, server.socket_path)
         server.serve_forever()
         server.shutdown()
