@@ -17,7 +17,8 @@ jail's rules (no rule handles to look up), and the table goes when its last jail
 Priority -10 runs before a filter chain at the usual priority 0 (and before fail2ban's
 stock ``f2b-table`` at -1); ``chain_priority``/``chain_hook``/``blocktype`` change that.
 
-Every batch is one ``nft -f -`` transaction.  nft 1.0.6 has no ``destroy``, and deleting
+Every batch is one nft transaction (in-process through libnftables where it loads, else
+one ``nft -f -``; see :mod:`.nft_exec`).  nft 1.0.6 has no ``destroy``, and deleting
 an element that is not there (e.g. the kernel timed it out) fails the transaction, so
 each delete is preceded by an ``add`` of the same element in the same transaction:
 
@@ -44,8 +45,8 @@ from .common import Operation, SetAction
 from .errors import NativeActionError
 from .items import BanItem
 from .names import safe_name
+from .nft_exec import nft_executor
 from .ports import parse_match
-from .runner import run, split_command
 
 __all__ = ["NftablesAction"]
 
@@ -63,7 +64,8 @@ class NftablesAction(SetAction):
     ) -> None:
         super().__init__(jail, name, params)
         p = self.params
-        self.nft = split_command(p.get("nftables", "nft"))
+        # one in-process libnftables context where possible (see nft_exec)
+        self.nft_exec = nft_executor(p.get("nftables", "nft"), p.get("nftables_backend", "auto"))
         self.table = safe_name(p.get("table", "hyperban"))
         key = safe_name(p.get("name") or getattr(jail, "name", name))
         self.chain = f"jail-{key}"
@@ -78,7 +80,7 @@ class NftablesAction(SetAction):
     # -- nft ----------------------------------------------------------------------------
 
     def _nft(self, script: str) -> bool:
-        result = run([*self.nft, "-f", "-"], script)
+        result = self.nft_exec.script(script)
         if not result.ok:
             log.debug("%s: nft refused the transaction: %s", self.name, result.stderr)
         return result.ok
@@ -106,7 +108,7 @@ class NftablesAction(SetAction):
             for version, family in ((4, "ip"), (6, "ip6")):
                 rule = f"{family} saddr @{self.sets[version]} {match} {self.blocktype}"
                 lines.append(f"add rule {t} {self.chain} {' '.join(rule.split())}")
-        result = run([*self.nft, "-f", "-"], "\n".join(lines) + "\n")
+        result = self.nft_exec.script("\n".join(lines) + "\n")
         if not result.ok:
             raise NativeActionError(f"{self.name}: cannot set up nftables: {result.stderr}")
         self._fresh = True
@@ -121,19 +123,19 @@ class NftablesAction(SetAction):
             f"delete set {t} {self.sets[6]}",
         ]
         with _TABLE_LOCK:
-            result = run([*self.nft, "-f", "-"], "\n".join(script) + "\n")
+            result = self.nft_exec.script("\n".join(script) + "\n")
             if not result.ok:
                 raise NativeActionError(f"{self.name}: cannot remove our chain: {result.stderr}")
             self._drop_table_if_empty()
 
     def _drop_table_if_empty(self) -> None:
-        listing = run([*self.nft, "-t", "list", "table", "inet", self.table])
+        listing = self.nft_exec.command("list", "table", "inet", self.table, terse=True)
         if not listing.ok:
             return  # already gone
         lines = (line.strip() for line in listing.stdout.splitlines())
         if any(line.startswith(("chain ", "set ", "map ")) for line in lines):
             return  # another jail still uses it
-        run([*self.nft, "delete", "table", "inet", self.table])
+        self.nft_exec.command("delete", "table", "inet", self.table)
 
     def flush(self) -> bool:
         t = self._where()
@@ -161,7 +163,7 @@ class NftablesAction(SetAction):
         return self._nft("\n".join(lines) + "\n")
 
     def _healthy(self) -> bool:
-        return run([*self.nft, "list", "chain", "inet", self.table, self.chain]).ok
+        return self.nft_exec.command("list", "chain", "inet", self.table, self.chain).ok
 
 
 def _element(item: BanItem) -> str:
