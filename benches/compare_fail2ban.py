@@ -22,9 +22,12 @@ Workloads (logs from :func:`hyperban.bench.genlog.write_log`):
     :data:`hyperban.bench.genlog.SYSLOG_JAILS`.  fail2ban makes one pass over
     the log per jail, so each tool is run once per filter and the 30 times are
     summed; lines/s is then *log lines / summed time* (the rate at which the
-    log gets through all 30 jails).  ``python -m hyperban regex`` takes one
-    FILTER per run and has no single-pass multi-jail mode, so no single-pass
-    figure is reported; the output says so.
+    log gets through all 30 jails).  hyperban is then also run in its
+    single-pass mode (``hyperban.cli.regex_tool.main_single_pass``: one scan
+    of the log for all 30 filters' candidate patterns, then each filter's
+    exact stage on its own candidates); its row ("one pass") compares
+    fail2ban's summed time with that one pass, and its failures per filter
+    must equal fail2ban's too.
 
 Timing.  For each run two figures are kept: the tool's own processing time
 (fail2ban-regex prints ``[processed in X sec]`` after its ``Lines:`` summary,
@@ -78,6 +81,13 @@ from hyperban.bench import genlog
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 OURS = [sys.executable, "-m", "hyperban", "regex"]
+#: All filters of a workload in one pass over the log (``OPTIONS -- LOG FILTER...``).
+OURS_SINGLE_PASS = [
+    sys.executable,
+    "-c",
+    "import sys; from hyperban.cli.regex_tool import main_single_pass; "
+    "sys.exit(main_single_pass())",
+]
 COMMON_ARGS = ["--print-all-matched"]
 
 Failure = tuple[int, str, float]
@@ -283,6 +293,37 @@ def run_ours(log: Path, flt: str, work: Path, keep: bool) -> Run:
     return run
 
 
+def run_ours_single_pass(
+    log: Path, filters: tuple[str, ...], work: Path, keep: bool
+) -> tuple[float, float, dict[str, Run]]:
+    """Every filter in one pass over the log (hyperban's single-pass
+    multi-filter mode): (processing seconds, wall seconds, run per filter;
+    the per-filter runs carry no time of their own)."""
+    out = work / "hyperban-single-pass.json"
+    wall, _ = _run(
+        [*OURS_SINGLE_PASS, "--json", "--no-progress", *COMMON_ARGS, "--", str(log), *filters],
+        out,
+    )
+    try:
+        with open(out, encoding="utf-8") as fh:
+            data = json.load(fh, object_hook=_match_hook)
+        runs = {
+            flt: Run(
+                0.0,
+                0.0,
+                (d["lines"], d["ignored"], d["matched"], d["missed"]),
+                Counter(d["matches"]),
+            )
+            for flt, d in data["filters"].items()
+        }
+        seconds = float(data["seconds"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ToolFailure(f"hyperban single pass: unreadable output in {out}: {e}") from e
+    if not keep:
+        out.unlink()
+    return seconds, wall, runs
+
+
 def run_workload(w: Workload, lines: int, seed: int, work: Path, keep: bool) -> dict[str, Any]:
     work = work / w.name  # one directory per workload (kept with --keep)
     work.mkdir()
@@ -323,6 +364,9 @@ def run_workload(w: Workload, lines: int, seed: int, work: Path, keep: bool) -> 
                 file=sys.stderr,
                 flush=True,
             )
+        single = None
+        if len(w.filters) > 1:
+            single = run_ours_single_pass(log, w.filters, work, keep)
     except ToolFailure as e:
         row["error"] = str(e)
         return row
@@ -348,12 +392,22 @@ def run_workload(w: Workload, lines: int, seed: int, work: Path, keep: bool) -> 
         wall_ratio=f["wall"] / o["wall"] if o["wall"] > 0 else None,
         failures_same=all(r.same for r in results),
         counts_same=all(r.fail2ban.counts == r.ours.counts for r in results),
-        hyperban_single_pass=(
-            None
-            if len(w.filters) == 1
-            else "not offered: python -m hyperban regex takes one FILTER per run"
-        ),
+        hyperban_single_pass=None,
     )
+    if single is not None:
+        seconds, wall, runs = single
+        differ = [r.filter for r in results if runs[r.filter].failures != r.fail2ban.failures]
+        row["hyperban_single_pass"] = {
+            "seconds": seconds,
+            "wall": wall,
+            "lines_per_s": stats.lines / seconds if seconds > 0 else None,
+            "ratio": f["seconds"] / seconds if seconds > 0 else None,
+            "wall_ratio": f["wall"] / wall if wall > 0 else None,
+            "failures": sum(run.failures.total() for run in runs.values()),
+            "failures_same": not differ,
+            "filters_differing": differ,
+            "counts_same": all(runs[r.filter].counts == r.fail2ban.counts for r in results),
+        }
     return row
 
 
@@ -426,8 +480,17 @@ def print_table(result: dict[str, Any]) -> None:
             f"{f['wall']:>8.2f}s {o['wall']:>7.2f}s {r['wall_ratio']:>9.1f}x "
             f"{failures:>9}  {'yes' if r['failures_same'] else 'NO'}"
         )
-        if r["hyperban_single_pass"]:
-            print(f"{'  ' + name + ', one pass':<{width}} hyperban: {r['hyperban_single_pass']}")
+        sp = r.get("hyperban_single_pass")
+        if sp:
+            label = f"  {name}, hyperban one pass"
+            print(
+                f"{label:<{width}} {f['lines_per_s']:>12,.0f} {sp['lines_per_s']:>12,.0f} "
+                f"{sp['ratio']:>6.1f}x {f['seconds']:>8.2f}s {sp['seconds']:>7.2f}s "
+                f"{f['wall']:>8.2f}s {sp['wall']:>7.2f}s {sp['wall_ratio']:>9.1f}x "
+                f"{sp['failures']:>9,}  {'yes' if sp['failures_same'] else 'NO'}"
+            )
+            if not sp["failures_same"]:
+                print(f"    one pass: failure sets differ for {sp['filters_differing']}")
     for name, r in w.items():
         for flt, fr in r.get("filters", {}).items():
             if not fr["failures_same"]:
@@ -504,7 +567,11 @@ def main(argv: list[str] | None = None) -> int:
     result["total_s"] = time.perf_counter() - t0
     rows = result["workloads"].values()
     failed = any("error" in r for r in rows)
-    differ = any(r.get("failures_same") is False for r in rows)
+    differ = any(
+        r.get("failures_same") is False
+        or (r.get("hyperban_single_pass") or {}).get("failures_same") is False
+        for r in rows
+    )
     result["ok"] = not (failed or differ)
     if args.json:
         print(json.dumps(result, indent=1))

@@ -46,6 +46,59 @@ class DateDetector:
     @property
     def templates(self) -> list[str]: ...
 
+#: Bits of a :class:`MultiProgram` scan id that hold the filter's own id.
+MULTI_SHIFT: int
+
+#: ``(line, text, before, date_text, after, when, no_date, last_date, pre,
+#: fail, error, invalid_date)``; ``pre``/``fail`` map pattern ids to groups.
+ProgramRecord = tuple[
+    int,
+    str,
+    str,
+    str,
+    str,
+    float | None,
+    bool,
+    float | None,
+    dict[int, dict[str, str | None]] | None,
+    dict[int, dict[str, str | None]] | None,
+    str | None,
+    bool,
+]
+#: ``(scan_limit_hit, lines, processed, prefregex_only, limit_hits, records,
+#: last_date, last_time_text)``.
+ProgramRun = tuple[bool, int, int, int, int, list[ProgramRecord], float | None, str]
+
+class FilterProgram:
+    """A single-line filter's exact stage (date cut, prefregex, failregex,
+    ignoreregex) over one chunk per call; shares the filter's sets and its
+    date detector."""
+
+    def __init__(
+        self,
+        scan: PatternSet,
+        pre: PatternSet | None,
+        fail: PatternSet,
+        detector: DateDetector,
+        *,
+        fail_count: int,
+        ignore_count: int,
+        has_prefregex: bool,
+        ignore_first: bool,
+        skip_comments: bool,
+    ) -> None: ...
+    def run(
+        self, data: bytes, now: float, last_date: float | None, last_time_text: str
+    ) -> ProgramRun: ...
+
+class MultiProgram:
+    """Several filters' programs behind one shared candidate scan."""
+
+    def __init__(self, scan: PatternSet, programs: list[FilterProgram]) -> None: ...
+    def run(
+        self, data: bytes, now: float, carries: list[tuple[float | None, str]]
+    ) -> list[ProgramRun]: ...
+
 class TimerWheel:
     """Hierarchical timer wheel: str keys with absolute deadlines (epoch seconds).
 

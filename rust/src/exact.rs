@@ -143,6 +143,19 @@ impl ExactPattern {
         Ok(Some(groups))
     }
 
+    /// Whether `subject` matches, decided exactly as [`ExactPattern::captures`]
+    /// decides it (same call, same limits) but without copying the groups.
+    pub fn matches(
+        &self,
+        subject: &str,
+        locations: &mut CaptureLocations,
+    ) -> Result<bool, MatchError> {
+        self.regex
+            .captures_read(locations, subject.as_bytes())
+            .map(|found| found.is_some())
+            .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))
+    }
+
     /// Whether `subject` matches anywhere.
     pub fn is_match(&self, subject: &str) -> Result<bool, MatchError> {
         self.regex

@@ -8,6 +8,8 @@
 //! * [`exact`] — PCRE2 confirmation and capture extraction;
 //! * [`matcher`] — one pass over a log chunk for every pattern of every jail;
 //! * [`date`] — fail2ban's date detection: find, parse and cut a line's date;
+//! * [`filter`] — a single-line filter's exact stage (date cut, prefregex,
+//!   failregex, ignoreregex) over a chunk, in one call;
 //! * [`timer`] — the hierarchical timer wheel that drives ban expiry.
 //!
 //! `py` (behind the `python` feature) is the thin PyO3 layer that maturin turns
@@ -15,6 +17,7 @@
 
 pub mod date;
 pub mod exact;
+pub mod filter;
 pub mod hyperscan;
 pub mod matcher;
 pub mod syntax;

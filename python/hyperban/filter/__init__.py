@@ -6,7 +6,9 @@
   :meth:`Filter.process_line` / :meth:`Filter.process_lines` (exact path),
   :meth:`Filter.process_file` (a stream read in chunks);
   :meth:`Filter.from_definition` builds one from
-  :class:`hyperban.config.FilterDefinition`;
+  :class:`hyperban.config.FilterDefinition`; single-line filters on a Rust
+  engine run their exact stage in Rust (``hyperban._core.FilterProgram``);
+* :class:`MultiFilter` — several filters over one log in a single pass;
 * :class:`LineResult`, :class:`Failure` — what was found;
 * :class:`Regex`, :class:`FailRegex`, :func:`expand_tags` — fail2ban's tagged
   regexes;
@@ -19,6 +21,7 @@ from hyperban.filter.candidate import candidate_pattern, relaxed_pattern
 from hyperban.filter.dns import Address, ExpiringCache, Resolver, normalize_usedns
 from hyperban.filter.failure import Failure, LineResult
 from hyperban.filter.filter import ChunkResult, Filter, FilterError
+from hyperban.filter.multi import MultiFilter
 from hyperban.filter.regex import FailRegex, Regex, RegexError, buffer_text
 from hyperban.filter.source import DEFAULT_CHUNK_SIZE, normalize_encoding, read_chunks
 from hyperban.filter.tags import expand_tags
@@ -33,6 +36,7 @@ __all__ = [
     "Filter",
     "FilterError",
     "LineResult",
+    "MultiFilter",
     "Regex",
     "RegexError",
     "Resolver",

@@ -6,6 +6,16 @@ Data flow for a single-line filter (``maxlines = 1``)::
     candidate line ──date cut (DateDetector)──▶ "before+after\\n"
                    ──exact check (prefregex, failregex, ignoreregex)──▶ failures
 
+For single-line filters on a Rust engine (``hyperscan``/``regex``) the
+scan, the date cut and every exact check run in Rust, in one call per chunk
+(:class:`hyperban._core.FilterProgram`, ``rust/src/filter``); only the lines
+on which a failregex or ignoreregex matched (or whose date fail2ban cannot
+convert) come back, with the exact sets already evaluated, and Python builds
+their failures (``_replay`` → ``_find_in_buffer`` on a filled search cache).
+Candidate lines on which only the prefregex matched are counted
+(``ChunkResult.prefregex_only``).  The ``python`` engine, ``check_find_time``
+and journal dates take the Python candidate path below.
+
 Only candidate lines reach Python.  The exact check is fail2ban's
 ``Filter.processLine``/``findFailure``: the date is cut out of the line, the
 prefregex must match and its ``<F-CONTENT>`` replaces the text, every
@@ -39,7 +49,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
-from hyperban._core import DateDetector
+from hyperban._core import DateDetector, FilterProgram, PatternSet
 from hyperban.filter.candidate import candidate_pattern, relaxed_pattern
 from hyperban.filter.dns import (
     CIDR_RAW,
@@ -88,15 +98,32 @@ class ChunkResult:
     chunk's lines, ``skipped`` those left out as comments or empty lines
     (``skip_comments``), ``limit_hits`` the regex checks abandoned at the
     match limit (their lines count as not matching that regex).
+
+    On the Rust fast path (:class:`hyperban._core.FilterProgram`, single-line
+    filters), ``results`` only holds the lines with an outcome: a failregex
+    or ignoreregex matched, or the date could not be converted.  Candidate
+    lines that only matched the prefregex are counted in
+    ``prefregex_only``; the others are dropped (they would be *missed*).
     """
 
-    __slots__ = ("limit_hits", "lines", "results", "skipped")
+    __slots__ = ("limit_hits", "lines", "prefregex_only", "results", "skipped")
 
-    def __init__(self, results: list[LineResult], lines: int, skipped: int, limit_hits: int):
+    def __init__(
+        self,
+        results: list[LineResult],
+        lines: int,
+        skipped: int,
+        limit_hits: int,
+        prefregex_only: int = 0,
+    ):
         self.results = results
         self.lines = lines
         self.skipped = skipped
         self.limit_hits = limit_hits
+        #: Lines left out of ``results`` by the Rust fast path although the
+        #: prefregex matched them (nothing else did): they only count as
+        #: prefregex hits.
+        self.prefregex_only = prefregex_only
 
     def __repr__(self) -> str:
         return (
@@ -254,6 +281,7 @@ class Filter:
         self._exact_pre = self._exact_fail = None
         self.per_line = self._multi
         self._scan = None
+        self._program: FilterProgram | None = None
         self.candidate_patterns: list[tuple[int, str]] = []
         if self._multi:
             return  # multi-line buffers match with ``re`` (spans needed)
@@ -294,6 +322,36 @@ class Filter:
         except Exception as e:
             log.warning("no one-pass scan for this filter (%s); processing every line", e)
             self.per_line = True
+            return
+        self._program = self._build_program()
+
+    def _build_program(self) -> FilterProgram | None:
+        """The Rust exact stage for this single-line filter, when its sets
+        are Rust ``PatternSet``s (not the ``python`` engine) and the
+        prefregex's groups need no post-processing."""
+        pref = self.prefregex
+        if (
+            not isinstance(self._scan, PatternSet)
+            or not isinstance(self._exact_fail, PatternSet)
+            or not (self._exact_pre is None or isinstance(self._exact_pre, PatternSet))
+            or (pref is not None and (pref._alt or pref._tuple))
+        ):
+            return None
+        try:
+            return FilterProgram(
+                self._scan,
+                self._exact_pre,
+                self._exact_fail,
+                self.date_detector,
+                fail_count=len(self.failregex),
+                ignore_count=len(self.ignoreregex),
+                has_prefregex=pref is not None,
+                ignore_first=self._ignore_first,
+                skip_comments=self.skip_comments,
+            )
+        except ValueError as e:  # pragma: no cover - sets built above
+            log.warning("no Rust exact stage for this filter (%s)", e)
+            return None
 
     # -- public API -------------------------------------------------------
 
@@ -372,6 +430,8 @@ class Filter:
     ) -> ChunkResult:
         if self.per_line or self._scan is None:
             return self._process_chunk_per_line(data, first, date)
+        if self._program is not None and date is None and not self.check_find_time:
+            return self._process_chunk_program(data, first)
         matches, lines, limit_hits = self._scan.scan(data)
         if limit_hits:
             # Some candidate check gave up at the match limit: which lines is
@@ -393,6 +453,100 @@ class Filter:
                 continue
             results.append(self.process_line(line, first + number, date))
         return ChunkResult(results, lines, skipped, limit_hits)
+
+    def _process_chunk_program(self, data: bytes, first: int) -> ChunkResult:
+        """The Rust fast path: scan, date cut and every exact check in one
+        call; Python only builds the failures of the lines that matched."""
+        assert self._program is not None
+        run = self._program.run(data, self.clock(), self._last_date, self._last_time_text)
+        return self._finish_program_run(run, data, first)
+
+    @property
+    def program(self) -> FilterProgram | None:
+        """The Rust exact stage (single-line filters on a Rust engine), for
+        :class:`hyperban.filter.multi.MultiFilter`; ``None`` when chunks take
+        a Python path."""
+        if self.per_line or self._scan is None or self.check_find_time:
+            return None
+        return self._program
+
+    def _finish_program_run(
+        self,
+        run: tuple,  # type: ignore[type-arg]
+        data: bytes,
+        first: int,
+        skipped: int | None = None,
+    ) -> ChunkResult:
+        """A :class:`ChunkResult` from what ``FilterProgram.run`` returned
+        for ``data``: the failures of the reported lines are built here.
+        ``skipped`` is ``_count_skipped(data)`` when known already."""
+        (
+            scan_limit_hit,
+            lines,
+            _processed,
+            prefregex_only,
+            limit_hits,
+            records,
+            last_date,
+            last_time_text,
+        ) = run
+        if scan_limit_hit:
+            # As on the Python fast path: the exact path for the whole chunk.
+            result = self._process_chunk_per_line(data, first, None)
+            result.limit_hits = limit_hits
+            return result
+        self.limit_hits += limit_hits
+        if not self.skip_comments:
+            skipped = 0
+        elif skipped is None:
+            skipped = self._count_skipped(data)
+        replay = self._replay
+        results = [replay(record, first) for record in records]
+        self._last_date = last_date
+        self._last_time_text = last_time_text
+        return ChunkResult(results, lines, skipped, 0, prefregex_only)
+
+    def _replay(self, record: tuple, first: int) -> LineResult:  # type: ignore[type-arg]
+        """Finish a line the Rust stage reported: its exact sets are already
+        evaluated, so ``_find_in_buffer`` runs on a filled search cache."""
+        (
+            number,
+            line,
+            before,
+            date_text,
+            after,
+            when,
+            no_date,
+            last_date,
+            pre,
+            fail,
+            error,
+            invalid_date,
+        ) = record
+        result = LineResult(first + number, line)
+        if error is not None:
+            result.error = error
+            return result
+        if invalid_date:
+            log.error("findFailure failed to parse timeText: %s", date_text)
+        tuple_line = (before, date_text, after)
+        result.tuple_line = tuple_line
+        self._last_date = last_date
+        cache = self._search_cache
+        cache.clear()
+        text = before + after + "\n"
+        if pre is not None:
+            cache[(0, text)] = pre
+        if fail is not None:
+            if self.prefregex is not None:
+                content = pre.get(_PREF_ID, {}).get("content") if pre is not None else None
+                if content:
+                    text = content + "\n"
+            cache[(1, text)] = fail
+        default_cidr = CIDR_RAW if (self.usedns == "raw" or self.raw_host) else CIDR_UNSPEC
+        self._buffer = [tuple_line]
+        self._find_in_buffer(result, self._buffer, when, no_date, default_cidr)
+        return result
 
     def process_file(
         self,

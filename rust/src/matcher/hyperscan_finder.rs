@@ -56,7 +56,20 @@ impl HyperscanFinder {
                 "this CPU cannot run Hyperscan (SSSE3 is required)".into(),
             ));
         }
-        let mut modes = vec![HsMode::Direct; patterns.len()];
+        // A pattern that can match an empty string goes to the exact engine
+        // on every line: Vectorscan accepts some of them (`^a*$` cannot match
+        // an empty buffer) yet misses some of their empty matches (an empty
+        // line after `1\n111111éééé\n`, found by the engines-agree test).
+        let mut modes: Vec<HsMode> = patterns
+            .iter()
+            .map(|p| {
+                if can_match_empty(&p.parsed().nodes) {
+                    HsMode::EveryLine
+                } else {
+                    HsMode::Direct
+                }
+            })
+            .collect();
         // Compile the whole set; when Hyperscan names a pattern it cannot
         // take, move that pattern to its next looser mode and try again. Each
         // round moves one pattern one step, so this ends.
@@ -196,6 +209,49 @@ impl HyperscanFinder {
         }
         Scratch::new(database).map_err(|e| MatcherError::Hyperscan(e.to_string()))
     }
+}
+
+/// Whether a sequence of nodes (with `|` alternatives) can match the empty
+/// string somewhere: assertions are taken as satisfiable, so this errs on
+/// the side of `true`.
+fn can_match_empty(nodes: &[syntax::Node]) -> bool {
+    nodes
+        .split(|n| matches!(n, syntax::Node::Alternation))
+        .any(sequence_can_be_empty)
+}
+
+fn sequence_can_be_empty(nodes: &[syntax::Node]) -> bool {
+    use syntax::{GroupKind, Node};
+    let mut i = 0;
+    while i < nodes.len() {
+        let atom_empty = match &nodes[i] {
+            Node::Char(_) | Node::Shorthand(_) | Node::Class(_) | Node::Dot => false,
+            Node::LineStart
+            | Node::LineEnd
+            | Node::TextStart
+            | Node::TextEnd
+            | Node::WordBoundary(_)
+            | Node::Backref(_)
+            | Node::Alternation
+            | Node::Repeat(_) => true,
+            Node::Group(g) => match g.kind {
+                GroupKind::Look { .. } | GroupKind::Conditional(_) => true,
+                _ => can_match_empty(&g.body),
+            },
+        };
+        i += 1;
+        // Quantifiers follow their atom; one with a zero minimum makes it
+        // optional.
+        let mut optional = false;
+        while let Some(Node::Repeat(q)) = nodes.get(i) {
+            optional |= q.min == 0;
+            i += 1;
+        }
+        if !(atom_empty || optional) {
+            return false;
+        }
+    }
+    true
 }
 
 /// The expression for pattern `index` in `mode`, or `None` for every-line.

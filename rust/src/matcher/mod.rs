@@ -20,7 +20,7 @@ use std::fmt;
 
 pub use chunk::{Chunk, Line};
 pub use hyperscan_finder::HsMode;
-pub use set::{Engine, LineMatch, PatternSet, ScanReport};
+pub use set::{Engine, LineMatch, LineReport, PatternSet, RecordScratch, ScanReport};
 
 /// A possible match: pattern `pattern` (an index into the set) on `line`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -59,6 +59,19 @@ pub struct ScanReport {
     pub limit_hits: usize,
 }
 
+/// What [`PatternSet::matching_lines`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineReport {
+    /// `(line, offset, id)`: 0-based line number in the chunk, byte offset
+    /// of its first byte in the caller's buffer, id of the pattern; sorted
+    /// by line, then by the pattern's position in the set.
+    pub matches: Vec<(usize, usize, u32)>,
+    /// Lines in the chunk.
+    pub lines: usize,
+    /// As [`ScanReport::limit_hits`].
+    pub limit_hits: usize,
+}
+
 /// The `regex` crate's exact form of a pattern, with its named groups mapped
 /// onto the order of [`ExactPattern::group_names`].
 struct RustExact {
@@ -180,7 +193,8 @@ impl PatternSet {
             lines: count_lines(text),
             ..ScanReport::default()
         };
-        let mut confirmer = Confirmer::new(self);
+        let mut scratch = self.scratch();
+        let mut confirmer = Confirmer::new(self, &mut scratch);
         if self.every_line.is_empty() {
             for c in &candidates {
                 confirmer.confirm(c, &chunk, &mut report);
@@ -206,6 +220,62 @@ impl PatternSet {
         Ok(report)
     }
 
+    /// What [`PatternSet::scan`] finds without the groups: `(line, offset,
+    /// pattern id)` of each match, in the same order. Every candidate is
+    /// checked as `scan` checks it, so `limit_hits` is the same too.
+    pub fn matching_lines(&self, bytes: &[u8]) -> Result<LineReport, MatcherError> {
+        let chunk = Chunk::new(bytes);
+        let text = chunk.text();
+        let mut candidates = Vec::new();
+        match &self.finder {
+            Finder::Hyperscan(f) => f.candidates(text, &mut candidates)?,
+            Finder::Regex(f) => {
+                for line in chunk.lines() {
+                    f.candidates(text, line, &mut candidates);
+                }
+            }
+        }
+        let mut report = LineReport {
+            lines: count_lines(text),
+            ..LineReport::default()
+        };
+        let mut scratch = self.scratch();
+        let mut confirmer = Confirmer::new(self, &mut scratch);
+        let ids = &self.ids;
+        let mut check = |line: Line, pattern: usize, report: &mut LineReport| {
+            let subject = &text[line.start..line.end];
+            match confirmer.is_match(pattern, subject) {
+                Ok(true) => {
+                    let offset = chunk.original_offset(line.index, line.start);
+                    report.matches.push((line.index, offset, ids[pattern]));
+                }
+                Ok(false) => {}
+                Err(()) => report.limit_hits += 1,
+            }
+        };
+        if self.every_line.is_empty() {
+            for c in &candidates {
+                check(c.line, c.pattern, &mut report);
+            }
+        } else {
+            let mut next = candidates.iter().peekable();
+            let mut per_line: Vec<usize> = Vec::new();
+            for line in chunk.lines() {
+                per_line.clear();
+                while let Some(c) = next.next_if(|c| c.line.index == line.index) {
+                    per_line.push(c.pattern);
+                }
+                per_line.extend_from_slice(&self.every_line);
+                per_line.sort_unstable();
+                per_line.dedup();
+                for &pattern in &per_line {
+                    check(line, pattern, &mut report);
+                }
+            }
+        }
+        Ok(report)
+    }
+
     /// Runs only the Hyperscan database over `bytes` (no line mapping, no
     /// confirmation) and returns the number of raw matches: the speed limit
     /// of the `Hyperscan` engine. `None` for other engines.
@@ -220,11 +290,45 @@ impl PatternSet {
     /// `\n`-joined lines, as fail2ban's multi-line buffers do; it is matched
     /// as a whole, so every match has `line == 0` and `offset == 0`.
     pub fn match_record(&self, record: &[u8]) -> Result<ScanReport, MatcherError> {
+        self.match_record_with(record, &mut self.scratch())
+    }
+
+    /// Reusable buffers for [`PatternSet::match_record_with`] (one per
+    /// thread; PCRE2's match data is costly to make for every record).
+    pub fn scratch(&self) -> RecordScratch {
+        RecordScratch {
+            locations: (0..self.patterns.len()).map(|_| None).collect(),
+        }
+    }
+
+    /// [`PatternSet::match_record`] with caller-kept buffers from
+    /// [`PatternSet::scratch`] of this set.
+    pub fn match_record_with(
+        &self,
+        record: &[u8],
+        scratch: &mut RecordScratch,
+    ) -> Result<ScanReport, MatcherError> {
+        self.match_record_among(record, None, scratch)
+    }
+
+    /// [`PatternSet::match_record_with`] restricted to the patterns at the
+    /// positions `among` (sorted; `None`: all): the caller knows that the
+    /// others cannot match, so they are not even tried.
+    pub fn match_record_among(
+        &self,
+        record: &[u8],
+        among: Option<&[usize]>,
+        scratch: &mut RecordScratch,
+    ) -> Result<ScanReport, MatcherError> {
+        if scratch.locations.len() != self.patterns.len() {
+            *scratch = self.scratch();
+        }
         let text: Cow<'_, str> = String::from_utf8_lossy(record);
-        let mut patterns = match &self.finder {
-            Finder::Hyperscan(f) => f.patterns_anywhere(&text)?,
-            Finder::Regex(_) if text.contains('\n') => (0..self.patterns.len()).collect(),
-            Finder::Regex(f) => {
+        let mut patterns = match (&self.finder, among) {
+            (Finder::Regex(_), Some(among)) if text.contains('\n') => among.to_vec(),
+            (Finder::Hyperscan(f), _) => f.patterns_anywhere(&text)?,
+            (Finder::Regex(_), _) if text.contains('\n') => (0..self.patterns.len()).collect(),
+            (Finder::Regex(f), _) => {
                 let mut out = Vec::new();
                 let line = Line {
                     index: 0,
@@ -238,12 +342,16 @@ impl PatternSet {
         patterns.extend_from_slice(&self.every_line);
         patterns.sort_unstable();
         patterns.dedup();
+        if let Some(among) = among {
+            let len = self.patterns.len();
+            patterns.retain(|&p| p < len && among.binary_search(&p).is_ok());
+        }
         let mut report = ScanReport {
             lines: 1,
             ..ScanReport::default()
         };
         let multi_line_record = text.contains('\n');
-        let mut confirmer = Confirmer::new(self);
+        let mut confirmer = Confirmer::new(self, scratch);
         for pattern in patterns {
             match confirmer.groups(pattern, &text, multi_line_record) {
                 Ok(Some(groups)) => report.matches.push(LineMatch {
@@ -262,18 +370,23 @@ impl PatternSet {
     }
 }
 
-/// Per-scan state of the exact step: PCRE2 capture buffers made on first use.
-struct Confirmer<'s> {
-    set: &'s PatternSet,
+/// Buffers of [`PatternSet::match_record_with`].
+pub struct RecordScratch {
     locations: Vec<Option<CaptureLocations>>,
+}
+
+/// Per-scan state of the exact step: PCRE2 capture buffers made on first use.
+struct Confirmer<'s, 'l> {
+    set: &'s PatternSet,
+    locations: &'l mut [Option<CaptureLocations>],
     limit_hits: usize,
 }
 
-impl<'s> Confirmer<'s> {
-    fn new(set: &'s PatternSet) -> Confirmer<'s> {
+impl<'s, 'l> Confirmer<'s, 'l> {
+    fn new(set: &'s PatternSet, scratch: &'l mut RecordScratch) -> Confirmer<'s, 'l> {
         Confirmer {
             set,
-            locations: (0..set.patterns.len()).map(|_| None).collect(),
+            locations: &mut scratch.locations,
             limit_hits: 0,
         }
     }
@@ -291,6 +404,18 @@ impl<'s> Confirmer<'s> {
             Ok(None) => {}
             Err(()) => self.limit_hits += 1,
         }
+    }
+
+    /// Whether pattern `index` matches `subject` (a single line), decided as
+    /// [`Confirmer::groups`] decides it but without copying the groups;
+    /// `Err` when the match limit tripped.
+    fn is_match(&mut self, index: usize, subject: &str) -> Result<bool, ()> {
+        if let Some(rust) = &self.set.rust[index] {
+            return Ok(rust.regex.is_match(subject));
+        }
+        let pattern = &self.set.patterns[index];
+        let locations = self.locations[index].get_or_insert_with(|| pattern.locations());
+        pattern.matches(subject, locations).map_err(|_| ())
     }
 
     /// The named groups if pattern `index` matches `subject`; `Err` when the
@@ -387,6 +512,61 @@ zz xxy\n";
     }
 
     #[test]
+    fn matching_lines_are_the_lines_scan_finds() {
+        let log = b"h sshd[1]: Accepted password for bob from 1.1.1.1 port 2\n\
+h sshd[2]: Failed password for invalid user root from 10.0.0.1 port 22 ssh2\r\n\
+\xff h sshd[3]: Invalid user admin from 10.0.0.2 port 40\n\
+zz xxy\n";
+        for engine in [Engine::Hyperscan, Engine::Regex] {
+            let set = PatternSet::new(SSHD, engine, false).unwrap();
+            let full = set.scan(log).unwrap();
+            let lines = set.matching_lines(log).unwrap();
+            let expected: Vec<(usize, usize, u32)> = full
+                .matches
+                .iter()
+                .map(|m| (m.line, m.offset, m.pattern))
+                .collect();
+            assert_eq!(lines.matches, expected, "{engine:?}");
+            assert_eq!(
+                (lines.lines, lines.limit_hits),
+                (full.lines, full.limit_hits)
+            );
+        }
+    }
+
+    #[test]
+    fn match_record_with_reuses_its_scratch() {
+        let set = PatternSet::new(SSHD, Engine::Regex, false).unwrap();
+        let mut scratch = set.scratch();
+        for record in [
+            &b"zz xxy\n"[..],
+            b"h sshd[3]: Invalid user a from 1.2.3.4\n",
+        ] {
+            assert_eq!(
+                set.match_record_with(record, &mut scratch).unwrap(),
+                set.match_record(record).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn match_record_among_tries_only_those() {
+        let set = PatternSet::new(SSHD, Engine::Regex, false).unwrap();
+        let mut scratch = set.scratch();
+        let record = b"h sshd[3]: Invalid user a from 1.2.3.4\n";
+        let all = set.match_record(record).unwrap();
+        assert_eq!(all.matches.len(), 1);
+        let among = set
+            .match_record_among(record, Some(&[1]), &mut scratch)
+            .unwrap();
+        assert_eq!(among, all);
+        let none = set
+            .match_record_among(record, Some(&[0, 2]), &mut scratch)
+            .unwrap();
+        assert!(none.matches.is_empty());
+    }
+
+    #[test]
     fn never_matches_across_lines() {
         let r = scan(
             Engine::Hyperscan,
@@ -418,6 +598,27 @@ zz xxy\n";
             .map(|m| (m.line, m.groups[0].clone()))
             .collect();
         assert_eq!(got, [(0, Some(String::new())), (1, Some("zz".into()))]);
+    }
+
+    #[test]
+    fn patterns_that_can_match_empty_take_every_line() {
+        let set = PatternSet::new(
+            &[
+                (0, r"^a*$"),
+                (1, r"(?:x|y?)\b"),
+                (2, r"from (?P<h>\S+)"),
+                (3, r"a(?=b)c?"),
+            ],
+            Engine::Hyperscan,
+            false,
+        )
+        .unwrap();
+        assert_eq!(set.modes()[..3], ["every-line", "every-line", "direct"]);
+        assert_ne!(set.modes()[3], "every-line");
+        // Vectorscan alone misses the empty match on line 2 here.
+        let r = set.scan("1\n111111éééé\n\n".as_bytes()).unwrap();
+        let got: Vec<_> = r.matches.iter().map(|m| (m.line, m.pattern)).collect();
+        assert!(got.contains(&(2, 0)), "{got:?}");
     }
 
     #[test]

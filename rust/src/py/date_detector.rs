@@ -25,7 +25,7 @@ use pyo3::prelude::*;
 /// fail2ban-compatible date detection for one filter.
 #[pyclass(name = "DateDetector", module = "hyperban._core")]
 pub struct PyDateDetector {
-    inner: DateDetector,
+    pub(crate) inner: DateDetector,
 }
 
 #[pymethods]

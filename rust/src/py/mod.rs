@@ -3,6 +3,7 @@
 //! modules it wraps, where `cargo test` reaches it.
 
 mod date_detector;
+mod filter_program;
 mod pattern_set;
 mod timer_wheel;
 
@@ -15,6 +16,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("HYPERSCAN_VERSION", crate::hyperscan::version())?;
     pattern_set::register(m)?;
     date_detector::register(m)?;
+    filter_program::register(m)?;
     timer_wheel::register(m)?;
     Ok(())
 }

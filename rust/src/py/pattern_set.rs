@@ -21,10 +21,10 @@ create_exception!(
 /// Many Python-syntax patterns matched in one pass per chunk.
 #[pyclass(name = "PatternSet", module = "hyperban._core", frozen)]
 pub struct PyPatternSet {
-    inner: PatternSet,
+    pub(crate) inner: PatternSet,
     engine: &'static str,
     /// Interned group names per pattern position, reused for every match.
-    names: Vec<Vec<Py<PyString>>>,
+    pub(crate) names: Vec<Vec<Py<PyString>>>,
 }
 
 #[pymethods]

@@ -1,0 +1,72 @@
+"""Several filters reading one log in a single pass.
+
+fail2ban runs one pass over a log per jail.  :class:`MultiFilter` scans each
+chunk once for the candidate patterns of every single-line filter on a Rust
+engine (one Hyperscan database for all of them), then runs each filter's
+exact stage (:class:`hyperban._core.FilterProgram`) on its own candidates
+only.  The outcome per filter is exactly what :meth:`Filter.process_chunk`
+gives on the same chunks; filters that cannot share the scan (multi-line,
+the ``python`` engine, ``check_find_time``) are processed on their own.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Sequence
+
+from hyperban._core import MULTI_SHIFT, MultiProgram
+from hyperban.filter.filter import ChunkResult, Filter
+from hyperban.matcher import compile_patterns
+
+__all__ = ["MultiFilter"]
+
+
+class MultiFilter:
+    """Filters that read the same log; :meth:`process_chunk` gives one
+    :class:`ChunkResult` per filter, in the order given."""
+
+    def __init__(self, filters: Sequence[Filter], engine: str = "hyperscan") -> None:
+        self.filters = list(filters)
+        self._shared: list[int] = []  # positions of the filters in the shared scan
+        patterns: list[tuple[int, str]] = []
+        programs = []
+        for k, flt in enumerate(self.filters):
+            program = flt.program
+            if program is None:
+                continue
+            slot = len(programs)
+            programs.append(program)
+            self._shared.append(k)
+            patterns += [((slot << MULTI_SHIFT) | i, p) for i, p in flt.candidate_patterns]
+        self._multi = None
+        if programs:
+            scan = compile_patterns(patterns, engine)
+            self._multi = MultiProgram(scan, programs)
+
+    def process_chunk(self, data: bytes, first: int = 0) -> list[ChunkResult]:
+        """Process a chunk of ``\\n``-terminated lines for every filter (at
+        the first shared filter's ``clock()``)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            results: list[ChunkResult | None] = [None] * len(self.filters)
+            shared = self._shared
+            if self._multi is not None:
+                filters = [self.filters[k] for k in shared]
+                before = [f.limit_hits for f in filters]
+                now = filters[0].clock()
+                runs = self._multi.run(
+                    data, now, [(f._last_date, f._last_time_text) for f in filters]
+                )
+                skipped = Filter._count_skipped(data)  # the same for every filter
+                for k, flt, hits, run in zip(shared, filters, before, runs, strict=True):
+                    result = flt._finish_program_run(run, data, first, skipped)
+                    result.limit_hits += flt.limit_hits - hits
+                    results[k] = result
+            for k, flt in enumerate(self.filters):
+                if results[k] is None:
+                    results[k] = flt.process_chunk(data, first)
+            return results  # type: ignore[return-value]
+        finally:
+            if collecting:
+                gc.enable()

@@ -1,0 +1,460 @@
+//! The exact stage of a single-line fail2ban filter, one call per chunk.
+//!
+//! A [`FilterProgram`] borrows the pattern sets a filter compiled (the
+//! candidate scan set, the "pre" exact set — prefregex plus ignoreregexes —
+//! and the "fail" exact set — failregexes plus ignoreregexes) and runs, for
+//! one chunk of log lines:
+//!
+//! 1. the one-pass candidate scan;
+//! 2. for each candidate line, fail2ban's order of operations
+//!    (`Filter.processLine` / `findFailure` for `maxlines == 1`): find and
+//!    cut the date (with the carry-over of the last date while it is less
+//!    than 60 s older than `now`), the ignoreregexes first when the filter
+//!    checks them first, the prefregex and its `F-CONTENT`, then every
+//!    failregex at once.
+//!
+//! Only lines whose outcome matters come back as [`LineRecord`]s: a
+//! failregex or ignoreregex matched, the date could not be converted, or the
+//! date text is not a date (fail2ban logs those). A record carries the
+//! evaluated exact sets ([`SetMatches`]) so that the caller can finish the
+//! line (failure ids, `F-MLFID` sessions, `F-NOFAIL`, DNS) without running a
+//! regex again. Lines that only matched the prefregex are counted, the
+//! others are dropped.
+//!
+//! The exact sets are evaluated in the very order and on the very texts the
+//! per-line path uses, so match-limit hits are counted identically.
+
+use crate::date::{DateDetector, DateValue};
+use crate::matcher::{LineMatch, LineReport, MatcherError, PatternSet, RecordScratch};
+
+/// Id of the prefregex in the "pre" set.
+pub const PREF_ID: u32 = 0;
+
+/// Scan-set ids from here on are ignoreregexes (`IGNORE_BASE + j`); below it,
+/// id `i` is the candidate pattern of failregex `i`.
+pub const IGNORE_BASE: u32 = 1 << 20;
+
+/// The shape of a filter: how its exact sets are numbered and checked.
+///
+/// Ids: the prefregex is [`PREF_ID`] in the "pre" set; failregex `i` is
+/// `1 + i` in the "fail" set; ignoreregex `j` is `1 + fail_count + j` in
+/// both sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilterShape {
+    pub fail_count: usize,
+    pub ignore_count: usize,
+    /// The filter has a prefregex (id [`PREF_ID`] of the "pre" set).
+    pub has_prefregex: bool,
+    /// Position of the `content` group in the prefregex's groups.
+    pub content_group: Option<usize>,
+    /// fail2ban checks the ignoreregexes before the prefregex.
+    pub ignore_first: bool,
+    /// Comment (`#`) and empty lines are neither processed nor counted.
+    pub skip_comments: bool,
+}
+
+impl FilterShape {
+    fn is_fail(&self, id: u32) -> bool {
+        (1..=self.fail_count).contains(&(id as usize))
+    }
+
+    fn is_ignore(&self, id: u32) -> bool {
+        let first = 1 + self.fail_count;
+        (first..first + self.ignore_count).contains(&(id as usize))
+    }
+}
+
+/// A filter's compiled sets, borrowed for the run of a chunk.
+pub struct FilterProgram<'s> {
+    pub shape: FilterShape,
+    /// Candidate patterns: any match makes the line a candidate.
+    pub scan: &'s PatternSet,
+    /// Prefregex + ignoreregexes; `None` when the filter has neither.
+    pub pre: Option<&'s PatternSet>,
+    /// Failregexes + ignoreregexes.
+    pub fail: &'s PatternSet,
+}
+
+/// What is carried from line to line: the last date found and its text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DateCarry {
+    pub last_date: Option<f64>,
+    pub last_time_text: String,
+}
+
+/// The patterns of one exact set that matched one text, each once (the
+/// first match of an id), in set order.
+pub type SetMatches = Vec<LineMatch>;
+
+/// One line the caller must finish.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineRecord {
+    /// 0-based line number within the chunk.
+    pub line: usize,
+    /// The line's text (no line end).
+    pub text: String,
+    /// `(before, date text, after)`: the line with its date cut out (the
+    /// date text is the carried one when the line's own was taken over).
+    pub before: String,
+    pub date_text: String,
+    pub after: String,
+    /// The line's time (`None`: no usable date).
+    pub when: Option<f64>,
+    /// The line had no date of its own (a failure then gets a warning).
+    pub no_date: bool,
+    /// The last date carried after this line.
+    pub last_date: Option<f64>,
+    /// The "pre" set on `before + after + "\n"`, when it was evaluated.
+    pub pre: Option<SetMatches>,
+    /// The "fail" set on the failregex text, when it was evaluated.
+    pub fail: Option<SetMatches>,
+    /// The line's date could not be converted: fail2ban skips the line.
+    pub error: Option<String>,
+    /// A date-like text was cut that is not a valid date.
+    pub invalid_date: bool,
+}
+
+/// What a chunk gave.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChunkReport {
+    /// Lines in the chunk.
+    pub lines: usize,
+    /// The candidate scan hit the match limit: nothing was processed (no
+    /// date was looked up), the caller takes the per-line path instead.
+    pub scan_limit_hit: bool,
+    /// Candidate lines processed (comment lines left out).
+    pub processed: usize,
+    /// Processed lines on which only the prefregex matched (no record).
+    pub prefregex_only: usize,
+    /// Exact checks abandoned at the match limit (counted as not matching).
+    pub limit_hits: usize,
+    pub records: Vec<LineRecord>,
+}
+
+impl FilterProgram<'_> {
+    /// Runs the chunk `data` (`\n`-terminated lines, as
+    /// [`PatternSet::scan`] takes them) at time `now`, updating `detector`
+    /// and `carry` as the lines are processed.
+    pub fn run_chunk(
+        &self,
+        data: &[u8],
+        now: f64,
+        detector: &mut DateDetector,
+        carry: &mut DateCarry,
+    ) -> Result<ChunkReport, MatcherError> {
+        let scan = self.scan.matching_lines(data)?;
+        if scan.limit_hits > 0 {
+            return Ok(ChunkReport {
+                lines: scan.lines,
+                scan_limit_hit: true,
+                limit_hits: scan.limit_hits,
+                ..ChunkReport::default()
+            });
+        }
+        self.run_candidates(data, &scan, now, detector, carry)
+    }
+
+    /// The exact stage on the candidates `scan` of `data` (from this
+    /// program's scan set, or from a scan set shared by several filters
+    /// with the ids mapped back to this one's).
+    ///
+    /// A failregex whose candidate pattern did not match a line cannot
+    /// match it (that is what makes the scan sound), so only the
+    /// failregexes whose candidate pattern matched are tried, with every
+    /// ignoreregex.
+    pub fn run_candidates(
+        &self,
+        data: &[u8],
+        scan: &LineReport,
+        now: f64,
+        detector: &mut DateDetector,
+        carry: &mut DateCarry,
+    ) -> Result<ChunkReport, MatcherError> {
+        let mut report = ChunkReport {
+            lines: scan.lines,
+            ..ChunkReport::default()
+        };
+        let mut state = RunState {
+            now,
+            detector,
+            carry,
+            scratch: Scratch {
+                pre: self.pre.map(PatternSet::scratch),
+                fail: self.fail.scratch(),
+            },
+            among: Vec::new(),
+        };
+        let shape = self.shape;
+        let mut rest = scan.matches.as_slice();
+        while let Some(&(line, start, _)) = rest.first() {
+            let same = rest.iter().take_while(|m| m.0 == line).count();
+            let (hits, tail) = rest.split_at(same);
+            rest = tail;
+            let raw = data.get(start..).unwrap_or_default();
+            let raw = memchr::memchr(b'\n', raw).map_or(raw, |end| &raw[..end]);
+            let text = String::from_utf8_lossy(raw);
+            let text = text.trim_end_matches('\r');
+            if shape.skip_comments && (text.is_empty() || text.starts_with('#')) {
+                continue;
+            }
+            // The failregexes to try: those whose candidate matched, then
+            // every ignoreregex (positions in the "fail" set).
+            state.among.clear();
+            state.among.extend(
+                hits.iter()
+                    .filter(|m| m.2 < IGNORE_BASE && (m.2 as usize) < shape.fail_count)
+                    .map(|m| m.2 as usize),
+            );
+            state.among.sort_unstable();
+            state.among.dedup();
+            state
+                .among
+                .extend(shape.fail_count..shape.fail_count + shape.ignore_count);
+            report.processed += 1;
+            self.process_line(line, text, &mut state, &mut report)?;
+        }
+        Ok(report)
+    }
+
+    fn process_line(
+        &self,
+        line: usize,
+        text: &str,
+        state: &mut RunState<'_>,
+        report: &mut ChunkReport,
+    ) -> Result<(), MatcherError> {
+        let mut record = LineRecord {
+            line,
+            text: text.to_owned(),
+            before: String::new(),
+            date_text: String::new(),
+            after: String::new(),
+            when: None,
+            no_date: false,
+            last_date: None,
+            pre: None,
+            fail: None,
+            error: None,
+            invalid_date: false,
+        };
+        let cut = cut_date(text, state.now, state.detector, state.carry);
+        record.last_date = state.carry.last_date;
+        let scratch = &mut state.scratch;
+        let (before, date_text, after) = match cut {
+            Cut::Abort(message) => {
+                record.error = Some(message);
+                report.records.push(record);
+                return Ok(());
+            }
+            Cut::Line {
+                parts,
+                when,
+                no_date,
+                invalid_date,
+            } => {
+                record.when = when;
+                record.no_date = no_date;
+                record.invalid_date = invalid_date;
+                parts
+            }
+        };
+        let full = format!("{before}{after}\n");
+        let mut interesting = record.invalid_date;
+        let shape = &self.shape;
+
+        let mut ignored_first = false;
+        if shape.ignore_first {
+            let found = self.evaluate(self.pre, None, scratch.pre.as_mut(), &full, report)?;
+            ignored_first = found.iter().any(|m| shape.is_ignore(m.pattern));
+            record.pre = Some(found);
+            interesting |= ignored_first;
+        }
+        let mut fail_text = None;
+        let mut prefregex_matched = false;
+        if !ignored_first {
+            fail_text = Some(full.clone());
+            if shape.has_prefregex {
+                if record.pre.is_none() {
+                    record.pre =
+                        Some(self.evaluate(self.pre, None, scratch.pre.as_mut(), &full, report)?);
+                }
+                let pre = record.pre.as_deref().unwrap_or_default();
+                match pre.iter().find(|m| m.pattern == PREF_ID) {
+                    None => fail_text = None,
+                    Some(m) => {
+                        prefregex_matched = true;
+                        let content = shape
+                            .content_group
+                            .and_then(|g| m.groups.get(g))
+                            .and_then(|v| v.as_deref())
+                            .filter(|c| !c.is_empty());
+                        if let Some(content) = content {
+                            fail_text = Some(format!("{content}\n"));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(fail_text) = fail_text {
+            let found = self.evaluate(
+                Some(self.fail),
+                Some(&state.among),
+                Some(&mut scratch.fail),
+                &fail_text,
+                report,
+            )?;
+            if found.iter().any(|m| shape.is_fail(m.pattern)) {
+                interesting = true;
+            }
+            record.fail = Some(found);
+        }
+        if interesting {
+            record.before = before;
+            record.date_text = date_text;
+            record.after = after;
+            report.records.push(record);
+        } else if prefregex_matched {
+            report.prefregex_only += 1;
+        }
+        Ok(())
+    }
+
+    /// One exact set on one text (only the patterns at the positions
+    /// `among`, when given): each id once, first match kept.
+    fn evaluate(
+        &self,
+        set: Option<&PatternSet>,
+        among: Option<&[usize]>,
+        scratch: Option<&mut RecordScratch>,
+        text: &str,
+        report: &mut ChunkReport,
+    ) -> Result<SetMatches, MatcherError> {
+        let (Some(set), Some(scratch)) = (set, scratch) else {
+            return Ok(Vec::new());
+        };
+        let found = set.match_record_among(text.as_bytes(), among, scratch)?;
+        report.limit_hits += found.limit_hits;
+        let mut out: SetMatches = Vec::with_capacity(found.matches.len());
+        for m in found.matches {
+            if !out.iter().any(|o| o.pattern == m.pattern) {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What the lines of a chunk share.
+struct RunState<'d> {
+    now: f64,
+    detector: &'d mut DateDetector,
+    carry: &'d mut DateCarry,
+    scratch: Scratch,
+    /// Positions in the "fail" set worth trying on the current line.
+    among: Vec<usize>,
+}
+
+/// PCRE2 buffers kept for a whole chunk.
+struct Scratch {
+    pre: Option<RecordScratch>,
+    fail: RecordScratch,
+}
+
+enum Cut {
+    /// fail2ban fails on this line's date and skips the line.
+    Abort(String),
+    Line {
+        parts: (String, String, String),
+        when: Option<f64>,
+        no_date: bool,
+        invalid_date: bool,
+    },
+}
+
+/// fail2ban's date handling of `processLine`: find the date, cut it out,
+/// fall back on the last date while it is recent.
+fn cut_date(text: &str, now: f64, detector: &mut DateDetector, carry: &mut DateCarry) -> Cut {
+    let recent = |carry: &DateCarry| carry.last_date.is_some_and(|d| d > now - 60.0);
+    let carried =
+        |carry: &DateCarry| (String::new(), carry.last_time_text.clone(), text.to_owned());
+    let mut when = None;
+    let mut invalid_date = false;
+    let mut parts;
+    match detector.find(text, now) {
+        None => parts = (String::new(), String::new(), text.to_owned()),
+        Some(m) => {
+            let (start, end) = (m.start.min(text.len()), m.end.min(text.len()));
+            let date = text.get(start..end).unwrap_or("");
+            if m.value == DateValue::Abort {
+                return Cut::Abort(format!("cannot convert the date {date:?} of this line"));
+            }
+            parts = (
+                text.get(..start).unwrap_or("").to_owned(),
+                date.to_owned(),
+                text.get(end..).unwrap_or("").to_owned(),
+            );
+            if start < end {
+                if let DateValue::Time(t) = m.value {
+                    when = Some(t);
+                    carry.last_time_text = date.to_owned();
+                    carry.last_date = Some(t);
+                } else {
+                    invalid_date = true;
+                }
+            } else if recent(carry) {
+                parts = carried(carry);
+                when = carry.last_date;
+            } else {
+                when = Some(now);
+            }
+        }
+    }
+    let mut no_date = false;
+    if when.is_none() {
+        no_date = true;
+        if recent(carry) {
+            parts = carried(carry);
+            when = carry.last_date;
+        }
+    }
+    Cut::Line {
+        parts,
+        when,
+        no_date,
+        invalid_date,
+    }
+}
+
+/// Bits of a shared scan id that hold the filter's own id (the filter's
+/// position is above them).
+pub const MULTI_SHIFT: u32 = 21;
+
+/// `(filter position, own id)` of a shared scan id.
+pub fn split_id(id: u32) -> (usize, u32) {
+    ((id >> MULTI_SHIFT) as usize, id & ((1 << MULTI_SHIFT) - 1))
+}
+
+/// The matches of a scan shared by `filters` filters (ids
+/// `k << MULTI_SHIFT | own id`), per filter, with the filters' own ids.
+pub fn split_scan(scan: &LineReport, filters: usize) -> Vec<LineReport> {
+    let mut out: Vec<LineReport> = (0..filters)
+        .map(|_| LineReport {
+            lines: scan.lines,
+            ..LineReport::default()
+        })
+        .collect();
+    for &(line, offset, id) in &scan.matches {
+        let (k, local) = split_id(id);
+        if let Some(share) = out.get_mut(k) {
+            share.matches.push((line, offset, local));
+        }
+    }
+    // Within a line, a filter's matches must come in its own pattern order.
+    for share in &mut out {
+        share.matches.sort_unstable();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

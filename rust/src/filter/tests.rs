@@ -1,0 +1,324 @@
+use super::*;
+use crate::date::LocalZone;
+use crate::matcher::Engine;
+
+/// 2026-01-01T00:00:00Z, "now" of every test.
+const NOW: f64 = 1_767_225_600.0;
+
+struct Sets {
+    scan: PatternSet,
+    pre: Option<PatternSet>,
+    fail: PatternSet,
+    shape: FilterShape,
+}
+
+/// A filter's sets as `Filter._build_matchers` numbers them; the scan set
+/// holds the failregexes without a leading `^` (a stand-in for the
+/// candidate patterns, which may match after the date and prefix) and the
+/// ignoreregexes when they are checked first.
+fn sets(prefregex: Option<&str>, fails: &[&str], ignores: &[&str], ignore_first: bool) -> Sets {
+    let fail_count = fails.len();
+    let ignore: Vec<(u32, &str)> = ignores
+        .iter()
+        .enumerate()
+        .map(|(j, p)| ((1 + fail_count + j) as u32, *p))
+        .collect();
+    let mut pre: Vec<(u32, &str)> = prefregex.map(|p| (PREF_ID, p)).into_iter().collect();
+    pre.extend(&ignore);
+    let mut fail: Vec<(u32, &str)> = fails
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ((1 + i) as u32, *p))
+        .collect();
+    fail.extend(&ignore);
+    let mut scan: Vec<(u32, &str)> = fails
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as u32, p.strip_prefix('^').unwrap_or(p)))
+        .collect();
+    if ignore_first {
+        scan.extend(
+            ignores
+                .iter()
+                .enumerate()
+                .map(|(j, p)| ((1 << 20) + j as u32, *p)),
+        );
+    }
+    let pre = (!pre.is_empty()).then(|| PatternSet::new(&pre, Engine::Regex, false).unwrap());
+    let content_group = pre.as_ref().and_then(|set| {
+        let index = set.ids().iter().position(|&id| id == PREF_ID)?;
+        set.group_names(index).iter().position(|&n| n == "content")
+    });
+    Sets {
+        scan: PatternSet::new(&scan, Engine::Hyperscan, false).unwrap(),
+        pre,
+        fail: PatternSet::new(&fail, Engine::Regex, false).unwrap(),
+        shape: FilterShape {
+            fail_count,
+            ignore_count: ignores.len(),
+            has_prefregex: prefregex.is_some(),
+            content_group,
+            ignore_first,
+            skip_comments: true,
+        },
+    }
+}
+
+impl Sets {
+    fn program(&self) -> FilterProgram<'_> {
+        FilterProgram {
+            shape: self.shape,
+            scan: &self.scan,
+            pre: self.pre.as_ref(),
+            fail: &self.fail,
+        }
+    }
+}
+
+fn detector() -> DateDetector {
+    DateDetector::with_zone(None, None, NOW, LocalZone::utc()).unwrap()
+}
+
+fn fail_ids(record: &LineRecord) -> Vec<u32> {
+    record
+        .fail
+        .iter()
+        .flatten()
+        .map(|m| m.pattern)
+        .collect::<Vec<_>>()
+}
+
+#[test]
+fn reports_failures_with_date_cut_and_groups() {
+    let s = sets(
+        None,
+        &[r"Failed password for (?P<user>\S+) from (?P<ip4>\S+)"],
+        &[],
+        false,
+    );
+    let log = b"Dec 31 23:59:00 h sshd[1]: Accepted password for bob from 1.1.1.1\n\
+Dec 31 23:59:01 h sshd[2]: Failed password for root from 10.0.0.1 port 22\n";
+    let mut carry = DateCarry::default();
+    let r = s
+        .program()
+        .run_chunk(log, NOW, &mut detector(), &mut carry)
+        .unwrap();
+    assert_eq!((r.lines, r.processed, r.prefregex_only), (2, 1, 0));
+    assert_eq!(r.records.len(), 1);
+    let rec = &r.records[0];
+    assert_eq!(rec.line, 1);
+    assert_eq!(rec.date_text, "Dec 31 23:59:01");
+    assert_eq!(rec.before, "");
+    assert!(rec.after.starts_with(" h sshd[2]: Failed"));
+    assert_eq!(rec.when, Some(NOW - 59.0));
+    assert!(!rec.no_date);
+    let fail = rec.fail.as_ref().unwrap();
+    assert_eq!(fail[0].pattern, 1);
+    assert_eq!(
+        fail[0].groups,
+        vec![Some("root".to_owned()), Some("10.0.0.1".to_owned())]
+    );
+    assert_eq!(carry.last_date, Some(NOW - 59.0));
+    assert_eq!(carry.last_time_text, "Dec 31 23:59:01");
+}
+
+#[test]
+fn prefregex_content_feeds_the_failregexes() {
+    let s = sets(
+        Some(r"^\s*\S+ sshd\[\d+\]: (?P<content>.+)$"),
+        &[r"^Invalid user (?P<user>\S*) from (?P<ip4>\S+)$"],
+        &[],
+        false,
+    );
+    let log = b"Dec 31 23:59:30 h sshd[1]: Connection closed by 1.1.1.1\n\
+Dec 31 23:59:31 h sshd[2]: Invalid user x from 10.0.0.2\n\
+Dec 31 23:59:32 h cron[3]: Invalid user y from 10.0.0.3\n";
+    let r = s
+        .program()
+        .run_chunk(log, NOW, &mut detector(), &mut DateCarry::default())
+        .unwrap();
+    // Lines 1 and 2 are candidates; the prefregex rejects line 2.
+    assert_eq!((r.processed, r.prefregex_only), (2, 0));
+    assert_eq!(r.records.len(), 1);
+    let rec = &r.records[0];
+    assert_eq!(rec.line, 1);
+    let pre = rec.pre.as_ref().unwrap();
+    assert_eq!(pre[0].pattern, PREF_ID);
+    assert_eq!(
+        pre[0].groups,
+        [Some("Invalid user x from 10.0.0.2".to_owned())]
+    );
+    assert_eq!(fail_ids(rec), [1]);
+}
+
+#[test]
+fn lines_matching_only_the_prefregex_are_counted() {
+    let s = sets(
+        Some(r"sshd\[\d+\]: (?P<content>.+)$"),
+        &[r"^user (?P<user>\S+) from (?P<ip4>\S+)"],
+        &[],
+        false,
+    );
+    // Both lines are candidates; on the first the content does not start
+    // with "user", on the second the prefregex fails.
+    let log = b"Dec 31 23:59:31 h sshd[2]: the user x from 10.0.0.2\n\
+Dec 31 23:59:32 h cron[3]: user y from 10.0.0.3\n";
+    let r = s
+        .program()
+        .run_chunk(log, NOW, &mut detector(), &mut DateCarry::default())
+        .unwrap();
+    assert_eq!((r.processed, r.prefregex_only, r.records.len()), (2, 1, 0));
+}
+
+#[test]
+fn ignoreregexes_first_stop_the_line() {
+    let fails = [
+        r"a from (?P<ip4>\S+)",
+        r"b from (?P<ip4>\S+)",
+        r"c from (?P<ip4>\S+)",
+        r"d from (?P<ip4>\S+)",
+    ];
+    let s = sets(None, &fails, &[r"from 10\.0\.0\.9"], true);
+    let log = b"Dec 31 23:59:31 h: a from 10.0.0.9\n\
+Dec 31 23:59:32 h: b from 10.0.0.8\n";
+    let r = s
+        .program()
+        .run_chunk(log, NOW, &mut detector(), &mut DateCarry::default())
+        .unwrap();
+    assert_eq!(r.records.len(), 2);
+    let ignored = &r.records[0];
+    assert_eq!(ignored.pre.as_ref().unwrap()[0].pattern, 5);
+    assert!(ignored.fail.is_none(), "the failregexes are not tried");
+    let failed = &r.records[1];
+    assert!(failed.pre.as_ref().unwrap().is_empty());
+    assert_eq!(fail_ids(failed), [2]);
+}
+
+#[test]
+fn ignoreregexes_after_are_in_the_fail_set() {
+    let s = sets(None, &[r"from (?P<ip4>\S+)"], &[r"from 10\.0\.0\.9"], false);
+    let log = b"Dec 31 23:59:31 h: a from 10.0.0.9\n";
+    let r = s
+        .program()
+        .run_chunk(log, NOW, &mut detector(), &mut DateCarry::default())
+        .unwrap();
+    assert_eq!(fail_ids(&r.records[0]), [1, 2]);
+    assert!(r.records[0].pre.is_none());
+}
+
+#[test]
+fn a_line_without_date_takes_the_recent_one() {
+    let s = sets(None, &[r"from (?P<ip4>\S+)"], &[], false);
+    let log = b"Dec 31 23:59:31 h: a from 10.0.0.1\nno date here from 10.0.0.2\n";
+    let mut carry = DateCarry::default();
+    let r = s
+        .program()
+        .run_chunk(log, NOW, &mut detector(), &mut carry)
+        .unwrap();
+    let rec = &r.records[1];
+    assert_eq!(rec.when, Some(NOW - 29.0));
+    assert!(rec.no_date);
+    assert_eq!(
+        (
+            rec.before.as_str(),
+            rec.date_text.as_str(),
+            rec.after.as_str()
+        ),
+        ("", "Dec 31 23:59:31", "no date here from 10.0.0.2")
+    );
+    // Too old to carry: no time at all.
+    let mut carry = DateCarry {
+        last_date: Some(NOW - 61.0),
+        last_time_text: "old".into(),
+    };
+    let r = s
+        .program()
+        .run_chunk(b"no date from 10.0.0.3\n", NOW, &mut detector(), &mut carry)
+        .unwrap();
+    assert_eq!(r.records[0].when, None);
+    assert!(r.records[0].no_date);
+    assert_eq!(r.records[0].date_text, "");
+}
+
+#[test]
+fn comments_are_skipped_and_crlf_is_stripped() {
+    let s = sets(None, &[r"from (?P<ip4>\S+)$"], &[], false);
+    let log = b"# x from 10.0.0.1\r\nDec 31 23:59:31 h: from 10.0.0.2\r\n";
+    let r = s
+        .program()
+        .run_chunk(log, NOW, &mut detector(), &mut DateCarry::default())
+        .unwrap();
+    assert_eq!((r.lines, r.processed, r.records.len()), (2, 1, 1));
+    assert_eq!(r.records[0].text, "Dec 31 23:59:31 h: from 10.0.0.2");
+    assert_eq!(
+        r.records[0].fail.as_ref().unwrap()[0].groups,
+        [Some("10.0.0.2".to_owned())]
+    );
+}
+
+#[test]
+fn a_date_fail2ban_cannot_convert_is_an_error_record() {
+    let s = sets(None, &[r"from (?P<ip4>\S+)"], &[], false);
+    let mut detector =
+        DateDetector::with_zone(Some("^%b %d %H:%M:%S %Exz"), None, NOW, LocalZone::utc()).unwrap();
+    let log = b"Dec 31 23:59:31 XYZ h: from 10.0.0.2\n";
+    let r = s
+        .program()
+        .run_chunk(log, NOW, &mut detector, &mut DateCarry::default())
+        .unwrap();
+    assert_eq!(r.records.len(), 1);
+    let rec = &r.records[0];
+    // Either fail2ban aborts on the unknown zone (error) or finds no date.
+    assert!(rec.error.is_some() || rec.no_date, "{rec:?}");
+}
+
+#[test]
+fn a_shared_scan_splits_by_filter() {
+    let scan = LineReport {
+        matches: vec![
+            (0, 0, 3),
+            (0, 0, (1 << MULTI_SHIFT) | 2),
+            (0, 0, (1 << MULTI_SHIFT) | 1),
+            (4, 40, IGNORE_BASE),
+        ],
+        lines: 5,
+        limit_hits: 0,
+    };
+    let shares = split_scan(&scan, 2);
+    assert_eq!(shares[0].matches, [(0, 0, 3), (4, 40, IGNORE_BASE)]);
+    assert_eq!(shares[1].matches, [(0, 0, 1), (0, 0, 2)]);
+    assert!(shares.iter().all(|s| s.lines == 5));
+    assert_eq!(split_id((3 << MULTI_SHIFT) | IGNORE_BASE), (3, IGNORE_BASE));
+}
+
+#[test]
+fn run_candidates_on_a_shared_scan_equals_run_chunk() {
+    let a = sets(None, &[r"from (?P<ip4>\S+)$"], &[], false);
+    let b = sets(None, &[r"user (?P<user>\S+) from (?P<ip4>\S+)"], &[], false);
+    let log = b"Dec 31 23:59:30 h: from 10.0.0.1\n\
+Dec 31 23:59:31 h: user x from 10.0.0.2\n\
+Dec 31 23:59:32 h: nothing\n";
+    let shared = PatternSet::new(
+        &[
+            (0, r"from (?P<ip4>\S+)$"),
+            ((1 << MULTI_SHIFT), r"user (?P<user>\S+) from (?P<ip4>\S+)"),
+        ],
+        Engine::Hyperscan,
+        false,
+    )
+    .unwrap();
+    let scan = shared.matching_lines(log).unwrap();
+    let shares = split_scan(&scan, 2);
+    for (sets, share) in [(&a, &shares[0]), (&b, &shares[1])] {
+        let alone = sets
+            .program()
+            .run_chunk(log, NOW, &mut detector(), &mut DateCarry::default())
+            .unwrap();
+        let together = sets
+            .program()
+            .run_candidates(log, share, NOW, &mut detector(), &mut DateCarry::default())
+            .unwrap();
+        assert_eq!(alone, together);
+        assert!(!alone.records.is_empty());
+    }
+}
