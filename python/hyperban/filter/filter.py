@@ -13,8 +13,12 @@ on which a failregex or ignoreregex matched (or whose date fail2ban cannot
 convert) come back, with the exact sets already evaluated, and Python builds
 their failures (``_replay`` → ``_find_in_buffer`` on a filled search cache).
 Candidate lines on which only the prefregex matched are counted
-(``ChunkResult.prefregex_only``).  The ``python`` engine, ``check_find_time``
-and journal dates take the Python candidate path below.
+(``ChunkResult.prefregex_only``).  The server's ``check_find_time`` rules
+(dates far from now count as now while in operation; failures older than
+``findtime`` are dropped while a backlog is read) are applied to the
+reported lines in ``_replay``; one difference remains: a line dated far from
+now does not make "now" the date carried to the following date-less lines.
+The ``python`` engine and journal dates take the Python candidate path below.
 
 Only candidate lines reach Python.  The exact check is fail2ban's
 ``Filter.processLine``/``findFailure``: the date is cut out of the line, the
@@ -282,6 +286,8 @@ class Filter:
         self.per_line = self._multi
         self._scan = None
         self._program: FilterProgram | None = None
+        # The clock when the current chunk went to the Rust stage (check_find_time).
+        self._chunk_now = 0.0
         self.candidate_patterns: list[tuple[int, str]] = []
         if self._multi:
             return  # multi-line buffers match with ``re`` (spans needed)
@@ -430,7 +436,7 @@ class Filter:
     ) -> ChunkResult:
         if self.per_line or self._scan is None:
             return self._process_chunk_per_line(data, first, date)
-        if self._program is not None and date is None and not self.check_find_time:
+        if self._program is not None and date is None:
             return self._process_chunk_program(data, first)
         matches, lines, limit_hits = self._scan.scan(data)
         if limit_hits:
@@ -458,7 +464,8 @@ class Filter:
         """The Rust fast path: scan, date cut and every exact check in one
         call; Python only builds the failures of the lines that matched."""
         assert self._program is not None
-        run = self._program.run(data, self.clock(), self._last_date, self._last_time_text)
+        self._chunk_now = now = self.clock()
+        run = self._program.run(data, now, self._last_date, self._last_time_text)
         return self._finish_program_run(run, data, first)
 
     @property
@@ -466,7 +473,7 @@ class Filter:
         """The Rust exact stage (single-line filters on a Rust engine), for
         :class:`hyperban.filter.multi.MultiFilter`; ``None`` when chunks take
         a Python path."""
-        if self.per_line or self._scan is None or self.check_find_time:
+        if self.per_line or self._scan is None:
             return None
         return self._program
 
@@ -506,6 +513,29 @@ class Filter:
         self._last_time_text = last_time_text
         return ChunkResult(results, lines, skipped, 0, prefregex_only)
 
+    def _server_time(
+        self, when: float | None, no_date: bool, line: str
+    ) -> tuple[float | None, bool]:
+        """``process_line``'s ``check_find_time`` rules for a line the Rust stage
+        reported: ``(time to use, whether the line counts)``."""
+        now = self._chunk_now
+        if when is None:
+            # no date and none carried: the server counts it as happening now
+            return (now, True) if no_date and self.in_operation else (when, True)
+        if self.in_operation:
+            if abs(int(when - now)) > 60:
+                if not self._warned_time:
+                    self._warned_time = True
+                    log.warning(
+                        "log entry time %s is far from now; treating such entries "
+                        "as if they just happened. Line: %s",
+                        when,
+                        line,
+                    )
+                return now, True
+            return when, True
+        return when, when >= now - self.find_time
+
     def _replay(self, record: tuple, first: int) -> LineResult:  # type: ignore[type-arg]
         """Finish a line the Rust stage reported: its exact sets are already
         evaluated, so ``_find_in_buffer`` runs on a filled search cache."""
@@ -532,6 +562,10 @@ class Filter:
         tuple_line = (before, date_text, after)
         result.tuple_line = tuple_line
         self._last_date = last_date
+        if self.check_find_time:
+            when, keep = self._server_time(when, no_date, line)
+            if not keep:
+                return result
         cache = self._search_cache
         cache.clear()
         text = before + after + "\n"

@@ -6,7 +6,7 @@ engine (one Hyperscan database for all of them), then runs each filter's
 exact stage (:class:`hyperban._core.FilterProgram`) on its own candidates
 only.  The outcome per filter is exactly what :meth:`Filter.process_chunk`
 gives on the same chunks; filters that cannot share the scan (multi-line,
-the ``python`` engine, ``check_find_time``) are processed on their own.
+the ``python`` engine) are processed on their own.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class MultiFilter:
                 )
                 skipped = Filter._count_skipped(data)  # the same for every filter
                 for k, flt, hits, run in zip(shared, filters, before, runs, strict=True):
+                    flt._chunk_now = now
                     result = flt._finish_program_run(run, data, first, skipped)
                     result.limit_hits += flt.limit_hits - hits
                     results[k] = result
