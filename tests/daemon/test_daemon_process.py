@@ -189,3 +189,30 @@ def test_runtime_settings_through_the_client(daemon: Daemon) -> None:
     assert refused.returncode != 0
     assert daemon.banned() == []
     assert daemon.client("get", "loglevel").stdout.strip() == "Current logging level is 'INFO'"
+
+
+def test_jails_on_one_log_share_a_scan_and_both_ban(tmp_path: Path, log_path: Path) -> None:
+    # a second jail on the same file, with another filter mode and ban time
+    confdir = write_config(
+        tmp_path / "etc2",
+        log_path,
+        jail_extra=(
+            f"\n[sshd-aggressive]\nenabled = true\nfilter = sshd[mode=aggressive]\nport = ssh\n"
+            f"logpath = {log_path}\nmaxretry = 3\nbantime = 2h\nignoreself = false\n"
+            "ignoreip =\n"
+        ),
+    )
+    daemon = Daemon(confdir).start()
+    try:
+        wait_until(lambda: "share one scan" in daemon.log(), what="the shared scan")
+        with open(log_path, "a") as f:
+            f.write(failure_lines("192.0.2.77", 3))
+        wait_until(lambda: "192.0.2.77" in daemon.banned(), what="the sshd ban")
+        out = daemon.client("get", "sshd-aggressive", "banned").stdout
+        wait_until(
+            lambda: "192.0.2.77" in daemon.client("get", "sshd-aggressive", "banned").stdout,
+            what="the second jail's ban",
+        )
+        assert "Total failed:\t3" in daemon.client("status", "sshd-aggressive").stdout, out
+    finally:
+        assert daemon.stop() == 0

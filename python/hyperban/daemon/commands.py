@@ -238,10 +238,17 @@ class ServerCommands:
         j = self._jail(jail)
         built = self.jails[jail]
         assert self.hub is not None
-        from .server import _Feed
+        from .feeds import JailFeed
 
+        # a jail with an extra file no longer reads the same logs as its scan group
+        feed = self._feeds.get(jail)
+        if feed is not None and feed.scan_group is not None:
+            feed.scan_group.leave(feed)
         sub = self.hub.subscribe(
-            jail, f"{path} {'tail' if tail else 'head'}", _Feed(j), encoding=built.logencoding
+            jail,
+            f"{path} {'tail' if tail else 'head'}",
+            feed or JailFeed(j),
+            encoding=built.logencoding,
         )
         self._subscriptions.setdefault(jail, []).append(sub)
         j.log_paths.append(path)

@@ -29,19 +29,18 @@ from hyperban.config.jails import read_jails
 from hyperban.config.server import ServerConfig, read_server_config
 from hyperban.control.socket_server import ControlSocketError, ControlSocketServer
 from hyperban.control.transmitter import Transmitter
-from hyperban.filter.source import DEFAULT_CHUNK_SIZE
 from hyperban.logwatch import LogHub
 from hyperban.logwatch.hub import Subscription
 from hyperban.logwatch.journal import JournalWatch
 from hyperban.server.clock import Clock
 from hyperban.server.clock import clock as default_clock
 from hyperban.server.database import Database, DatabaseError
-from hyperban.server.jail import Jail
 from hyperban.server.observer import Observer
 from hyperban.server.ticket import Ticket
 
 from .build import BuiltJail, JailBuildError, build_jail
 from .commands import ServerCommands
+from .feeds import JailFeed, ScanGroup
 
 __all__ = ["Server", "ServerOptions", "StartupError"]
 
@@ -65,30 +64,6 @@ class ServerOptions:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-class _Feed:
-    """The hub's callback for one jail: feeds chunks and tracks the start-up backlog.
-
-    A file's existing content (up to the first read that reaches its end) is old: like
-    fail2ban's ``inOperation = False`` phase, failures in it older than ``findtime`` are
-    dropped rather than dated now.  A read shorter than the hub's chunk size reached the
-    end of the file; from then on the file is live.
-    """
-
-    def __init__(self, jail: Jail, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
-        self.jail = jail
-        self.chunk_size = chunk_size
-        self.live: set[str] = set()
-
-    def __call__(self, path: str, chunk: bytes) -> None:
-        live = path in self.live
-        try:
-            self.jail.feed(chunk, in_operation=live)
-        except Exception:  # a bad chunk must not stop the hub or the other jails
-            log.exception("[%s] failed to process data from %s", self.jail.name, path)
-        if not live and len(chunk) < self.chunk_size:
-            self.live.add(path)
-
-
 class Server(ServerCommands):
     """The running daemon."""
 
@@ -103,6 +78,7 @@ class Server(ServerCommands):
         self.stopped_jails: dict[str, BuiltJail] = {}
         self._subscriptions: dict[str, list[Subscription]] = {}
         self._journals: dict[str, JournalWatch] = {}
+        self._feeds: dict[str, JailFeed] = {}
         self._control: ControlSocketServer | None = None
         self._lock = threading.RLock()
         self._stop_requested = threading.Event()
@@ -188,6 +164,7 @@ class Server(ServerCommands):
         self.hub = LogHub(self.database, "auto")
         for built in self.jails.values():
             self._start_jail(built)
+        self._share_scans(list(self.jails.values()))
         self.hub.start()
         self.observer.start()
         log.info("started %d jail(s): %s", len(self.jails), ", ".join(self.jails) or "-")
@@ -213,7 +190,7 @@ class Server(ServerCommands):
         restored = jail.start()
         if restored:
             log.info("[%s] restored %d ban(s) from the database", jail.name, restored)
-        feed = _Feed(jail)
+        feed = self._feeds[jail.name] = JailFeed(jail)
         if built.backend.lower() == "systemd":
             watch = JournalWatch(
                 jail.name,
@@ -237,8 +214,26 @@ class Server(ServerCommands):
         if not built.logpaths:
             log.warning("[%s] no logpath: the jail only bans on request", jail.name)
 
+    def _share_scans(self, started: list[BuiltJail]) -> None:
+        """Jails with the same log files (and encoding) share one scan per chunk."""
+        groups: dict[tuple[object, ...], list[JailFeed]] = {}
+        for built in started:
+            if built.backend.lower() == "systemd" or not built.logpaths:
+                continue
+            key = (tuple(sorted(built.logpaths)), built.logencoding)
+            groups.setdefault(key, []).append(self._feeds[built.jail.name])
+        for feeds in groups.values():
+            if len(feeds) > 1:
+                ScanGroup(feeds)
+                log.info(
+                    "jails %s share one scan of their logs", ", ".join(f.jail.name for f in feeds)
+                )
+
     def _stop_jail(self, name: str, *, unban: bool = False) -> BuiltJail:
         built = self.jails.pop(name)
+        feed = self._feeds.pop(name, None)
+        if feed is not None and feed.scan_group is not None:
+            feed.scan_group.leave(feed)
         for sub in self._subscriptions.pop(name, []):
             sub.close()
         watch = self._journals.pop(name, None)
@@ -345,5 +340,7 @@ class Server(ServerCommands):
             for name, built in fresh.items():
                 self.jails[name] = built
                 self._start_jail(built)
+            if only is None:
+                self._share_scans(list(fresh.values()))
             log.info("reloaded: %s", ", ".join(fresh) or "no jail enabled")
             return list(self.jails)

@@ -273,8 +273,11 @@ class LogHub:
                 for path in expand(sub.logpath.pattern):
                     self._add_file(sub, path, sub.logpath.tail)
                 if not sub.files:
-                    log.warning("No file(s) found for glob %s (jail %s); watching for them",
-                                sub.logpath.pattern, sub.jail)
+                    log.warning(
+                        "No file(s) found for glob %s (jail %s); watching for them",
+                        sub.logpath.pattern,
+                        sub.jail,
+                    )
             elif op == "del" and sub in self._subs:
                 self._subs.remove(sub)
                 for path in list(sub.files):
@@ -302,8 +305,13 @@ class LogHub:
             self._join(w, fs, stored, at_end)
             w.subs.append(fs)
         t = w.tail
-        log.info("Added logfile %r for jail %s (pos = %d, hash = %s)",
-                 path, sub.jail, fs.positions.get(t.generation, t.pos), t.hash)
+        log.info(
+            "Added logfile %r for jail %s (pos = %d, hash = %s)",
+            path,
+            sub.jail,
+            fs.positions.get(t.generation, t.pos),
+            t.hash,
+        )
 
     def _join(
         self, w: _Watched, fs: _FileSub, stored: tuple[str | None, int] | None, at_end: bool
@@ -352,8 +360,7 @@ class LogHub:
                     continue
             for path in expand(lp.pattern):
                 if path not in sub.files:
-                    log.info("New log file %s matches %s (jail %s)", path, lp.pattern,
-                             sub.jail)
+                    log.info("New log file %s matches %s (jail %s)", path, lp.pattern, sub.jail)
                     self._add_file(sub, path, at_end=False)  # new since start: all of it
 
     def _sync_watches(self) -> None:
@@ -391,6 +398,7 @@ class LogHub:
     def _emit(self, w: _Watched, gen: int, start: int, raw: bytes) -> None:
         end = start + len(raw)
         converted: dict[tuple[int, LineFormat], bytes] = {}
+        deliveries: list[tuple[_FileSub, bytes]] = []
         for fs in list(w.subs):
             pos = fs.positions.get(gen, 0)
             if pos >= end:
@@ -403,7 +411,28 @@ class LogHub:
             data = converted.get((rel, fmt))
             if data is None:
                 data = converted[(rel, fmt)] = fmt.to_utf8(raw[rel:] if rel else raw)
-            self._deliver(fs, data)
+            deliveries.append((fs, data))
+        self._deliver_all(deliveries)
+
+    def _deliver_all(self, deliveries: list[tuple[_FileSub, bytes]]) -> None:
+        """Hand out one read's chunks.  Callbacks that share a ``scan_group`` (an object
+        with ``process(path, data, callbacks)``) and got the very same chunk are called
+        together once, so the group can scan the chunk once for all of them."""
+        grouped: dict[tuple[int, int], list[_FileSub]] = {}
+        for fs, data in deliveries:
+            group = getattr(fs.owner.on_data, "scan_group", None)
+            if group is None or fs.owner.closed or not data:
+                self._deliver(fs, data)
+                continue
+            grouped.setdefault((id(group), id(data)), []).append(fs)
+        by_data = {id(data): data for _, data in deliveries}
+        for (_, data_id), members in grouped.items():
+            group = members[0].owner.on_data.scan_group  # type: ignore[attr-defined]
+            try:
+                group.process(members[0].path, by_data[data_id], [m.owner.on_data for m in members])
+            except Exception:  # one failing group must not stop the others
+                log.exception("Jails %s failed to process %s", [m.owner.jail for m in members],
+                              members[0].path)  # fmt: skip
 
     def _deliver(self, fs: _FileSub, data: bytes) -> None:
         if not data or fs.owner.closed:

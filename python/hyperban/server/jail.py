@@ -23,6 +23,7 @@ from hyperban.actions.base import ActionInfo
 from hyperban.filter import Filter
 from hyperban.filter.dns import Address
 from hyperban.filter.failure import Failure
+from hyperban.filter.filter import ChunkResult
 
 from .bantime import BanTimeIncrement
 from .clock import Clock
@@ -133,7 +134,11 @@ class Jail:
         ``inOperation``).
         """
         self.filter.in_operation = in_operation
-        result = self.filter.process_chunk(data)
+        return self.take(self.filter.process_chunk(data))
+
+    def take(self, result: ChunkResult) -> int:
+        """Count the failures of a chunk this jail's filter processed (also when a shared
+        scan ran it for several jails); returns how many."""
         found = 0
         for line in result.results:
             for failure in line.found:
