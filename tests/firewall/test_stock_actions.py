@@ -31,12 +31,27 @@ def definition(kind: str) -> Any:
     return read_action(f"{kind}[port={PORT}, protocol=tcp]", STOCK, jail_name="sshd")
 
 
-@pytest.mark.parametrize("kind", ["nftables-multiport", "iptables-multiport", "hyperban-nftables"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "nftables-multiport",
+        "nftables-allports",
+        "iptables-multiport",
+        "iptables-allports",
+        "iptables-ipset-proto6",
+        "iptables-ipset-proto6-allports",
+        "route",
+        "hyperban-nftables",
+    ],
+)
 @pytest.mark.parametrize("family", [4, 6])
 def test_action_drops_then_flows(
     pair: NetnsPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, family: int
 ) -> None:
-    wrappers = pair.wrap_tools(str(tmp_path / "bin"), pair.server, ["nft", "iptables", "ip6tables"])
+    # not "ip": the wrappers themselves run "ip netns exec"; route's "ip route" runs in
+    # the namespace anyway, as a child of this thread (which is inside it)
+    tools = ["nft", "iptables", "ip6tables", "ipset"]
+    wrappers = pair.wrap_tools(str(tmp_path / "bin"), pair.server, tools)
     monkeypatch.setenv("PATH", f"{wrappers}:{os.environ['PATH']}")
     before = host_ruleset()
     client = pair.client_v4 if family == 4 else pair.client_v6
