@@ -160,18 +160,31 @@ class IgnoreList:
 
     # -- the check ----------------------------------------------------------------
 
-    def is_ignored(self, fid: Any, tags: Mapping[str, Any] | None = None) -> bool:
+    def is_ignored(
+        self,
+        fid: Any,
+        tags: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+    ) -> bool:
         """True if failures of ``fid`` must not count (``tags``: the ticket's tags for
-        ``ignorecommand``/``ignorecache``; at least ``ip``)."""
+        ``ignorecommand``/``ignorecache``, at least ``ip``; or a function that builds
+        them, called only if a rule needs them)."""
         ip = fid if isinstance(fid, Address) else Address(str(fid))
-        tags = tags if tags is not None else {"ip": str(ip)}
+        if tags is None:
+            tags = {"ip": str(ip)}
+        resolved: list[Mapping[str, Any]] = []
+
+        def get_tags() -> Mapping[str, Any]:
+            if not resolved:
+                resolved.append(tags() if callable(tags) else tags)  # type: ignore[arg-type]
+            return resolved[0]
+
         key: str | None = None
         if self.cache is not None:
-            key = self._render_tags(self.cache.key, tags)
+            key = self._render_tags(self.cache.key, get_tags())
             cached = self.cache.get(key)
             if cached is not None:
                 return cached
-        verdict, source = self._decide(ip, tags)
+        verdict, source = self._decide(ip, get_tags)
         if verdict:
             log.info("[%s] Ignore %s by %s", self.jail_name, ip, source)
         if self.cache is not None and key is not None and source != "ip":
@@ -179,7 +192,7 @@ class IgnoreList:
             self.cache.set(key, verdict)
         return verdict
 
-    def _decide(self, ip: Address, tags: Mapping[str, Any]) -> tuple[bool, str]:
+    def _decide(self, ip: Address, tags: Callable[[], Mapping[str, Any]]) -> tuple[bool, str]:
         if self.ignore_self and ip in self._own_addresses():
             return True, "ignoreself rule"
         if ip in self._singles:
@@ -188,7 +201,7 @@ class IgnoreList:
             if self._in_network(ip, net, text):
                 return True, "ip" if net.is_valid and not net.is_raw else "dns"
         if self.command:
-            return self._command_says_ignore(tags), "command"
+            return self._command_says_ignore(tags()), "command"
         return False, ""
 
     def _in_network(self, ip: Address, net: Address, text: str) -> bool:

@@ -100,13 +100,17 @@ class JailActions:
         """Queue a ticket whose failures reached ``maxretry`` (or a manual ban)."""
         with self._cond:
             self._bans.append(ticket)
-            self._cond.notify()
+            # the thread drains the whole queue: only the first ban of a burst wakes it
+            # (each wake-up is a thread switch, costly at thousands of failures/s)
+            if len(self._bans) == 1:
+                self._cond.notify()
 
     def put_unban(self, ticket: Ticket) -> None:
         """Queue the end of a ban (called by the observer when the ban time is over)."""
         with self._cond:
             self._unbans.append(ticket)
-            self._cond.notify()
+            if len(self._unbans) == 1:
+                self._cond.notify()
 
     # -- the tick -------------------------------------------------------------------
 

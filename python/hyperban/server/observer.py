@@ -117,7 +117,9 @@ class Observer:
     def _post(self, kind: str, jail: str | None = None, ticket: Ticket | None = None) -> None:
         with self._cond:
             self._events.append((kind, jail, ticket))
-            self._cond.notify()
+            # the thread takes every queued event at once: wake it for the first only
+            if len(self._events) == 1:
+                self._cond.notify()
 
     def ban_found(self, jail: str, ticket: Ticket) -> None:
         """A new ban of ``ticket`` in ``jail`` (ban time possibly to be increased)."""
