@@ -288,3 +288,26 @@ def test_manual_ban_and_unban(tmp_path: Path, clock: Clock) -> None:
     host.jail.stop()
     assert host.action.kinds("2001:db8::5")[-1] == "unban"  # stop lifts the rest
     host.close()
+
+
+def test_permanent_ban_never_ends_and_survives_restart(tmp_path: Path, clock: Clock) -> None:
+    db_path = tmp_path / "db"
+    host = Host(db_path, clock, increment=False)
+    host.jail.bantime = -1
+    host.jail.start()
+    host.failures("192.0.2.99", 3)
+    host.tick()
+    assert host.action.calls == [("ban", "192.0.2.99", -1)]
+    assert host.observer.next_wakeup(clock.time()) is None or (
+        host.observer.next_wakeup(clock.time()) > clock.time() + 3000
+    )  # only the hourly purge is timed: no end of ban
+    clock.step(10 * 365 * 86400)
+    host.tick()
+    assert host.action.kinds("192.0.2.99") == ["ban"]
+    host.close()
+    restarted = Host(db_path, clock, increment=False)
+    restarted.jail.bantime = -1
+    assert restarted.jail.start() == 1
+    assert restarted.jail.banned() == ["192.0.2.99"]
+    restarted.jail.stop()
+    restarted.close()
