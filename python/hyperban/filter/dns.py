@@ -69,7 +69,9 @@ class Address:
     Instances are immutable; :meth:`of` returns a cached one.
     """
 
-    __slots__ = ("addr", "family", "plen", "raw")
+    # ``_text`` caches str(): ids are hashed (by their text) in every set and dict
+    # look-up of the ban path, and printing an address costs an inet_ntop.
+    __slots__ = ("_text", "addr", "family", "plen", "raw")
 
     _cache: ClassVar[dict[tuple[str, int], Address]] = {}
 
@@ -85,6 +87,7 @@ class Address:
         return found
 
     def __init__(self, text: str, cidr: int = CIDR_UNSPEC) -> None:
+        self._text: str | None = None
         self.raw = text
         self.family = socket.AF_UNSPEC
         self.addr = 0
@@ -130,6 +133,12 @@ class Address:
         return self.family == CIDR_RAW
 
     def __str__(self) -> str:
+        text = self._text
+        if text is None:
+            text = self._text = self._format()
+        return text
+
+    def _format(self) -> str:
         if self.family not in _FULL:
             return self.raw
         size = _FULL[self.family] // 8

@@ -173,7 +173,8 @@ class Jail:
         # the ticket's tags are only built when ignorecommand/ignorecache need them
         if self.ignore.is_ignored(fid, lambda: self._make_info(ticket)):
             return 0
-        log.info("[%s] Found %s - %s", self.name, fid, Clock.time2str(when))
+        if log.isEnabledFor(logging.INFO):  # formatting the time costs a strftime
+            log.info("[%s] Found %s - %s", self.name, fid, Clock.time2str(when))
         attempts = self.fail_manager.addFailure(ticket)
         if attempts >= self.fail_manager.getMaxRetry():
             self.perform_ban(fid)
