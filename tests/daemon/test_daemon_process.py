@@ -216,3 +216,22 @@ def test_jails_on_one_log_share_a_scan_and_both_ban(tmp_path: Path, log_path: Pa
         assert "Total failed:\t3" in daemon.client("status", "sshd-aggressive").stdout, out
     finally:
         assert daemon.stop() == 0
+
+
+def test_file_log_target_reopens_on_sigusr1(confdir: Path, log_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "hyperban.log"
+    daemon = Daemon(confdir).start("--logtarget", str(target))
+    try:
+        wait_until(lambda: target.exists() and "running" in target.read_text(), what="the log")
+        rotated = tmp_path / "hyperban.log.1"
+        target.rename(rotated)  # what logrotate does before signalling
+        daemon.signal(signal.SIGUSR1)
+        with open(log_path, "a") as f:
+            f.write(failure_lines("192.0.2.88", 3))
+        wait_until(lambda: target.exists() and "192.0.2.88" in target.read_text(),
+                   what="lines in the reopened log")  # fmt: skip
+        assert "192.0.2.88" not in rotated.read_text()
+        # the client's flushlogs does the same
+        assert daemon.client("flushlogs").stdout.strip() == "logs: rolled over"
+    finally:
+        assert daemon.stop() == 0
