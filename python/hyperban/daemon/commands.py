@@ -44,7 +44,10 @@ class ServerCommands:
     # -- helpers ----------------------------------------------------------------------
 
     def _jail(self: Server, name: str) -> Jail:
-        built = self.jails.get(name)
+        # a reload holds the lock while it swaps jails: wait for it rather than report a
+        # jail that is only being restarted as missing
+        with self._lock:
+            built = self.jails.get(name)
         if built is None:
             raise UnknownJailError(name)
         return built.jail
@@ -58,7 +61,8 @@ class ServerCommands:
         return hyperban.__version__
 
     def status(self: Server) -> list[tuple[str, Any]]:
-        names = sorted(self.jails)
+        with self._lock:
+            names = sorted(self.jails)
         return [("Number of jail", len(names)), ("Jail list", ", ".join(names))]
 
     def stop(self: Server) -> None:
