@@ -16,6 +16,7 @@ from hyperban.server import (
     Database,
     DatabaseError,
     FailTicket,
+    Observer,
     first_line_hash,
 )
 
@@ -364,3 +365,27 @@ def test_empty_file_initialised(tmp_path: Path) -> None:
     with Database(path) as d:
         assert d.getJailNames() == set()
     assert "bips" in schema(path)
+
+
+def test_batch_is_one_transaction(tmp_path: Path, db: Database, clk: Clock) -> None:
+    db.addJail("j")
+    other = sqlite3.connect(str(tmp_path / "hyperban.sqlite3"))
+    with db.batch():
+        for i in range(3):
+            db.addBan("j", BanTicket(f"192.0.2.{i}", clk.time()))
+        # another connection sees nothing until the block ends
+        assert other.execute("SELECT count(*) FROM bans").fetchone()[0] == 0
+    assert other.execute("SELECT count(*) FROM bans").fetchone()[0] == 3
+    other.close()
+
+
+def test_observer_records_a_burst_of_bans_in_one_batch(db: Database, clk: Clock) -> None:
+    unbans: list[str] = []
+    obs = Observer(db, lambda _j, t: unbans.append(str(t.getID())), clock=clk)
+    obs.add_jail("j", 600)
+    for i in range(200):
+        obs.ban_found("j", BanTicket(f"198.51.100.{i}", clk.time()))
+    obs.run_once(clk.time())
+    assert len(db.getCurrentBans(jail="j", fromtime=clk.time())) == 200
+    obs.run_once(clk.time() + 600)
+    assert len(unbans) == 200

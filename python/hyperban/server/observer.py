@@ -23,13 +23,14 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from .bantime import BanTimeIncrement
 from .clock import Clock
 from .clock import clock as default_clock
-from .database import Database
+from .database import Database, DatabaseError
 from .expiry import BanExpiry
 from .ticket import Ticket
 
@@ -161,6 +162,30 @@ class Observer:
         with self._cond:
             events = list(self._events)
             self._events.clear()
+        # one database transaction for the whole burst of events; if the database cannot
+        # give one, the events are still processed (each write then stands alone)
+        processed = False
+        try:
+            with self.database.batch() if self.database is not None and events else nullcontext():
+                processed = True
+                self._process_events(events, now)
+        except DatabaseError as exc:
+            log.error("observer: database transaction failed: %s", exc)
+            if not processed:
+                self._process_events(events, now)
+        if self._stopped:
+            return False
+        for jail, ticket in self.expiry.pop_due(now):
+            try:
+                self._unban(jail, ticket)
+            except Exception:
+                log.exception("observer: unban of %s in %s failed", ticket.getID(), jail)
+        self._purge_if_due(now)
+        return True
+
+    def _process_events(
+        self, events: list[tuple[str, str | None, Ticket | None]], now: float
+    ) -> None:
         for kind, jail, ticket in events:
             if self._stopped:
                 break
@@ -180,15 +205,6 @@ class Observer:
                         state.on_failure(ticket)
             except Exception:
                 log.exception("observer: %s event for %s failed", kind, jail)
-        if self._stopped:
-            return False
-        for jail, ticket in self.expiry.pop_due(now):
-            try:
-                self._unban(jail, ticket)
-            except Exception:
-                log.exception("observer: unban of %s in %s failed", ticket.getID(), jail)
-        self._purge_if_due(now)
-        return True
 
     def next_wakeup(self, now: float) -> float | None:
         """When the observer has work without new events (end of ban or purge)."""
