@@ -46,5 +46,3 @@ class Collector:
     def wait_lines(self, n: int, path: str | None = None) -> list[bytes]:
         wait_until(lambda: len(self.lines(path)) >= n)
         return self.lines(path)
-
-

@@ -93,8 +93,9 @@ def test_journal_watch_starts_and_stops(tmp_path: Path) -> None:
     from hyperban.logwatch import JournalWatch
 
     try:
-        watch = JournalWatch("sshd", lambda p, c: None, journalmatch="_COMM=sshd",
-                             path=str(tmp_path))
+        watch = JournalWatch(
+            "sshd", lambda p, c: None, journalmatch="_COMM=sshd", path=str(tmp_path)
+        )
     except BackendUnavailable as e:
         assert "python-systemd" in str(e)
         pytest.skip(str(e))

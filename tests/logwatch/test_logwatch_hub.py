@@ -220,9 +220,7 @@ def db_with_jails(path: Path, *jails: str) -> Database:
 
 
 @pytest.mark.parametrize("rotated", [False, True])
-def test_resume_after_restart(
-    tmp_path: Path, make_hub: MakeHub, rotated: bool
-) -> None:
+def test_resume_after_restart(tmp_path: Path, make_hub: MakeHub, rotated: bool) -> None:
     log = tmp_path / "a.log"
     append(log, "a1\na2\n")
     db = db_with_jails(tmp_path / "f2b.sqlite3", "j")

@@ -278,8 +278,12 @@ class FileTail:
                 if want_pos and want_hash == cur.hash and want_pos <= fst.st_size:
                     cur.pos = want_pos
                 elif want_pos:
-                    log.info("Log %s was rotated since position %d was stored: reading it "
-                             "from the start", self.path, want_pos)
+                    log.info(
+                        "Log %s was rotated since position %d was stored: reading it "
+                        "from the start",
+                        self.path,
+                        want_pos,
+                    )
         self._ok()
         return cur
 
