@@ -179,43 +179,16 @@ impl PatternSet {
     /// replaced by U+FFFD) and returns the confirmed matches.
     pub fn scan(&self, bytes: &[u8]) -> Result<ScanReport, MatcherError> {
         let chunk = Chunk::new(bytes);
-        let text = chunk.text();
-        let mut candidates = Vec::new();
-        match &self.finder {
-            Finder::Hyperscan(f) => f.candidates(text, &mut candidates)?,
-            Finder::Regex(f) => {
-                for line in chunk.lines() {
-                    f.candidates(text, line, &mut candidates);
-                }
-            }
-        }
+        let candidates = self.candidates(&chunk)?;
         let mut report = ScanReport {
-            lines: count_lines(text),
+            lines: count_lines(chunk.text()),
             ..ScanReport::default()
         };
         let mut scratch = self.scratch();
         let mut confirmer = Confirmer::new(self, &mut scratch);
-        if self.every_line.is_empty() {
-            for c in &candidates {
-                confirmer.confirm(c, &chunk, &mut report);
-            }
-        } else {
-            // Merge the per-line candidates with the every-line patterns.
-            let mut next = candidates.iter().peekable();
-            let mut per_line: Vec<usize> = Vec::new();
-            for line in chunk.lines() {
-                per_line.clear();
-                while let Some(c) = next.next_if(|c| c.line.index == line.index) {
-                    per_line.push(c.pattern);
-                }
-                per_line.extend_from_slice(&self.every_line);
-                per_line.sort_unstable();
-                per_line.dedup();
-                for &pattern in &per_line {
-                    confirmer.confirm(&Candidate { line, pattern }, &chunk, &mut report);
-                }
-            }
-        }
+        self.for_each_check(&chunk, &candidates, |line, pattern| {
+            confirmer.confirm(&Candidate { line, pattern }, &chunk, &mut report);
+        });
         report.limit_hits = confirmer.limit_hits;
         Ok(report)
     }
@@ -226,15 +199,7 @@ impl PatternSet {
     pub fn matching_lines(&self, bytes: &[u8]) -> Result<LineReport, MatcherError> {
         let chunk = Chunk::new(bytes);
         let text = chunk.text();
-        let mut candidates = Vec::new();
-        match &self.finder {
-            Finder::Hyperscan(f) => f.candidates(text, &mut candidates)?,
-            Finder::Regex(f) => {
-                for line in chunk.lines() {
-                    f.candidates(text, line, &mut candidates);
-                }
-            }
-        }
+        let candidates = self.candidates(&chunk)?;
         let mut report = LineReport {
             lines: count_lines(text),
             ..LineReport::default()
@@ -242,7 +207,7 @@ impl PatternSet {
         let mut scratch = self.scratch();
         let mut confirmer = Confirmer::new(self, &mut scratch);
         let ids = &self.ids;
-        let mut check = |line: Line, pattern: usize, report: &mut LineReport| {
+        self.for_each_check(&chunk, &candidates, |line, pattern| {
             let subject = &text[line.start..line.end];
             match confirmer.is_match(pattern, subject) {
                 Ok(true) => {
@@ -252,28 +217,56 @@ impl PatternSet {
                 Ok(false) => {}
                 Err(()) => report.limit_hits += 1,
             }
-        };
-        if self.every_line.is_empty() {
-            for c in &candidates {
-                check(c.line, c.pattern, &mut report);
-            }
-        } else {
-            let mut next = candidates.iter().peekable();
-            let mut per_line: Vec<usize> = Vec::new();
-            for line in chunk.lines() {
-                per_line.clear();
-                while let Some(c) = next.next_if(|c| c.line.index == line.index) {
-                    per_line.push(c.pattern);
-                }
-                per_line.extend_from_slice(&self.every_line);
-                per_line.sort_unstable();
-                per_line.dedup();
-                for &pattern in &per_line {
-                    check(line, pattern, &mut report);
+        });
+        Ok(report)
+    }
+
+    /// The candidate (line, pattern) pairs the finder reports for a chunk, in line
+    /// order.
+    fn candidates(&self, chunk: &Chunk) -> Result<Vec<Candidate>, MatcherError> {
+        let text = chunk.text();
+        let mut candidates = Vec::new();
+        match &self.finder {
+            Finder::Hyperscan(f) => f.candidates(text, &mut candidates)?,
+            Finder::Regex(f) => {
+                for line in chunk.lines() {
+                    f.candidates(text, line, &mut candidates);
                 }
             }
         }
-        Ok(report)
+        Ok(candidates)
+    }
+
+    /// Calls `check(line, pattern)` for every pair that must be confirmed: the
+    /// finder's candidates and, on every line, the patterns the finder cannot
+    /// pre-select (`every_line`). Pairs come in line order, each pair once, and
+    /// within a line in pattern order when `every_line` patterns are merged in.
+    fn for_each_check(
+        &self,
+        chunk: &Chunk,
+        candidates: &[Candidate],
+        mut check: impl FnMut(Line, usize),
+    ) {
+        if self.every_line.is_empty() {
+            for c in candidates {
+                check(c.line, c.pattern);
+            }
+            return;
+        }
+        let mut next = candidates.iter().peekable();
+        let mut per_line: Vec<usize> = Vec::new();
+        for line in chunk.lines() {
+            per_line.clear();
+            while let Some(c) = next.next_if(|c| c.line.index == line.index) {
+                per_line.push(c.pattern);
+            }
+            per_line.extend_from_slice(&self.every_line);
+            per_line.sort_unstable();
+            per_line.dedup();
+            for &pattern in &per_line {
+                check(line, pattern);
+            }
+        }
     }
 
     /// Runs only the Hyperscan database over `bytes` (no line mapping, no
