@@ -387,15 +387,7 @@ class Filter:
         if self.check_find_time and when is not None:
             now = self.clock()
             if self.in_operation:
-                if abs(int(when - now)) > 60:
-                    if not self._warned_time:
-                        self._warned_time = True
-                        log.warning(
-                            "log entry time %s is far from now; treating such entries "
-                            "as if they just happened. Line: %s",
-                            when,
-                            line,
-                        )
+                if self._far_from_now(when, now, line):
                     when = now
                     self._last_date = when
             elif when < now - self.find_time:
@@ -523,18 +515,23 @@ class Filter:
             # no date and none carried: the server counts it as happening now
             return (now, True) if no_date and self.in_operation else (when, True)
         if self.in_operation:
-            if abs(int(when - now)) > 60:
-                if not self._warned_time:
-                    self._warned_time = True
-                    log.warning(
-                        "log entry time %s is far from now; treating such entries "
-                        "as if they just happened. Line: %s",
-                        when,
-                        line,
-                    )
-                return now, True
-            return when, True
+            return (now if self._far_from_now(when, now, line) else when), True
         return when, when >= now - self.find_time
+
+    def _far_from_now(self, when: float, now: float, line: str) -> bool:
+        """The server's test for a date to be replaced by now (more than 60 s away),
+        warning once about such lines."""
+        if abs(int(when - now)) <= 60:
+            return False
+        if not self._warned_time:
+            self._warned_time = True
+            log.warning(
+                "log entry time %s is far from now; treating such entries "
+                "as if they just happened. Line: %s",
+                when,
+                line,
+            )
+        return True
 
     def _replay(self, record: tuple, first: int) -> LineResult:  # type: ignore[type-arg]
         """Finish a line the Rust stage reported: its exact sets are already
