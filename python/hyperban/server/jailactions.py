@@ -235,19 +235,20 @@ class JailActions:
 
     # -- applying actions -------------------------------------------------------------
 
+    @staticmethod
+    def _acts_on(action: ActionBase, ticket: Ticket) -> bool:
+        """Whether ``action`` bans ``ticket``: restored bans skip ``norestored`` actions."""
+        return not (ticket.restored and getattr(action, "norestored", False))
+
     def _eligible(self, ticket: Ticket) -> list[ActionBase]:
-        """The actions that act on ``ticket`` (restored bans skip ``norestored`` ones)."""
-        return [
-            a
-            for a in self.actions.values()
-            if not (ticket.restored and getattr(a, "norestored", False))
-        ]
+        """The actions that act on ``ticket``."""
+        return [a for a in self.actions.values() if self._acts_on(a, ticket)]
 
     def _apply(self, kind: str, tickets: Sequence[Ticket], now: float) -> None:
         """Run ``kind`` (ban/restore/unban) for ``tickets`` on every action, in batches."""
         for action in self.actions.values():
-            skip_restored = kind != "unban" and getattr(action, "norestored", False)
-            batch = [t for t in tickets if not (skip_restored and t.restored)]
+            # an unban always goes to every action: lifting a ban never hurts
+            batch = [t for t in tickets if kind == "unban" or self._acts_on(action, t)]
             if not batch:
                 continue
             infos = [self._make_info(t) for t in batch]
