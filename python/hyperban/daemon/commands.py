@@ -310,12 +310,11 @@ class ServerCommands:
                 return sorted(current)
             flags = [int(str(Address(ip)) in current) for ip in ips]
             return flags[0] if len(flags) == 1 else flags
+        per_jail = [(name, b.jail.banned()) for name, b in sorted(self.jails.items())]
         if not ips:
-            return [{name: b.jail.banned()} for name, b in sorted(self.jails.items())]
-        return [
-            [name for name, b in sorted(self.jails.items()) if str(Address(ip)) in b.jail.banned()]
-            for ip in ips
-        ]
+            return [{name: banned} for name, banned in per_jail]
+        sets = [(name, set(banned)) for name, banned in per_jail]
+        return [[name for name, banned in sets if str(Address(ip)) in banned] for ip in ips]
 
     def get_ban_list(self: Server, jail: str, with_time: bool) -> list[str]:
         j = self._jail(jail)
