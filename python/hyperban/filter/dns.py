@@ -109,14 +109,20 @@ class Address:
             break
         else:
             return
-        bits = _FULL[self.family]
         if cidr >= 0:
-            self.addr &= ~((1 << bits) - 1 >> cidr) & ((1 << bits) - 1)
+            self.addr &= _prefix_mask(_FULL[self.family], cidr)
             self.plen = cidr
         elif self.family == socket.AF_INET6 and self.addr >> 32 == 0xFFFF:
             self.family = socket.AF_INET
             self.addr &= 0xFFFFFFFF
             self.plen = 32
+
+    def is_in(self, net: Address) -> bool:
+        """Whether this address lies in the subnet ``net`` (both parsed addresses; an
+        IPv4-mapped IPv6 address is IPv4 already)."""
+        if self.family != net.family or self.family not in _FULL:
+            return False
+        return (self.addr & _prefix_mask(_FULL[self.family], net.plen)) == net.addr
 
     @property
     def is_valid(self) -> bool:
@@ -168,6 +174,12 @@ class Address:
 
     def __ne__(self, other: object) -> bool:
         return not self == other
+
+
+def _prefix_mask(bits: int, plen: int) -> int:
+    """The netmask of a ``plen``-bit prefix of a ``bits``-bit address."""
+    full = (1 << bits) - 1
+    return full ^ (full >> plen)
 
 
 def _split_prefix(text: str) -> tuple[str, int]:

@@ -207,11 +207,7 @@ class IgnoreList:
     def _in_network(self, ip: Address, net: Address, text: str) -> bool:
         if not net.is_valid or net.is_raw:
             return ip in self._resolver.name_to_ips(text)
-        if ip.family != net.family or ip.is_raw:
-            return False
-        bits = 32 if ip.family == socket.AF_INET else 128
-        mask = ((1 << bits) - 1) ^ ((1 << (bits - net.plen)) - 1)
-        return (ip.addr & mask) == net.addr
+        return ip.is_in(net)
 
     def _own_addresses(self) -> set[Address]:
         if self._self_ips is None:
