@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from daemon_util import Daemon, wait_until, write_config
 
+from ban_listing import same_ban_ends
+
 STAMP = "%b %d %H:%M:%S"
 
 
@@ -27,20 +29,17 @@ def failure_lines(ip: str, count: int, pid: int = 4242) -> str:
     )
 
 
-def _ban_ends(listing: str) -> dict[str, float]:
-    """``get JAIL banip --with-time`` lines -> {ip: end of ban (epoch)}."""
-    ends: dict[str, float] = {}
-    for line in listing.splitlines():
-        ip, _, rest = line.partition(" \t")
-        end = rest.rsplit(" = ", 1)[-1]
-        ends[ip] = time.mktime(time.strptime(end, "%Y-%m-%d %H:%M:%S"))
-    return ends
-
-
-def _same_ends(before: str, after: str) -> bool:
-    """Same ids, ends equal within 1 s (the database keeps whole seconds, as fail2ban's)."""
-    a, b = _ban_ends(before), _ban_ends(after)
-    return a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1 for k in a)
+def _start_refused(confdir: Path) -> subprocess.CompletedProcess[str]:
+    """Start the daemon in the foreground on ``confdir``, expecting it to refuse."""
+    result = subprocess.run(
+        [sys.executable, "-m", "hyperban", "-f", "-c", str(confdir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 255, result.stderr
+    assert "Traceback" not in result.stderr
+    return result
 
 
 @pytest.fixture
@@ -92,7 +91,7 @@ def test_restart_after_kill_restores_the_ban_with_its_remaining_time(
     try:
         assert again.banned() == ["198.51.100.3"]
         after = again.client("get", "sshd", "banip", "--with-time").stdout
-        assert _same_ends(before, after)  # same end of ban
+        assert same_ban_ends(before, after)  # same end of ban
         # lines read again after the crash (positions are stored every few seconds)
         # find the address banned already: no second ban
         assert "Total banned:\t1" in again.client("status", "sshd").stdout
@@ -103,29 +102,16 @@ def test_restart_after_kill_restores_the_ban_with_its_remaining_time(
 def test_bad_config_stops_startup_naming_the_file(confdir: Path) -> None:
     bad = confdir / "jail.d" / "broken.local"
     bad.write_text("[sshd]\nmaxretry = 3\nthis line is not an option\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "hyperban", "-f", "-c", str(confdir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 255
+    result = _start_refused(confdir)
     assert "broken.local" in result.stderr and "3" in result.stderr
-    assert "Traceback" not in result.stderr
     assert not (confdir / "state" / "hb.sock").exists()
     assert not (confdir / "state" / "hb.pid").exists()
 
 
 def test_bad_regex_names_the_jail_and_nothing_starts(confdir: Path) -> None:
     (confdir / "jail.d" / "regex.local").write_text("[sshd]\nfailregex = ^(unclosed <HOST>\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "hyperban", "-f", "-c", str(confdir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 255
-    assert "sshd" in result.stderr and "Traceback" not in result.stderr
+    result = _start_refused(confdir)
+    assert "sshd" in result.stderr
     assert not (confdir / "state" / "hb.sock").exists()
 
 
@@ -133,14 +119,8 @@ def test_corrupt_database_is_refused_and_left_untouched(confdir: Path) -> None:
     db = confdir / "state" / "hb.sqlite3"
     garbage = b"this is not an sqlite database\n" * 100
     db.write_bytes(garbage)
-    result = subprocess.run(
-        [sys.executable, "-m", "hyperban", "-f", "-c", str(confdir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 255
-    assert "hb.sqlite3" in result.stderr and "Traceback" not in result.stderr
+    result = _start_refused(confdir)
+    assert "hb.sqlite3" in result.stderr
     assert db.read_bytes() == garbage
 
 

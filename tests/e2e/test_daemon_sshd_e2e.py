@@ -16,21 +16,7 @@ from pathlib import Path
 from lab_config import write_daemon_config
 from sshd_netns import SshdLab
 
-
-def _ban_ends(listing: str) -> dict[str, float]:
-    """``get JAIL banip --with-time`` lines -> {ip: end of ban (epoch)}."""
-    ends: dict[str, float] = {}
-    for line in listing.splitlines():
-        ip, _, rest = line.partition(" \t")
-        end = rest.rsplit(" = ", 1)[-1]
-        ends[ip] = time.mktime(time.strptime(end, "%Y-%m-%d %H:%M:%S"))
-    return ends
-
-
-def _same_ends(before: str, after: str) -> bool:
-    """Same ids, ends equal within 1 s (the database keeps whole seconds, as fail2ban's)."""
-    a, b = _ban_ends(before), _ban_ends(after)
-    return a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1 for k in a)
+from ban_listing import same_ban_ends
 
 
 def _client(lab: SshdLab, confdir: Path, *args: str) -> str:
@@ -101,7 +87,7 @@ def test_sshd_attack_is_banned_unbanned_and_restored_after_kill(
         assert lab.can_connect()
         daemon = _start_daemon(lab, confdir, "-x")
         _wait(lambda: not lab.can_connect(), what="the restored ban")
-        assert _same_ends(before, _client(lab, confdir, "get", "sshd", "banip", "--with-time"))
+        assert same_ban_ends(before, _client(lab, confdir, "get", "sshd", "banip", "--with-time"))
     finally:
         if daemon.poll() is None:
             daemon.terminate()
