@@ -151,7 +151,11 @@ def test_prolong_retimes_an_existing_element(pair: NetnsPair) -> None:
         act.start()
         act.ban(ban("10.9.5.1", bantime=600, start=now))
         assert act.prolong(ban("10.9.5.1", bantime=7200, start=now))
+        # a repeat offender's later end (JailActions calls extend at the old end)
+        act.ban(ban("10.9.5.2", bantime=600, start=now))
+        assert act.extend(ban("10.9.5.2", bantime=3600, start=now))
     assert "10.9.5.1 timeout 2h" in elements(pair, "sshd-v4")
+    assert "10.9.5.2 timeout 1h" in elements(pair, "sshd-v4")
 
 
 def test_stop_removes_only_ours(pair: NetnsPair) -> None:

@@ -57,6 +57,9 @@ class RecordingAction(ActionBase):
     def prolong(self, aInfo: Any) -> None:
         self.calls.append(("prolong", aInfo["ip"], aInfo["bantime"]))
 
+    def extend(self, aInfo: Any) -> None:
+        self.calls.append(("extend", aInfo["ip"], aInfo["bantime"]))
+
     def kinds(self, ip: str) -> list[str]:
         return [kind for kind, addr, _ in self.calls if addr == ip]
 
@@ -311,3 +314,35 @@ def test_permanent_ban_never_ends_and_survives_restart(tmp_path: Path, clock: Cl
     assert restarted.jail.banned() == ["192.0.2.99"]
     restarted.jail.stop()
     restarted.close()
+
+
+def test_failures_of_a_banned_address_extend_its_ban_once(tmp_path: Path, clock: Clock) -> None:
+    """fail2ban's "already banned": the ban list's ticket ends later and no action runs
+    then; at the old end the unban is re-timed and the actions hear ``extend`` once."""
+    host = Host(tmp_path / "state.sqlite3", clock, increment=False)
+    host.jail.start()
+    ip = "192.0.2.9"
+    host.failures(ip, 3)
+    host.tick()
+    assert host.action.kinds(ip) == ["ban"]
+
+    clock.step(100)  # a flood of failures from the banned address
+    for _ in range(5):
+        host.failures(ip, 3)
+        host.tick()
+    assert host.action.kinds(ip) == ["ban"]
+    ticket = host.jail.actions.ban_manager.getTicket(ip)
+    assert ticket is not None and ticket.getEndOfBanTime(600) == T0 + 100 + 600
+
+    clock.step(500)  # the first ban's end: re-timed, not lifted
+    host.tick()
+    assert host.action.kinds(ip) == ["ban", "extend"]
+    assert host.jail.banned() == [ip]
+    clock.step(99)
+    host.tick()
+    assert host.action.kinds(ip) == ["ban", "extend"]
+    clock.step(1)  # the later end
+    host.tick()
+    assert host.action.kinds(ip) == ["ban", "extend", "unban"]
+    assert host.jail.banned() == []
+    host.close()

@@ -77,6 +77,17 @@ class ActionBase:
         """The ban time of an active ban grew; defaults to nothing."""
         return None
 
+    def extend(self, aInfo: ActionInfo) -> bool | None:
+        """An active ban now ends later because its address failed again.
+
+        fail2ban runs no command for this (the ban list keeps the later end and
+        the unban waits for it), and neither does the default.  Actions whose
+        firewall entries expire on their own (kernel set timeouts) re-time the
+        entry here.  It is called when the original end is reached, not on every
+        repeat failure, so a flood of lines from a banned address costs nothing.
+        """
+        return None
+
     # -- hyperban batch entry points -------------------------------------------------
 
     def ban_many(self, infos: Sequence[ActionInfo]) -> list[bool]:

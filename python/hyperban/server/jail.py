@@ -145,11 +145,16 @@ class Jail:
         collecting = gc.isenabled()
         gc.disable()
         found = 0
+        # The chunk's bans go to the actions thread together: one wake-up per chunk
+        # rather than one thread switch per ban.
+        bans: list[Ticket] = []
         try:
             for line in result.results:
                 for failure in line.found:
-                    found += self._add_failure(failure)
+                    found += self._add_failure(failure, bans)
         finally:
+            if bans:
+                self.actions.put_bans(bans)
             if collecting:
                 gc.enable()
         self._maybe_cleanup()
@@ -157,9 +162,15 @@ class Jail:
 
     def add_failures(self, failures: Iterable[Failure]) -> int:
         """Count failures found elsewhere (journal backend, tests)."""
-        return sum(self._add_failure(f) for f in failures)
+        bans: list[Ticket] = []
+        try:
+            return sum(self._add_failure(f, bans) for f in failures)
+        finally:
+            if bans:
+                self.actions.put_bans(bans)
 
-    def _add_failure(self, failure: Failure) -> int:
+    def _add_failure(self, failure: Failure, bans: list[Ticket]) -> int:
+        """Count one failure; tickets of ids that reached ``maxretry`` go to ``bans``."""
         fid = failure.fid
         if fid is None:
             return 0
@@ -177,24 +188,29 @@ class Jail:
             log.info("[%s] Found %s - %s", self.name, fid, Clock.time2str(when))
         attempts = self.fail_manager.addFailure(ticket)
         if attempts >= self.fail_manager.getMaxRetry():
-            self.perform_ban(fid)
+            bans.extend(self._due_bans(fid))
         if self.observer is not None:
             self.observer.failure_found(self.name, ticket)
         return 1
 
     def perform_ban(self, fid: Any = None) -> int:
         """Hand every id that reached ``maxretry`` (or only ``fid``) to the ban side."""
-        count = 0
+        tickets = self._due_bans(fid)
+        if tickets:
+            self.actions.put_bans(tickets)
+        return len(tickets)
+
+    def _due_bans(self, fid: Any = None) -> list[Ticket]:
+        """Take from the fail manager every ticket due for a ban (only ``fid``'s if given)."""
+        tickets: list[Ticket] = []
         while True:
             try:
-                ticket = self.fail_manager.toBan(fid)
+                tickets.append(self.fail_manager.toBan(fid))
             except FailManagerEmpty:
                 break
-            self.actions.put_ban(ticket)
-            count += 1
             if fid is not None:
                 break
-        return count
+        return tickets
 
     def _maybe_cleanup(self) -> None:
         now = self.clock.time()

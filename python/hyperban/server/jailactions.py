@@ -105,6 +105,14 @@ class JailActions:
             if len(self._bans) == 1:
                 self._cond.notify()
 
+    def put_bans(self, tickets: Sequence[Ticket]) -> None:
+        """Queue several tickets at once (a chunk's bans): at most one wake-up."""
+        with self._cond:
+            idle = not self._bans
+            self._bans.extend(tickets)
+            if idle and self._bans:
+                self._cond.notify()
+
     def put_unban(self, ticket: Ticket) -> None:
         """Queue the end of a ban (called by the observer when the ban time is over)."""
         with self._cond:
@@ -146,10 +154,10 @@ class JailActions:
             if reason.get("expired"):
                 log.info("[%s] Ignore %s, expired bantime", self.jail_name, bticket.getID())
                 continue
-            old = reason.get("ticket")
+            # As in fail2ban: the ban list's ticket now ends later (addBanTicket moved
+            # it) and nothing else happens now.  The unban timer fires at the old end,
+            # finds the later one and re-times it then (_unban_expired).
             log.debug("[%s] %s already banned", self.jail_name, bticket.getID())
-            if reason.get("prolong") and old is not None:
-                self.prolong(old)
         if not new:
             return 0
         self._apply("ban", new, now)
@@ -190,6 +198,15 @@ class JailActions:
             except Exception as exc:
                 log.error("[%s] action %s: prolong failed: %s", self.jail_name, action.name, exc)
 
+    def _extend(self, ticket: Ticket) -> None:
+        """Tell the actions that a ban's end moved later (see ``ActionBase.extend``)."""
+        info = self._make_info(ticket)
+        for action in self._eligible(ticket):
+            try:
+                action.extend(info)
+            except Exception as exc:
+                log.error("[%s] action %s: extend failed: %s", self.jail_name, action.name, exc)
+
     def _unban_expired(self, tickets: Sequence[Ticket], now: float) -> None:
         due: list[Ticket] = []
         for ticket in tickets:
@@ -197,10 +214,12 @@ class JailActions:
             if current is not ticket:
                 continue  # already lifted (manual unban) or replaced by a newer ban
             if ticket.getEndOfBanTime(self.ban_manager.getBanTime()) > now:
-                # prolonged after its timer fired: time the new end instead (the wheel
-                # fires at ``now >= end``, the same rule as here, so this is the only case)
+                # extended after its timer was set (a repeat failure of a banned id):
+                # time the new end instead (the wheel fires at ``now >= end``, the same
+                # rule as here, so this is the only case)
                 if self._observer is not None:
                     self._observer.prolong(self.jail_name, ticket)
+                self._extend(ticket)
                 continue
             self.ban_manager.delBanTicket(ticket.getID())
             due.append(ticket)

@@ -70,6 +70,11 @@ class SetAction(ActionBase):
     def prolong(self, aInfo: ActionInfo) -> bool:  # a ban re-times the element
         return self.ban_many([aInfo])[0]
 
+    def extend(self, aInfo: ActionInfo) -> bool:
+        # The element's kernel timeout still holds the grace period past the old
+        # end: re-time it to the new end before that runs out.
+        return self.ban_many([aInfo])[0]
+
     # -- batches ----------------------------------------------------------------------
 
     def ban_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
