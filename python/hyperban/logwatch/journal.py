@@ -10,13 +10,18 @@ Like fail2ban's ``FilterSystemd``: ``journalmatch`` is a list of ``FIELD=value``
 where ``+`` separates alternatives (words of one alternative must all match); reading
 starts at ``max(stored position, now - findtime)``; each entry becomes
 ``ISO-DATE HOST IDENT[PID]: MESSAGE`` (kernel lines get the monotonic time, newlines in
-the message become ``\\n``).  The position (entry time, and its ISO string in place of
-the hash) is stored under the path ``systemd-journal``, as fail2ban does.
+the message become ``\\n``).  The position (a time in seconds, and its ISO string in
+place of the hash) is stored under the path ``systemd-journal``, as fail2ban does; ours
+is the journal's receive time (``__REALTIME_TIMESTAMP``) of the last entry delivered,
+with microseconds.  At restart entries up to that time are skipped, so none is
+delivered twice: journald's receive times increase from one entry to the next (a
+stored time ahead of the clock, after the clock was set back, is not trusted).
 """
 
 from __future__ import annotations
 
 import datetime
+import glob
 import importlib
 import importlib.machinery
 import importlib.util
@@ -37,7 +42,14 @@ from .backends import BackendUnavailable
 from .hub import OnData
 from .positions import PositionBook
 
-__all__ = ["JOURNAL_PATH", "JournalWatch", "format_entry", "load_journal", "parse_journalmatch"]
+__all__ = [
+    "JOURNAL_PATH",
+    "JournalWatch",
+    "format_entry",
+    "load_journal",
+    "parse_journalmatch",
+    "reader_args",
+]
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +100,18 @@ def load_journal() -> ModuleType:
 
 def parse_journalmatch(match: str | Sequence[str] | None) -> list[list[str]]:
     """``"_SYSTEMD_UNIT=a.service + _COMM=b"`` -> ``[["_SYSTEMD_UNIT=a.service"],
-    ["_COMM=b"]]`` (alternatives of ANDed matches)."""
+    ["_COMM=b"]]`` (alternatives of ANDed matches).
+
+    A sequence is the config's ``journalmatch`` lines (what the daemon passes, one
+    string per line): each line is split like a shell command line and the lines are
+    alternatives of each other, as fail2ban's ``addJournalMatch`` per line makes them.
+    """
     if match is None:
         return []
-    words = shlex.split(match) if isinstance(match, str) else list(match)
+    if not isinstance(match, str):
+        return [group for line in match for group in parse_journalmatch(line)]
     groups: list[list[str]] = [[]]
-    for word in words:
+    for word in shlex.split(match):
         if word == "+":
             groups.append([])
         else:
@@ -119,9 +137,11 @@ def format_entry(entry: Mapping[str, Any]) -> tuple[str, float]:
         tag = _text(ident)
         pid = entry.get("SYSLOG_PID") or entry.get("_PID")
         if pid:
+            # python-systemd gives an int, or the raw bytes when int() failed (e.g.
+            # b"0x1f"); fail2ban then tries int(value, 0), which takes bytes too.
             try:
-                tag += f"[{int(pid) if isinstance(pid, int) else int(str(pid), 0)}]"
-            except ValueError:
+                tag += f"[{pid if isinstance(pid, int) else int(pid, 0)}]"
+            except (TypeError, ValueError):
                 tag += f"[{pid}]"
         tag += ":"
         parts.append(tag)
@@ -142,12 +162,81 @@ def format_entry(entry: Mapping[str, Any]) -> tuple[str, float]:
     return line, ts
 
 
+#: fail2ban's names of the ``systemd[...]`` backend options -> ``journal.Reader``'s.
+_OPTION_NAMES = {
+    "journalpath": "path",
+    "journalfiles": "files",
+    "journalflags": "flags",
+    "namespace": "namespace",
+    "path": "path",
+    "files": "files",
+    "flags": "flags",
+}
+
+
+def reader_args(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``journal.Reader`` keyword arguments from backend options, as fail2ban's
+    ``FilterSystemd._getJournalArgs`` makes them.
+
+    The daemon hands over ``backend = systemd[journalflags=1, ...]`` as given in the
+    config: fail2ban's names, string values.  ``journalfiles`` is a space-separated
+    list of globs; without ``journalflags``, ``flags`` defaults to SYSTEM_ONLY (4, or
+    ``$F2B_SYSTEMD_DEFAULT_FLAGS``) unless a path or files are given (then all journal
+    types there are opened).
+    """
+    args: dict[str, Any] = {}
+    for name, value in options.items():
+        key = _OPTION_NAMES.get(name)
+        if key is None:
+            # fail2ban refuses unknown options too (FilterSystemd's TypeError).
+            raise ValueError(
+                f"backend systemd: unknown option {name!r} "
+                "(known: journalpath, journalfiles, journalflags, namespace)"
+            )
+        args[key] = value
+    if "files" in args:
+        files = args["files"]
+        patterns = files.split() if isinstance(files, str) else list(files)
+        found: set[str] = set()
+        for pattern in patterns:
+            found.update(glob.glob(pattern))
+        args["files"] = sorted(found)
+    if "flags" in args:
+        args["flags"] = int(args["flags"])
+    elif not args.get("path") and not args.get("files"):
+        args["flags"] = int(os.getenv("F2B_SYSTEMD_DEFAULT_FLAGS", "4"))  # SYSTEM_ONLY
+    return args
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_USEC = datetime.timedelta(microseconds=1)
+
+
+def _usec(when: datetime.datetime) -> int:
+    """Microseconds since the epoch of a journal time, exactly (no float rounding).
+    python-systemd gives local-zone aware datetimes; older versions naive local ones."""
+    aware = when if when.tzinfo is not None else when.astimezone()
+    return (aware - _EPOCH) // _USEC
+
+
+def _stored_time(value: Any) -> float | None:
+    """The stored journal position in seconds (fail2ban stores a float, earlier
+    hyperban versions whole seconds); None when there is none or it is unreadable."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class JournalWatch:
     """One jail's journal reader (journal matches are per jail, so unlike files the
     journal is not shared).  ``on_data(JOURNAL_PATH, chunk)`` runs on its own thread.
 
-    ``journal_args``: fail2ban's ``journalpath``/``journalfiles``/``journalflags``/
-    ``namespace`` as ``path``/``files``/``flags``/``namespace`` for ``journal.Reader``.
+    ``journal_args``: the backend options by fail2ban's names (``journalpath``,
+    ``journalfiles``, ``journalflags``, ``namespace``; strings are fine) or by
+    ``journal.Reader``'s (``path``/``files``/``flags``), see :func:`reader_args`.
     """
 
     def __init__(
@@ -169,9 +258,7 @@ class JournalWatch:
         self._clock = clock if clock is not None else default_clock
         self._book = PositionBook(db, flush_interval)
         self._journal = load_journal()
-        args = dict(journal_args)
-        if not args.get("path") and not args.get("files") and "flags" not in args:
-            args["flags"] = int(os.getenv("F2B_SYSTEMD_DEFAULT_FLAGS", "4"))  # SYSTEM_ONLY
+        args = reader_args(journal_args)
         self._reader = self._journal.Reader(converters={"__CURSOR": lambda x: x}, **args)
         groups = parse_journalmatch(journalmatch)
         for group in groups:
@@ -181,8 +268,28 @@ class JournalWatch:
         if not groups:
             log.info("[%s] journal read without journalmatch: every entry is checked", jail)
         stored = self._book.load(jail, JOURNAL_PATH)
-        start = max(float(stored[1]) if stored else 0.0, self._clock.time() - findtime)
-        self._reader.seek_realtime(start)
+        stored_time = _stored_time(stored[1] if stored else None)
+        now = self._clock.time()
+        since = now - findtime
+        if stored_time is not None and stored_time > now:
+            # The clock went back, or the database comes from elsewhere: seeking (and
+            # skipping) up to that time would hide every entry written until then.
+            log.warning(
+                "[%s] stored journal position %s is ahead of the clock; reading from "
+                "findtime ago instead",
+                jail,
+                stored[1] if stored else None,
+            )
+            stored_time = None
+        # Entries up to the stored time (the journal's own receive time of the last
+        # entry delivered before a restart) are skipped, not just sought past: the
+        # seek lands on that entry itself, and every one sharing its second when the
+        # time was a whole second.  None once the first newer entry came.
+        self._skip_through_usec: int | None = None
+        if stored_time is not None and stored_time >= since:
+            self._skip_through_usec = round(stored_time * 1_000_000)
+        # A float: python-systemd takes an int as microseconds.
+        self._reader.seek_realtime(float(max(stored_time or 0.0, since)))
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -212,7 +319,7 @@ class JournalWatch:
     def read_available(self) -> int:
         """Deliver up to ``batch`` waiting entries; returns how many."""
         lines: list[str] = []
-        last: tuple[str, float] | None = None
+        last: datetime.datetime | None = None
         while len(lines) < self.batch:
             try:
                 entry = self._reader.get_next()
@@ -221,16 +328,27 @@ class JournalWatch:
                 break
             if not entry:
                 break
-            last = format_entry(entry)
-            lines.append(last[0] + "\n")
+            received = entry.get("__REALTIME_TIMESTAMP")
+            if self._skip_through_usec is not None and isinstance(received, datetime.datetime):
+                if _usec(received) <= self._skip_through_usec:
+                    continue  # delivered before the restart
+                self._skip_through_usec = None
+            lines.append(format_entry(entry)[0] + "\n")
+            if isinstance(received, datetime.datetime):
+                last = received
         if lines:
             try:
                 self.on_data(JOURNAL_PATH, "".join(lines).encode("utf-8", "surrogatepass"))
             except Exception:
                 log.exception("Jail %s failed to process journal entries", self.jail)
         if last is not None:
-            iso = last[0].split(" ", 1)[0]
-            self._book.note(self.jail, JOURNAL_PATH, iso, int(last[1]))
+            # Stored: the journal's receive time (what seek_realtime() orders by) in
+            # seconds with microseconds, and its ISO string in place of the hash.
+            # fail2ban stores (time, ISO string) there too and reads back the time.
+            # Not the entry's _SOURCE_REALTIME_TIMESTAMP: it may be older than the
+            # receive time, so seeking to it would re-deliver entries.
+            when = _usec(last) / 1_000_000
+            self._book.note(self.jail, JOURNAL_PATH, last.isoformat(), when)
         return len(lines)
 
     def _close(self) -> None:
