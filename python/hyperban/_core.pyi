@@ -1,5 +1,7 @@
 """Type stubs for hyperban's Rust core (built from rust/ by maturin)."""
 
+from collections.abc import Callable
+
 __version__: str
 HYPERSCAN_VERSION: str
 
@@ -46,33 +48,44 @@ class DateDetector:
     @property
     def templates(self) -> list[str]: ...
 
+def count_skipped(data: bytes) -> int:
+    """Comment (``#``) and empty lines of a chunk of ``\\n``-terminated lines."""
+
 #: Bits of a :class:`MultiProgram` scan id that hold the filter's own id.
 MULTI_SHIFT: int
 
-#: ``(line, text, before, date_text, after, when, no_date, last_date, pre,
-#: fail, error, invalid_date)``; ``pre``/``fail`` map pattern ids to groups.
-ProgramRecord = tuple[
+#: A failure of a finished line: ``(regex, time, data, id_kind, id_text,
+#: id_cidr)``; ``id_kind`` 0 = no id yet (pending), 1 = ``Address.of(id_text,
+#: id_cidr)``, 2 = a host name to resolve.  ``data`` is fail2ban's failure dict.
+ProgramFailure = tuple[int, float | None, dict[str, object], int, str | None, int]
+#: A finished line: ``(line, text, (before, date, after), failures, ignored_by,
+#: prefregex_matched, error, invalid_date, far_from_now, no_date_match,
+#: no_id_group)``.
+ProgramOutcome = tuple[
     int,
     str,
-    str,
-    str,
-    str,
-    float | None,
+    tuple[str, str, str],
+    list[ProgramFailure],
+    list[int],
     bool,
-    float | None,
-    dict[int, dict[str, str | None]] | None,
-    dict[int, dict[str, str | None]] | None,
     str | None,
     bool,
+    bool,
+    bool,
+    list[int],
 ]
-#: ``(scan_limit_hit, lines, processed, prefregex_only, limit_hits, records,
+#: ``(scan_limit_hit, lines, processed, prefregex_only, limit_hits, outcomes,
 #: last_date, last_time_text)``.
-ProgramRun = tuple[bool, int, int, int, int, list[ProgramRecord], float | None, str]
+ProgramRun = tuple[bool, int, int, int, int, list[ProgramOutcome], float | None, str]
+#: ``(check_all, ignore_pending, raw_ids, check_find_time, in_operation,
+#: find_time, wall_now, report_quiet_lines)``: the filter settings a run reads.
+FinishSettings = tuple[bool, bool, bool, bool, bool, float, float, bool]
 
 class FilterProgram:
     """A single-line filter's exact stage (date cut, prefregex, failregex,
-    ignoreregex) over one chunk per call; shares the filter's sets and its
-    date detector."""
+    ignoreregex) and its finishing (F-MLFID sessions, failure ids) over one
+    chunk per call; shares the filter's sets and its date detector, and owns
+    its multi-line sessions."""
 
     def __init__(
         self,
@@ -86,17 +99,25 @@ class FilterProgram:
         has_prefregex: bool,
         ignore_first: bool,
         skip_comments: bool,
+        folds: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]],
+        address_of: Callable[[str, int], object],
     ) -> None: ...
     def run(
-        self, data: bytes, now: float, last_date: float | None, last_time_text: str
+        self,
+        data: bytes,
+        now: float,
+        last_date: float | None,
+        last_time_text: str,
+        settings: FinishSettings,
     ) -> ProgramRun: ...
+    def reset(self) -> None: ...
 
 class MultiProgram:
     """Several filters' programs behind one shared candidate scan."""
 
     def __init__(self, scan: PatternSet, programs: list[FilterProgram]) -> None: ...
     def run(
-        self, data: bytes, now: float, carries: list[tuple[float | None, str]]
+        self, data: bytes, now: float, carries: list[tuple[float | None, str, FinishSettings]]
     ) -> list[ProgramRun]: ...
 
 class TimerWheel:

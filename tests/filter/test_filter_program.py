@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from hyperban.filter import Filter
+from hyperban.filter.dns import Address
 
 NOW = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 
@@ -166,10 +167,19 @@ def test_program_arguments_are_checked():
     scan = PatternSet([(0, r"from (?P<ip4>\S+)")])
     fail = PatternSet([(1, r"from (?P<ip4>\S+)")], "regex")
     dd = DateDetector(None, "UTC", NOW)
-    kw = dict(ignore_count=0, has_prefregex=False, ignore_first=False, skip_comments=True)
-    program = FilterProgram(scan, None, fail, dd, fail_count=1, **kw)
+    kw = dict(
+        ignore_count=0,
+        has_prefregex=False,
+        ignore_first=False,
+        skip_comments=True,
+        address_of=Address.of,
+    )
+    program = FilterProgram(scan, None, fail, dd, fail_count=1, folds=[([], [])], **kw)
     with pytest.raises(ValueError, match="fail set"):
-        FilterProgram(scan, None, fail, dd, fail_count=2, **kw)
+        FilterProgram(scan, None, fail, dd, fail_count=2, folds=[([], [])] * 2, **kw)
+    with pytest.raises(ValueError, match="fold"):
+        FilterProgram(scan, None, fail, dd, fail_count=1, folds=[], **kw)
+    kw["folds"] = [([], [])]
     with pytest.raises(ValueError, match="scan ids"):
         FilterProgram(PatternSet([(5, "x")]), None, fail, dd, fail_count=1, **kw)
     with pytest.raises(ValueError, match="prefregex"):
@@ -178,6 +188,18 @@ def test_program_arguments_are_checked():
         MultiProgram(PatternSet([(7 << 21, "x")]), [program])
     with pytest.raises(ValueError, match="one carry per filter"):
         MultiProgram(PatternSet([(0, "from")]), [program]).run(b"a from b\n", NOW, [])
-    run = program.run(b"2023-11-14 22:10:00 a from 192.0.2.1\n", NOW, None, "")
+    settings = (False, True, False, False, False, 600.0, NOW, True)
+    run = program.run(b"2023-11-14 22:10:00 a from 192.0.2.1\n", NOW, None, "", settings)
     assert run[:5] == (False, 1, 1, 0, 0)
-    assert run[5][0][9] == {1: {"ip4": "192.0.2.1"}}
+    line = run[5][0]
+    assert line[:3] == (
+        0,
+        "2023-11-14 22:10:00 a from 192.0.2.1",
+        ("", "2023-11-14 22:10:00", " a from 192.0.2.1"),
+    )
+    # one failure of failregex 0: its data, then "Address.of(text, cidr)" (kind 1)
+    [(regex, _when, data, kind, text, cidr)] = line[3]
+    assert (regex, kind, text, cidr) == (0, 1, "192.0.2.1", -4)
+    assert data["ip4"] == "192.0.2.1" and data["matches"] == [line[2]]
+    with pytest.raises(TypeError):
+        program.run(b"a from b\n", NOW, None, "")  # the settings are required

@@ -56,7 +56,9 @@ class MultiFilter:
                 before = [f.limit_hits for f in filters]
                 now = filters[0].clock()
                 runs = self._multi.run(
-                    data, now, [(f._last_date, f._last_time_text) for f in filters]
+                    data,
+                    now,
+                    [(f._last_date, f._last_time_text, f.finish_settings()) for f in filters],
                 )
                 skipped = Filter._count_skipped(data)  # the same for every filter
                 for k, flt, hits, run in zip(shared, filters, before, runs, strict=True):

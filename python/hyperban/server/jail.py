@@ -69,6 +69,8 @@ class Jail:
     ) -> None:
         self.name = name
         self.filter = filter
+        # take() only looks at failures: lines that gave none need not reach Python
+        filter.report_quiet_lines = False
         self.clock = clock
         self.database = database
         self.observer = observer

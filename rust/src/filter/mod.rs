@@ -27,6 +27,14 @@
 use crate::date::{DateDetector, DateValue};
 use crate::matcher::{LineMatch, LineReport, MatcherError, PatternSet, RecordScratch};
 
+pub mod fields;
+pub mod finish;
+pub mod sessions;
+
+pub use finish::{
+    FailureId, FinishSettings, Finisher, FoundFailure, GroupFolds, LineOutcome, SetNames,
+};
+
 /// Id of the prefregex in the "pre" set.
 pub const PREF_ID: u32 = 0;
 
@@ -423,6 +431,16 @@ fn cut_date(text: &str, now: f64, detector: &mut DateDetector, carry: &mut DateC
         no_date,
         invalid_date,
     }
+}
+
+/// Comment (`#…`) and empty lines of a chunk (a line of `\r`s counts as
+/// empty): fail2ban neither processes nor counts them. A final `\n` ends
+/// the last line rather than starting an empty one.
+pub fn count_skipped(data: &[u8]) -> usize {
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    body.split(|&b| b == b'\n')
+        .filter(|line| line.first() == Some(&b'#') || line.iter().all(|&b| b == b'\r'))
+        .count()
 }
 
 /// Bits of a shared scan id that hold the filter's own id (the filter's

@@ -3,20 +3,25 @@ use crate::date::LocalZone;
 use crate::matcher::Engine;
 
 /// 2026-01-01T00:00:00Z, "now" of every test.
-const NOW: f64 = 1_767_225_600.0;
+pub(super) const NOW: f64 = 1_767_225_600.0;
 
-struct Sets {
-    scan: PatternSet,
-    pre: Option<PatternSet>,
-    fail: PatternSet,
-    shape: FilterShape,
+pub(super) struct Sets {
+    pub(super) scan: PatternSet,
+    pub(super) pre: Option<PatternSet>,
+    pub(super) fail: PatternSet,
+    pub(super) shape: FilterShape,
 }
 
 /// A filter's sets as `Filter._build_matchers` numbers them; the scan set
 /// holds the failregexes without a leading `^` (a stand-in for the
 /// candidate patterns, which may match after the date and prefix) and the
 /// ignoreregexes when they are checked first.
-fn sets(prefregex: Option<&str>, fails: &[&str], ignores: &[&str], ignore_first: bool) -> Sets {
+pub(super) fn sets(
+    prefregex: Option<&str>,
+    fails: &[&str],
+    ignores: &[&str],
+    ignore_first: bool,
+) -> Sets {
     let fail_count = fails.len();
     let ignore: Vec<(u32, &str)> = ignores
         .iter()
@@ -65,7 +70,7 @@ fn sets(prefregex: Option<&str>, fails: &[&str], ignores: &[&str], ignore_first:
 }
 
 impl Sets {
-    fn program(&self) -> FilterProgram<'_> {
+    pub(super) fn program(&self) -> FilterProgram<'_> {
         FilterProgram {
             shape: self.shape,
             scan: &self.scan,
@@ -75,7 +80,7 @@ impl Sets {
     }
 }
 
-fn detector() -> DateDetector {
+pub(super) fn detector() -> DateDetector {
     DateDetector::with_zone(None, None, NOW, LocalZone::utc()).unwrap()
 }
 
@@ -321,4 +326,13 @@ Dec 31 23:59:32 h: nothing\n";
         assert_eq!(alone, together);
         assert!(!alone.records.is_empty());
     }
+}
+
+#[test]
+fn skipped_lines_are_comments_and_empty_lines() {
+    assert_eq!(count_skipped(b"a\n#c\n\n\r\nb\n"), 3);
+    assert_eq!(count_skipped(b"a\n#c"), 1);
+    assert_eq!(count_skipped(b"a\n"), 0);
+    assert_eq!(count_skipped(b"\n"), 1);
+    assert_eq!(count_skipped(b" #not\n"), 0);
 }

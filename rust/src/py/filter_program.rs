@@ -1,27 +1,33 @@
-//! Binding of [`crate::filter::FilterProgram`] (`hyperban._core.FilterProgram`).
+//! Binding of [`crate::filter::FilterProgram`] and its finishing stage
+//! (`hyperban._core.FilterProgram`).
 //!
 //! ```python
 //! prog = FilterProgram(scan, pre, fail, detector, fail_count=..., ignore_count=...,
-//!                      has_prefregex=..., ignore_first=..., skip_comments=...)
-//! prog.run(data: bytes, now: float, last_date: float | None, last_time_text: str)
+//!                      has_prefregex=..., ignore_first=..., skip_comments=...,
+//!                      folds=[(alt_pairs, tuple_pairs), ...], address_of=Address.of)
+//! prog.run(data: bytes, now: float, last_date: float | None, last_time_text: str,
+//!          settings: (check_all, ignore_pending, raw_ids, check_find_time,
+//!                     in_operation, find_time, wall_now, report_quiet_lines))
+//! prog.reset()   # forget the F-MLFID sessions
 //! ```
 //! The program shares the filter's compiled `PatternSet`s and its
-//! `DateDetector` (whose state the run advances). `run` returns
-//! `(scan_limit_hit, lines, processed, prefregex_only, limit_hits, records,
-//! last_date, last_time_text)`; a record is `(line, text, before, date_text,
-//! after, when, no_date, last_date, pre, fail, error, invalid_date)` where
-//! `pre`/`fail` are `{pattern_id: {group: str | None}}` or `None` when that
-//! set was not evaluated. The GIL is released while the chunk runs.
+//! `DateDetector` (whose state the run advances) and owns the filter's
+//! multi-line sessions. `run` returns `(scan_limit_hit, lines, processed,
+//! prefregex_only, limit_hits, outcomes, last_date, last_time_text)`; the
+//! outcomes are the lines whose result matters, finished (see
+//! [`super::outcome`]). The GIL is released while the chunk runs.
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple};
+use std::sync::{Arc, Mutex};
 
 use super::date_detector::PyDateDetector;
+use super::outcome::Converter;
 use super::pattern_set::PyPatternSet;
 use crate::filter::{
-    split_id, split_scan, DateCarry, FilterProgram, FilterShape, SetMatches, IGNORE_BASE,
-    MULTI_SHIFT, PREF_ID,
+    split_id, split_scan, DateCarry, FilterProgram, FilterShape, FinishSettings, Finisher,
+    GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
 
@@ -33,6 +39,55 @@ pub struct PyFilterProgram {
     pre: Option<Py<PyPatternSet>>,
     fail: Py<PyPatternSet>,
     detector: Py<PyDateDetector>,
+    names: SetNames,
+    /// The multi-line sessions (one run at a time holds them).
+    finisher: Mutex<Finisher>,
+    /// `Address.of`, for the `ip` entries of failure data.
+    address_of: Py<PyAny>,
+}
+
+/// A failregex's `(alt pairs, tuple pairs)`: `(group, target)` each.
+type FoldsArg = (Vec<(String, String)>, Vec<(String, String)>);
+
+/// `(check_all, ignore_pending, raw_ids, check_find_time, in_operation,
+/// find_time, wall_now, report_quiet_lines)` from Python.
+type SettingsArg = (bool, bool, bool, bool, bool, f64, f64, bool);
+
+fn settings(arg: SettingsArg, now: f64) -> FinishSettings {
+    let (
+        check_all,
+        ignore_pending,
+        raw_ids,
+        check_find_time,
+        in_operation,
+        find_time,
+        wall_now,
+        report_quiet_lines,
+    ) = arg;
+    FinishSettings {
+        check_all,
+        ignore_pending,
+        raw_ids,
+        check_find_time,
+        in_operation,
+        find_time,
+        now,
+        wall_now,
+        report_quiet_lines,
+    }
+}
+
+/// The group names of every pattern of a set, by position.
+fn names_of(set: &PyPatternSet) -> Vec<Vec<Arc<str>>> {
+    (0..set.inner.len())
+        .map(|i| {
+            set.inner
+                .group_names(i)
+                .into_iter()
+                .map(Arc::from)
+                .collect()
+        })
+        .collect()
 }
 
 #[pymethods]
@@ -40,7 +95,7 @@ impl PyFilterProgram {
     #[new]
     #[pyo3(signature = (
         scan, pre, fail, detector, *, fail_count, ignore_count, has_prefregex,
-        ignore_first, skip_comments
+        ignore_first, skip_comments, folds, address_of
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -53,7 +108,14 @@ impl PyFilterProgram {
         has_prefregex: bool,
         ignore_first: bool,
         skip_comments: bool,
+        folds: Vec<FoldsArg>,
+        address_of: Py<PyAny>,
     ) -> PyResult<Self> {
+        if folds.len() != fail_count {
+            return Err(PyValueError::new_err(
+                "one (alt, tuple) fold list per failregex",
+            ));
+        }
         let fail_ids = fail.get().inner.ids();
         if !fail_ids
             .iter()
@@ -89,7 +151,18 @@ impl PyFilterProgram {
         if ignore_count > 0 && pre.is_none() {
             return Err(PyValueError::new_err("ignoreregexes need a pre set"));
         }
+        let names = SetNames {
+            pre: pre.as_ref().map(|p| names_of(p.get())).unwrap_or_default(),
+            fail: names_of(fail.get()),
+        };
+        let folds = folds
+            .into_iter()
+            .map(|(alt, tuple)| GroupFolds { alt, tuple })
+            .collect();
         Ok(PyFilterProgram {
+            names,
+            finisher: Mutex::new(Finisher::new(folds)),
+            address_of,
             shape: FilterShape {
                 fail_count,
                 ignore_count,
@@ -113,16 +186,28 @@ impl PyFilterProgram {
         now: f64,
         last_date: Option<f64>,
         last_time_text: String,
+        settings: SettingsArg,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let carry = DateCarry {
             last_date,
             last_time_text,
         };
-        self.run_with(py, data, now, carry, None)
+        self.run_with(py, data, now, carry, settings, None)
+    }
+
+    /// Forget the multi-line sessions (the filter was reset).
+    fn reset(&self) {
+        self.lock_finisher().reset();
     }
 }
 
 impl PyFilterProgram {
+    fn lock_finisher(&self) -> std::sync::MutexGuard<'_, Finisher> {
+        // a poisoned lock only means a panic elsewhere: the sessions are
+        // still usable, so go on with them
+        self.finisher.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Runs a chunk; `scan` is this filter's share of a shared scan (then
     /// its own scan set is not run).
     fn run_with<'py>(
@@ -131,8 +216,10 @@ impl PyFilterProgram {
         data: &[u8],
         now: f64,
         mut carry: DateCarry,
+        settings_arg: SettingsArg,
         scan: Option<&LineReport>,
     ) -> PyResult<Bound<'py, PyTuple>> {
+        let finish = settings(settings_arg, now);
         let own_scan = self.scan.get();
         let pre = self.pre.as_ref().map(|p| p.get());
         let fail = self.fail.get();
@@ -144,37 +231,24 @@ impl PyFilterProgram {
         };
         let mut detector = self.detector.bind(py).try_borrow_mut()?;
         let detector = &mut detector.inner;
-        let report = py
-            .allow_threads(|| match scan {
-                Some(scan) => program.run_candidates(data, scan, now, detector, &mut carry),
-                None => program.run_chunk(data, now, detector, &mut carry),
+        let names = &self.names;
+        let finisher = &self.finisher;
+        let (report, outcomes) = py
+            .allow_threads(|| {
+                let mut report = match scan {
+                    Some(scan) => program.run_candidates(data, scan, now, detector, &mut carry),
+                    None => program.run_chunk(data, now, detector, &mut carry),
+                }?;
+                let records = std::mem::take(&mut report.records);
+                let mut finisher = finisher.lock().unwrap_or_else(|e| e.into_inner());
+                let outcomes = finisher.finish_all(records, &program.shape, names, &finish);
+                Ok((report, outcomes))
             })
             .map_err(to_py_error)?;
+        let mut convert = Converter::new(py, self.address_of.bind(py));
         let records = PyList::empty(py);
-        for r in report.records {
-            let pre_found = match (r.pre, pre) {
-                (Some(found), Some(set)) => Some(set_dict(py, set, found)?),
-                _ => None,
-            };
-            let fail_found = match r.fail {
-                Some(found) => Some(set_dict(py, fail, found)?),
-                None => None,
-            };
-            let record = (
-                r.line,
-                r.text,
-                r.before,
-                r.date_text,
-                r.after,
-                r.when,
-                r.no_date,
-                r.last_date,
-                pre_found,
-                fail_found,
-                r.error,
-                r.invalid_date,
-            );
-            records.append(record)?;
+        for outcome in outcomes {
+            records.append(convert.outcome(outcome)?)?;
         }
         (
             report.scan_limit_hit,
@@ -219,14 +293,14 @@ impl PyMultiProgram {
     }
 
     /// Runs one chunk for every filter: `carries` holds each filter's
-    /// `(last_date, last_time_text)`; the result is one `FilterProgram.run`
-    /// tuple per filter.
+    /// `(last_date, last_time_text, settings)`; the result is one
+    /// `FilterProgram.run` tuple per filter.
     fn run<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         now: f64,
-        carries: Vec<(Option<f64>, String)>,
+        carries: Vec<(Option<f64>, String, SettingsArg)>,
     ) -> PyResult<Bound<'py, PyList>> {
         if carries.len() != self.programs.len() {
             return Err(PyValueError::new_err("one carry per filter expected"));
@@ -239,7 +313,7 @@ impl PyMultiProgram {
         // A shared scan that hit the match limit cannot tell whose pattern
         // did: each filter then scans on its own (and decides for itself).
         let shares = (scan.limit_hits == 0).then(|| split_scan(&scan, self.programs.len()));
-        for (k, (program, (last_date, last_time_text))) in
+        for (k, (program, (last_date, last_time_text, settings))) in
             self.programs.iter().zip(carries).enumerate()
         {
             let carry = DateCarry {
@@ -247,39 +321,28 @@ impl PyMultiProgram {
                 last_time_text,
             };
             let share = shares.as_ref().and_then(|s| s.get(k));
-            out.append(program.get().run_with(py, data, now, carry, share)?)?;
+            let run = program
+                .get()
+                .run_with(py, data, now, carry, settings, share)?;
+            out.append(run)?;
         }
         Ok(out)
     }
-}
-
-/// `{pattern_id: {group: value}}` with the set's interned group names.
-fn set_dict<'py>(
-    py: Python<'py>,
-    set: &PyPatternSet,
-    found: SetMatches,
-) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    for m in found {
-        let groups = PyDict::new(py);
-        let names = set
-            .names
-            .get(m.index)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for (name, value) in names.iter().zip(m.groups) {
-            groups.set_item(name.bind(py), value)?;
-        }
-        out.set_item(m.pattern, groups)?;
-    }
-    Ok(out)
 }
 
 fn to_py_error(e: MatcherError) -> PyErr {
     PyRuntimeError::new_err(e.to_string())
 }
 
+/// Comment and empty lines of a chunk of lines (see
+/// [`crate::filter::count_skipped`]); the GIL is released.
+#[pyfunction]
+fn count_skipped(py: Python<'_>, data: &[u8]) -> usize {
+    py.allow_threads(|| crate::filter::count_skipped(data))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(count_skipped, m)?)?;
     m.add_class::<PyFilterProgram>()?;
     m.add_class::<PyMultiProgram>()?;
     m.add("MULTI_SHIFT", MULTI_SHIFT)?;

@@ -1,0 +1,273 @@
+//! fail2ban's failure dict, as the finishing stage builds it.
+//!
+//! A failure's data is a Python dict in fail2ban: the regex groups, then the
+//! bookkeeping of multi-line sessions (`matches`, `nofail-matches`, `users`,
+//! `mlfpending`, …). [`Fields`] keeps the same things with a dict's rules —
+//! insertion order, assignment to an existing key keeps its place, `pop`
+//! removes — so that what reaches Python is the dict fail2ban would hold, in
+//! the same order. [`Value::truthy`] is Python's truth test, which the
+//! session rules rely on (an empty group counts as absent).
+
+use std::sync::{Arc, LazyLock};
+
+/// The keys the session rules add to failure dicts, shared so that every
+/// dict holding one points at the same string.
+static KNOWN_KEYS: LazyLock<[Arc<str>; 6]> = LazyLock::new(|| {
+    [
+        "matches",
+        "nofail-matches",
+        "users",
+        "mlfpending",
+        "ip",
+        "nofail",
+    ]
+    .map(Arc::from)
+});
+
+/// A shared key for `name` (one of [`KNOWN_KEYS`], else a new one).
+fn shared_key(name: &str) -> Arc<str> {
+    KNOWN_KEYS
+        .iter()
+        .find(|k| &***k == name)
+        .cloned()
+        .unwrap_or_else(|| Arc::from(name))
+}
+
+/// One log line with its date cut out: `(before, date text, after)`.
+pub type TupleLine = Arc<(String, String, String)>;
+
+/// A value of the failure dict.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A group that did not take part in the match.
+    None,
+    Str(String),
+    /// `mlfpending` (fail2ban stores `1`).
+    Int(i64),
+    /// A `tuple_…` group target: the values of every group feeding it.
+    Tuple(Vec<Option<String>>),
+    /// `users`: the set of users seen in a session, in the order first seen.
+    Users(Vec<Value>),
+    /// `matches` / `nofail-matches`: the lines of the failure.
+    Lines(Vec<TupleLine>),
+    /// `ip` when the failure id is not the address: `Address.of(text, cidr)`.
+    Addr(String, i32),
+}
+
+impl Value {
+    /// Python's `bool(value)`.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::None => false,
+            Value::Str(s) => !s.is_empty(),
+            Value::Int(i) => *i != 0,
+            Value::Tuple(t) => !t.is_empty(),
+            Value::Users(u) => !u.is_empty(),
+            Value::Lines(l) => !l.is_empty(),
+            Value::Addr(..) => true,
+        }
+    }
+
+    /// Python's `str(value)` for the values an id or an address can hold.
+    pub fn text(&self) -> String {
+        match self {
+            Value::None => "None".to_owned(),
+            Value::Str(s) | Value::Addr(s, _) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Tuple(items) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    // repr() of a plain string (quotes inside are rare in ids)
+                    .map(|v| v.as_ref().map_or("None".to_owned(), |s| format!("'{s}'")))
+                    .collect();
+                if parts.len() == 1 {
+                    format!("({},)", parts[0])
+                } else {
+                    format!("({})", parts.join(", "))
+                }
+            }
+            Value::Users(_) | Value::Lines(_) => String::new(),
+        }
+    }
+
+    fn lines(&self) -> &[TupleLine] {
+        match self {
+            Value::Lines(lines) => lines,
+            _ => &[],
+        }
+    }
+}
+
+/// An insertion-ordered map with a Python dict's update rules (few keys: a
+/// linear search beats hashing here). Keys are shared strings: group names
+/// come from the filter's sets, so a failure's dict costs no key copies.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fields {
+    entries: Vec<(Arc<str>, Value)>,
+}
+
+impl Fields {
+    pub fn new() -> Self {
+        Fields::default()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// `dict.get(key)` tested for truth.
+    pub fn truthy(&self, key: &str) -> bool {
+        self.get(key).is_some_and(Value::truthy)
+    }
+
+    /// `dict.get(key) is not None`: the value when present and not `None`.
+    pub fn some(&self, key: &str) -> Option<&Value> {
+        self.get(key).filter(|v| !matches!(v, Value::None))
+    }
+
+    /// `dict[key] = value`: an existing key keeps its place.
+    pub fn set(&mut self, key: &str, value: Value) {
+        match self.entries.iter_mut().find(|(k, _)| &**k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((shared_key(key), value)),
+        }
+    }
+
+    /// [`Fields::set`] with a shared key.
+    pub fn set_shared(&mut self, key: &Arc<str>, value: Value) {
+        match self.entries.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((key.clone(), value)),
+        }
+    }
+
+    /// Append a key known not to be there (a match's group names are unique).
+    pub fn push_new(&mut self, key: Arc<str>, value: Value) {
+        debug_assert!(self.get(&key).is_none());
+        self.entries.push((key, value));
+    }
+
+    /// `dict.pop(key, None)`.
+    pub fn pop(&mut self, key: &str) -> Option<Value> {
+        let at = self.entries.iter().position(|(k, _)| &**k == key)?;
+        Some(self.entries.remove(at).1)
+    }
+
+    /// `dict.update(other)`.
+    pub fn update(&mut self, other: &Fields) {
+        for (k, v) in &other.entries {
+            self.set_shared(k, v.clone());
+        }
+    }
+
+    /// `dict.update((k, v) for k, v in other.items() if v is not None)`.
+    pub fn update_present(&mut self, other: &Fields) {
+        for (k, v) in &other.entries {
+            if !matches!(v, Value::None) {
+                self.set_shared(k, v.clone());
+            }
+        }
+    }
+
+    /// The lines under `key` (`dict.get(key, [])` for a list of lines).
+    pub fn lines(&self, key: &str) -> Vec<TupleLine> {
+        self.get(key)
+            .map(|v| v.lines().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// fail2ban's `_addUser`: adds a truthy `user` to the `users` set (made on
+    /// first use); returns how many users the set then holds.
+    pub fn add_user(&mut self, user: Option<&Value>) -> usize {
+        if let Some(user) = user.filter(|u| u.truthy()) {
+            let mut users = match self.get("users") {
+                Some(Value::Users(u)) => u.clone(),
+                _ => Vec::new(),
+            };
+            if !users.contains(user) {
+                users.push(user.clone());
+            }
+            self.set("users", Value::Users(users));
+        }
+        match self.get("users") {
+            Some(Value::Users(u)) => u.len(),
+            _ => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Value {
+        Value::Str(text.to_owned())
+    }
+
+    #[test]
+    fn dict_rules_keep_insertion_order() {
+        let mut f = Fields::new();
+        f.set("a", s("1"));
+        f.set("b", Value::None);
+        f.set("a", s("2"));
+        assert_eq!(f.iter().map(|(k, _)| &**k).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(f.pop("a"), Some(s("2")));
+        f.set("a", s("3"));
+        assert_eq!(f.iter().map(|(k, _)| &**k).collect::<Vec<_>>(), ["b", "a"]);
+        assert!(f.some("b").is_none() && f.get("b").is_some());
+    }
+
+    #[test]
+    fn update_present_skips_none_values() {
+        let mut known = Fields::new();
+        known.set("user", s("root"));
+        let mut new = Fields::new();
+        new.set("user", Value::None);
+        new.set("ip4", s("192.0.2.1"));
+        known.update_present(&new);
+        assert_eq!(known.get("user"), Some(&s("root")));
+        assert_eq!(known.get("ip4"), Some(&s("192.0.2.1")));
+    }
+
+    #[test]
+    fn truth_follows_python() {
+        assert!(!s("").truthy() && s("x").truthy());
+        assert!(!Value::None.truthy() && !Value::Int(0).truthy() && Value::Int(1).truthy());
+        assert!(!Value::Lines(Vec::new()).truthy());
+    }
+
+    #[test]
+    fn users_are_a_set_of_truthy_users() {
+        let mut f = Fields::new();
+        assert_eq!(f.add_user(Some(&s(""))), 0);
+        assert!(f.get("users").is_none());
+        assert_eq!(f.add_user(Some(&s("root"))), 1);
+        assert_eq!(f.add_user(Some(&s("root"))), 1);
+        assert_eq!(f.add_user(Some(&s("bob"))), 2);
+        assert_eq!(f.add_user(None), 2);
+    }
+
+    #[test]
+    fn text_mimics_python_str() {
+        assert_eq!(s("10.0.0.1").text(), "10.0.0.1");
+        assert_eq!(
+            Value::Tuple(vec![Some("a".into()), None]).text(),
+            "('a', None)"
+        );
+    }
+}

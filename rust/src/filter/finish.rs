@@ -1,0 +1,559 @@
+//! Failures from the lines the exact stage reported: fail2ban's
+//! `Filter.findFailure` for single-line filters, after the regexes ran.
+//!
+//! For each [`LineRecord`] this applies, in fail2ban's order: the server's
+//! time rules (`checkFindTime`), the ignoreregexes, the prefregex groups and
+//! `F-CONTENT`, every failregex that matched (its `alt_`/`tuple_` groups
+//! folded), the `F-MLFID` session rules (`_mergeFailure`: `F-NOFAIL`,
+//! `F-MLFFORGET`, `F-MLFGAINED`, pending failures, several users), and the
+//! choice of failure id (`ip4`, `ip6`, `dns`, `fid`, `cidr`). What comes out
+//! is a [`LineOutcome`] per line whose result matters; building the Python
+//! objects and resolving host names stays with the caller, which gets a
+//! [`FailureId`] saying how.
+//!
+//! Session data lives in a [`SessionCache`] owned by the [`Finisher`], so it
+//! carries over from chunk to chunk exactly as fail2ban's cache does.
+
+use super::fields::{Fields, TupleLine, Value};
+use super::sessions::SessionCache;
+use super::{FilterShape, LineRecord, SetMatches, PREF_ID};
+use std::sync::Arc;
+
+/// fail2ban's `cidr` markers (`ipdns.py`): `CIDR_RAW` (the text is the id,
+/// never parsed), `CIDR_UNSPEC` (parse, any family), and the family hints
+/// `FAM_IPV4`/`FAM_IPV6` (`CIDR_RAW - AF_INET`, `CIDR_RAW - AF_INET6`).
+pub const CIDR_RAW: i32 = -2;
+pub const CIDR_UNSPEC: i32 = -1;
+pub const FAM_IPV4: i32 = CIDR_RAW - 2;
+pub const FAM_IPV6: i32 = CIDR_RAW - 10;
+
+// `_mergeFailure`'s flags.
+const NOFAIL: u8 = 1;
+const FORGET: u8 = 2;
+const PREVIOUS_STATE: u8 = 4;
+const GAINED: u8 = 8;
+
+/// How a failregex's groups are folded (fail2ban's `alt_name` and
+/// `tuple_name` groups): `(group, target)` pairs, in fail2ban's order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupFolds {
+    pub alt: Vec<(String, String)>,
+    pub tuple: Vec<(String, String)>,
+}
+
+/// The filter's settings that may change between chunks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FinishSettings {
+    /// Every failregex is tried, and `F-NOFAIL` matches are reported.
+    pub check_all: bool,
+    /// Without `check_all`, a session failure that has no id yet ends the line.
+    pub ignore_pending: bool,
+    /// Ids are never parsed as addresses (`usedns = raw`, or the caller's wish).
+    pub raw_ids: bool,
+    /// The server's rules for dates (`checkFindTime`).
+    pub check_find_time: bool,
+    /// Following a live log (dates far from now count as now).
+    pub in_operation: bool,
+    pub find_time: f64,
+    /// The filter's clock at the start of the chunk.
+    pub now: f64,
+    /// The wall clock, for session expiry (fail2ban's cache uses it).
+    pub wall_now: f64,
+    /// Report lines that gave nothing but their own processing (session
+    /// events, prefregex-only lines): `regex` counts them; a jail, which
+    /// only takes failures, does not need them.
+    pub report_quiet_lines: bool,
+}
+
+/// How the caller turns a failure's id into addresses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FailureId {
+    /// A session failure without an id yet (`None`).
+    Pending,
+    /// `Address.of(text, cidr)`: an address, or a raw id with [`CIDR_RAW`].
+    Raw { text: String, cidr: i32 },
+    /// A host name, resolved as `usedns` says.
+    Dns { text: String },
+}
+
+/// One failure (or, with `nofail`, a match that is not one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundFailure {
+    /// 0-based failregex index.
+    pub regex: usize,
+    pub when: Option<f64>,
+    pub data: Fields,
+    pub id: FailureId,
+    pub nofail: bool,
+}
+
+/// What one reported line gave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineOutcome {
+    /// 0-based line number within the chunk.
+    pub line: usize,
+    pub text: String,
+    pub tuple_line: TupleLine,
+    pub failures: Vec<FoundFailure>,
+    /// Ignoreregex indexes that matched (repeated per failregex with `check_all`).
+    pub ignored_by: Vec<usize>,
+    pub prefregex_matched: bool,
+    /// fail2ban skipped the line (its date could not be converted).
+    pub error: Option<String>,
+    /// The cut date text is not a date (fail2ban logs it).
+    pub invalid_date: bool,
+    /// A date more than 60 s from now was replaced by now (fail2ban warns once).
+    pub far_from_now: bool,
+    /// A failregex matched a line without a date (fail2ban warns once).
+    pub no_date_match: bool,
+    /// Failregexes that matched but gave no id group (fail2ban logs an error).
+    pub no_id_group: Vec<usize>,
+}
+
+impl LineOutcome {
+    /// Nothing in this outcome is of use to a caller that only takes
+    /// failures and logs fail2ban's warnings.
+    pub fn is_quiet(&self) -> bool {
+        self.failures.iter().all(|f| f.nofail)
+            && self.error.is_none()
+            && !self.invalid_date
+            && !self.far_from_now
+            && !self.no_date_match
+            && self.no_id_group.is_empty()
+    }
+}
+
+/// The finishing stage of one filter, with its session state.
+pub struct Finisher {
+    folds: Vec<GroupFolds>,
+    sessions: SessionCache,
+}
+
+impl Finisher {
+    /// `folds[i]` for failregex `i`.
+    pub fn new(folds: Vec<GroupFolds>) -> Self {
+        Finisher {
+            folds,
+            sessions: SessionCache::for_sessions(),
+        }
+    }
+
+    /// Forget every session (fail2ban's filter reset).
+    pub fn reset(&mut self) {
+        self.sessions.clear();
+    }
+
+    /// Finish every record of a chunk; `pre_names`/`fail_names` are the
+    /// group names of each pattern of the "pre" and "fail" sets, by position.
+    pub fn finish_all(
+        &mut self,
+        records: Vec<LineRecord>,
+        shape: &FilterShape,
+        names: &SetNames,
+        settings: &FinishSettings,
+    ) -> Vec<LineOutcome> {
+        records
+            .into_iter()
+            .map(|r| self.finish(r, shape, names, settings))
+            .filter(|o| settings.report_quiet_lines || !o.is_quiet())
+            .collect()
+    }
+
+    /// fail2ban's handling of one line the exact stage reported.
+    pub fn finish(
+        &mut self,
+        record: LineRecord,
+        shape: &FilterShape,
+        names: &SetNames,
+        settings: &FinishSettings,
+    ) -> LineOutcome {
+        let tuple_line: TupleLine = Arc::new((record.before, record.date_text, record.after));
+        let mut out = LineOutcome {
+            line: record.line,
+            text: record.text,
+            tuple_line: tuple_line.clone(),
+            failures: Vec::new(),
+            ignored_by: Vec::new(),
+            prefregex_matched: false,
+            error: record.error,
+            invalid_date: record.invalid_date,
+            far_from_now: false,
+            no_date_match: false,
+            no_id_group: Vec::new(),
+        };
+        if out.error.is_some() {
+            return out;
+        }
+        let mut when = record.when;
+        if settings.check_find_time {
+            let (time, keep) = server_time(when, record.no_date, settings, &mut out.far_from_now);
+            when = time;
+            if !keep {
+                return out;
+            }
+        }
+        let mut pre = record.pre.unwrap_or_default();
+        let mut fail = record.fail.unwrap_or_default();
+        let ignore_id = |j: usize| (1 + shape.fail_count + j) as u32;
+
+        if shape.ignore_first && ignored(&pre, shape, settings, &ignore_id, &mut out.ignored_by) {
+            return out;
+        }
+        let mut pre_groups = Fields::new();
+        if shape.has_prefregex {
+            let Some(m) = pre.iter_mut().find(|m| m.pattern == PREF_ID) else {
+                return out;
+            };
+            out.prefregex_matched = true;
+            pre_groups = groups_of(m.index, &mut m.groups, &names.pre);
+            pre_groups.pop("content");
+        }
+        let mut matched: Vec<usize> = fail
+            .iter()
+            .filter(|m| (1..=shape.fail_count).contains(&(m.pattern as usize)))
+            .map(|m| m.pattern as usize - 1)
+            .collect();
+        matched.sort_unstable();
+        matched.dedup();
+        for index in matched {
+            let Some(m) = fail.iter_mut().find(|m| m.pattern as usize == index + 1) else {
+                continue;
+            };
+            let mut groups = groups_of(m.index, &mut m.groups, &names.fail);
+            if let Some(folds) = self.folds.get(index) {
+                fold_groups(&mut groups, folds);
+            }
+            if shape.ignore_count > 0
+                && ignored(&fail, shape, settings, &ignore_id, &mut out.ignored_by)
+            {
+                if !settings.check_all {
+                    break;
+                }
+                continue;
+            }
+            if record.no_date {
+                out.no_date_match = true;
+                if when.is_none() && settings.check_find_time {
+                    continue;
+                }
+            }
+            match self.failure(index, groups, &pre_groups, &tuple_line, when, settings) {
+                Step::Found(found) => out.failures.push(*found),
+                Step::NoIdGroup => {
+                    out.no_id_group.push(index);
+                    continue;
+                }
+                Step::EndLine => break,
+            }
+            if !settings.check_all {
+                break;
+            }
+        }
+        out
+    }
+
+    /// One failregex match made into a failure (fail2ban's loop body after
+    /// the ignoreregexes).
+    fn failure(
+        &mut self,
+        index: usize,
+        groups: Fields,
+        pre_groups: &Fields,
+        tuple_line: &TupleLine,
+        when: Option<f64>,
+        settings: &FinishSettings,
+    ) -> Step {
+        let default_cidr = if settings.raw_ids {
+            CIDR_RAW
+        } else {
+            CIDR_UNSPEC
+        };
+        let mut fail = if pre_groups.is_empty() {
+            groups
+        } else {
+            let mut merged = pre_groups.clone();
+            merged.update(&groups);
+            merged
+        };
+        let mlfid = fail.some("mlfid").map(Value::text);
+        // A session failure is merged into its session's data, which stays
+        // in the cache (when stored there) and keeps changing below.
+        let mut stored_in: Option<&str> = None;
+        if let Some(key) = mlfid.as_deref() {
+            let (merged, stored) = self.merge(key, fail, tuple_line, settings.wall_now);
+            fail = merged;
+            if stored {
+                stored_in = Some(key);
+            }
+            if fail.truthy("nofail") && !settings.check_all {
+                // fail2ban returns here: the line is a session event, not a
+                // failure (with check_all it is reported, marked nofail)
+                self.store(stored_in, &fail, settings.wall_now);
+                return Step::EndLine;
+            }
+        } else {
+            let mut lines = fail.lines("matches");
+            lines.push(tuple_line.clone());
+            fail.set("matches", Value::Lines(lines));
+        }
+        let fid = fail.some("fid").cloned();
+        let mut cidr = default_cidr;
+        let mut raw = default_cidr == CIDR_RAW;
+        let host = if let Some(ip4) = fail.some("ip4").cloned() {
+            cidr = cidr_of(&fail, FAM_IPV4);
+            raw = true;
+            Some(ip4)
+        } else if let Some(ip6) = fail.some("ip6").cloned() {
+            cidr = cidr_of(&fail, FAM_IPV6);
+            raw = true;
+            Some(ip6)
+        } else if let Some(dns) = fail.some("dns").cloned() {
+            Some(dns)
+        } else {
+            if fid.is_none() && mlfid.is_none() {
+                return Step::NoIdGroup;
+            }
+            raw = true;
+            fid.clone()
+        };
+        let id = match host {
+            None => {
+                fail.set("mlfpending", Value::Int(1));
+                if !settings.check_all && settings.ignore_pending {
+                    self.store(stored_in, &fail, settings.wall_now);
+                    return Step::EndLine;
+                }
+                FailureId::Pending
+            }
+            Some(host) if raw => {
+                let host = host.text();
+                match fid.map(|f| f.text()) {
+                    Some(fid) if fid != host => {
+                        fail.set("ip", Value::Addr(host, cidr));
+                        FailureId::Raw {
+                            text: fid,
+                            cidr: default_cidr,
+                        }
+                    }
+                    _ => FailureId::Raw { text: host, cidr },
+                }
+            }
+            Some(host) => FailureId::Dns { text: host.text() },
+        };
+        self.store(stored_in, &fail, settings.wall_now);
+        let nofail = fail.truthy("nofail");
+        Step::Found(Box::new(FoundFailure {
+            regex: index,
+            when,
+            data: fail,
+            id,
+            nofail,
+        }))
+    }
+
+    /// Write a session's data back to the cache after changes (it is still
+    /// there: nothing else touched the cache since it was read).
+    fn store(&mut self, key: Option<&str>, fields: &Fields, wall_now: f64) {
+        if let Some(key) = key {
+            if let Some(slot) = self.sessions.get_mut(key, wall_now) {
+                *slot = fields.clone();
+            }
+        }
+    }
+
+    /// fail2ban's `_mergeFailure`: returns the failure's data and whether it
+    /// is the session's data as stored in the cache.
+    fn merge(
+        &mut self,
+        key: &str,
+        mut fail: Fields,
+        tuple_line: &TupleLine,
+        wall_now: f64,
+    ) -> (Fields, bool) {
+        let mut flags = 0u8;
+        if fail.truthy("mlfgained") {
+            flags |= GAINED | NOFAIL;
+            if !fail.truthy("nofail") {
+                let gained = fail.get("mlfgained").cloned().unwrap_or(Value::None);
+                fail.set("nofail", gained);
+            }
+        } else if fail.truthy("nofail") {
+            flags |= NOFAIL;
+        }
+        if fail.pop("mlfforget").is_some_and(|v| v.truthy()) {
+            flags |= FORGET;
+        }
+        let users;
+        let stored;
+        if let Some(known) = self.sessions.get_mut(key, wall_now) {
+            let mut known = std::mem::take(known);
+            users = known.add_user(fail.get("user"));
+            if known.pop("nofail").is_some_and(|v| v.truthy()) {
+                flags |= PREVIOUS_STATE;
+            }
+            if known.pop("mlfgained").is_some_and(|v| v.truthy()) {
+                flags |= PREVIOUS_STATE;
+            }
+            if flags & GAINED != 0 {
+                known.pop("mlfpending");
+            }
+            if flags & PREVIOUS_STATE == 0 && !known.truthy("mlfpending") {
+                known.pop("matches");
+            }
+            known.update_present(&fail);
+            fail = known;
+            if flags & FORGET != 0 {
+                self.sessions.unset(key);
+                stored = false;
+            } else {
+                stored = true;
+            }
+        } else if flags & FORGET == 0 {
+            users = fail.add_user(fail.get("user").cloned().as_ref());
+            self.sessions.set(key, Fields::new(), wall_now);
+            stored = true;
+        } else {
+            users = 0;
+            stored = false;
+        }
+        if fail.pop("mlfpending").is_some_and(|v| v.truthy()) || users > 1 {
+            fail.pop("nofail");
+            fail.pop("mlfgained");
+            flags &= !(GAINED | NOFAIL);
+        }
+        if flags & NOFAIL == 0 {
+            let mut merged = fail
+                .pop("nofail-matches")
+                .map_or_else(Vec::new, |v| match v {
+                    Value::Lines(lines) => lines,
+                    _ => Vec::new(),
+                });
+            merged.extend(fail.lines("matches"));
+            if flags & GAINED == 0 {
+                merged.push(tuple_line.clone());
+            }
+            fail.set("matches", Value::Lines(merged));
+        } else if flags & (NOFAIL | FORGET) == NOFAIL {
+            let mut lines = fail.lines("nofail-matches");
+            lines.push(tuple_line.clone());
+            fail.set("nofail-matches", Value::Lines(lines));
+        }
+        // (a stored session's cache entry is brought up to date by the caller,
+        // once it has finished changing the data)
+        (fail, stored)
+    }
+}
+
+/// The group names of each pattern of the "pre" and "fail" sets, by position.
+#[derive(Clone, Debug, Default)]
+pub struct SetNames {
+    pub pre: Vec<Vec<Arc<str>>>,
+    pub fail: Vec<Vec<Arc<str>>>,
+}
+
+enum Step {
+    Found(Box<FoundFailure>),
+    /// The failregex matched without any id group: fail2ban logs an error and
+    /// goes on with the next failregex.
+    NoIdGroup,
+    /// fail2ban returns from `findFailure`: no more failregexes for this line.
+    EndLine,
+}
+
+/// The groups of a match as a failure dict (unmatched groups are `None`);
+/// the values are moved out of the match.
+fn groups_of(index: usize, groups: &mut [Option<String>], names: &[Vec<Arc<str>>]) -> Fields {
+    let mut out = Fields::new();
+    if let Some(names) = names.get(index) {
+        for (name, value) in names.iter().zip(groups) {
+            out.push_new(name.clone(), value.take().map_or(Value::None, Value::Str));
+        }
+    }
+    out
+}
+
+/// fail2ban's `alt_`/`tuple_` group folding (`Regex.getGroups`).
+fn fold_groups(fail: &mut Fields, folds: &GroupFolds) {
+    for (name, target) in &folds.alt {
+        let value = fail.get(name).cloned();
+        if value.as_ref().is_some_and(Value::truthy) && !fail.truthy(target) {
+            fail.set(target, value.unwrap_or(Value::None));
+        }
+    }
+    for (name, target) in &folds.tuple {
+        let value = match fail.get(name) {
+            Some(Value::Str(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let tuple = match fail.get(target) {
+            Some(Value::Tuple(items)) => {
+                let mut items = items.clone();
+                items.push(value);
+                items
+            }
+            Some(Value::Str(current)) => vec![Some(current.clone()), value],
+            _ => vec![None, value],
+        };
+        fail.set(target, Value::Tuple(tuple));
+    }
+}
+
+/// `int(fail.get("cidr") or family)`; a `cidr` group that is not a number
+/// (the `<CIDR>` tag only matches digits) keeps the family hint.
+fn cidr_of(fail: &Fields, family: i32) -> i32 {
+    match fail.get("cidr") {
+        Some(v) if v.truthy() => v.text().trim().parse().unwrap_or(family),
+        _ => family,
+    }
+}
+
+/// The ignoreregexes that match, from an evaluated set: fail2ban's
+/// `_ignoreLine` (the first only, unless `check_all`). True if any did.
+fn ignored(
+    set: &SetMatches,
+    shape: &FilterShape,
+    settings: &FinishSettings,
+    ignore_id: &dyn Fn(usize) -> u32,
+    ignored_by: &mut Vec<usize>,
+) -> bool {
+    let mut any = false;
+    for j in 0..shape.ignore_count {
+        if !set.iter().any(|m| m.pattern == ignore_id(j)) {
+            continue;
+        }
+        any = true;
+        ignored_by.push(j);
+        if !settings.check_all {
+            break;
+        }
+    }
+    any
+}
+
+/// The server's date rules (fail2ban's `processLine` with `checkFindTime`):
+/// `(time to use, whether the line counts)`.
+fn server_time(
+    when: Option<f64>,
+    no_date: bool,
+    settings: &FinishSettings,
+    far_from_now: &mut bool,
+) -> (Option<f64>, bool) {
+    let now = settings.now;
+    match when {
+        None if no_date && settings.in_operation => (Some(now), true),
+        None => (None, true),
+        Some(t) if settings.in_operation => {
+            // fail2ban: abs(int(t - now)) > 60
+            if (t - now).trunc().abs() > 60.0 {
+                *far_from_now = true;
+                (Some(now), true)
+            } else {
+                (Some(t), true)
+            }
+        }
+        Some(t) => (Some(t), t >= now - settings.find_time),
+    }
+}
+
+#[cfg(test)]
+mod tests;

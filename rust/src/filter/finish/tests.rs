@@ -1,0 +1,273 @@
+//! The finishing stage on records from real runs of a filter program.
+
+use super::*;
+use crate::filter::tests::{detector, sets, Sets, NOW};
+use crate::filter::DateCarry;
+use std::sync::Arc;
+
+fn names(s: &Sets) -> SetNames {
+    let of = |set: &crate::matcher::PatternSet| -> Vec<Vec<Arc<str>>> {
+        (0..set.len())
+            .map(|i| set.group_names(i).into_iter().map(Arc::from).collect())
+            .collect()
+    };
+    SetNames {
+        pre: s.pre.as_ref().map(of).unwrap_or_default(),
+        fail: of(&s.fail),
+    }
+}
+
+fn settings(check_all: bool) -> FinishSettings {
+    FinishSettings {
+        check_all,
+        ignore_pending: true,
+        raw_ids: false,
+        check_find_time: false,
+        in_operation: false,
+        find_time: 600.0,
+        now: NOW,
+        wall_now: 1000.0,
+        report_quiet_lines: true,
+    }
+}
+
+/// Runs `log` through the program and the finisher.
+fn finish(s: &Sets, finisher: &mut Finisher, log: &str, set: &FinishSettings) -> Vec<LineOutcome> {
+    let mut carry = DateCarry::default();
+    let report = s
+        .program()
+        .run_chunk(log.as_bytes(), NOW, &mut detector(), &mut carry)
+        .unwrap();
+    finisher.finish_all(report.records, &s.shape, &names(s), set)
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    v.map(Value::text)
+}
+
+#[test]
+fn an_address_failure_carries_its_line() {
+    let s = sets(
+        None,
+        &[r"Failed for (?P<user>\S+) from (?P<ip4>\S+)"],
+        &[],
+        false,
+    );
+    let mut f = Finisher::new(vec![GroupFolds::default()]);
+    let out = finish(
+        &s,
+        &mut f,
+        "Dec 31 23:59:01 Failed for root from 10.0.0.1\n",
+        &settings(false),
+    );
+    let [line] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    let [failure] = line.failures.as_slice() else {
+        panic!("{line:?}")
+    };
+    assert_eq!(
+        failure.id,
+        FailureId::Raw {
+            text: "10.0.0.1".into(),
+            cidr: FAM_IPV4
+        }
+    );
+    assert_eq!(failure.when, Some(NOW - 59.0));
+    assert_eq!(text(failure.data.get("user")).as_deref(), Some("root"));
+    assert_eq!(failure.data.lines("matches"), vec![line.tuple_line.clone()]);
+    assert!(!failure.nofail);
+}
+
+#[test]
+fn an_id_other_than_the_address_keeps_the_address_as_ip() {
+    let s = sets(None, &[r"user (?P<fid>\S+) from (?P<ip4>\S+)"], &[], false);
+    let mut f = Finisher::new(vec![GroupFolds::default()]);
+    let out = finish(&s, &mut f, "user bob from 10.0.0.2\n", &settings(false));
+    let failure = &out[0].failures[0];
+    assert_eq!(
+        failure.id,
+        FailureId::Raw {
+            text: "bob".into(),
+            cidr: CIDR_UNSPEC
+        }
+    );
+    assert_eq!(
+        failure.data.get("ip"),
+        Some(&Value::Addr("10.0.0.2".into(), FAM_IPV4))
+    );
+}
+
+#[test]
+fn an_ignoreregex_vetoes_the_failure() {
+    let s = sets(None, &[r"from (?P<ip4>\S+)"], &[r"from 10\.0\.0\.9"], false);
+    let mut f = Finisher::new(vec![GroupFolds::default()]);
+    let out = finish(
+        &s,
+        &mut f,
+        "from 10.0.0.9\nfrom 10.0.0.8\n",
+        &settings(false),
+    );
+    assert_eq!(out[0].ignored_by, vec![0]);
+    assert!(out[0].failures.is_empty());
+    assert_eq!(out[1].failures.len(), 1);
+}
+
+/// An sshd-like session: a NOFAIL line opens it, the failure of the same
+/// process id gets its user and both lines; MLFFORGET closes it.
+#[test]
+fn sessions_merge_lines_of_one_id() {
+    let s = sets(
+        Some(r"^p\[(?P<mlfid>\d+)\]: (?P<content>.+)$"),
+        &[
+            r"^(?P<nofail>pam) user=(?P<user>\S+)$",
+            r"^Failed from (?P<ip4>\S+)$",
+            r"^(?P<mlfforget>Closed) from (?P<ip4>\S+)$",
+        ],
+        &[],
+        false,
+    );
+    let mut f = Finisher::new(vec![GroupFolds::default(); 3]);
+    let log = "p[7]: pam user=root\np[7]: Failed from 10.0.0.3\np[7]: Closed from 10.0.0.3\np[7]: Failed from 10.0.0.3\n";
+    let out = finish(&s, &mut f, log, &settings(false));
+    // the NOFAIL line is a session event: no failure (fail2ban returns)
+    assert!(out[0].failures.is_empty() && out[0].prefregex_matched);
+    let failure = &out[1].failures[0];
+    assert_eq!(
+        failure.id,
+        FailureId::Raw {
+            text: "10.0.0.3".into(),
+            cidr: FAM_IPV4
+        }
+    );
+    assert_eq!(
+        failure.data.get("users"),
+        Some(&Value::Users(vec![Value::Str("root".into())]))
+    );
+    assert_eq!(
+        failure.data.lines("matches"),
+        vec![out[0].tuple_line.clone(), out[1].tuple_line.clone()]
+    );
+    // the forgotten session starts afresh: the last failure has no user
+    let last = &out[3].failures[0];
+    assert!(last.data.get("users").is_none());
+    assert_eq!(last.data.lines("matches"), vec![out[3].tuple_line.clone()]);
+}
+
+#[test]
+fn check_all_reports_nofail_matches_marked() {
+    let s = sets(
+        Some(r"^p\[(?P<mlfid>\d+)\]: (?P<content>.+)$"),
+        &[r"^(?P<nofail>pam) from (?P<ip4>\S+)$"],
+        &[],
+        false,
+    );
+    let mut f = Finisher::new(vec![GroupFolds::default()]);
+    let out = finish(&s, &mut f, "p[1]: pam from 10.0.0.4\n", &settings(true));
+    assert!(out[0].failures[0].nofail);
+}
+
+#[test]
+fn sessions_expire_by_the_wall_clock() {
+    let s = sets(
+        Some(r"^p\[(?P<mlfid>\d+)\]: (?P<content>.+)$"),
+        &[
+            r"^(?P<nofail>pam) user=(?P<user>\S+)$",
+            r"^Failed from (?P<ip4>\S+)$",
+        ],
+        &[],
+        false,
+    );
+    let mut f = Finisher::new(vec![GroupFolds::default(); 2]);
+    finish(&s, &mut f, "p[7]: pam user=root\n", &settings(false));
+    let mut later = settings(false);
+    later.wall_now += 300.0;
+    let out = finish(&s, &mut f, "p[7]: Failed from 10.0.0.5\n", &later);
+    assert!(out[0].failures[0].data.get("users").is_none());
+}
+
+#[test]
+fn alt_and_tuple_groups_are_folded() {
+    let s = sets(
+        None,
+        &[
+            r"u=(?P<alt_user>\S*) v=(?P<user>\S*) a=(?P<tuple_id>\S+) b=(?P<tuple_id_2>\S+) from (?P<ip4>\S+)",
+        ],
+        &[],
+        false,
+    );
+    let folds = GroupFolds {
+        alt: vec![("alt_user".into(), "user".into())],
+        tuple: vec![
+            ("tuple_id".into(), "id".into()),
+            ("tuple_id_2".into(), "id".into()),
+        ],
+    };
+    let mut f = Finisher::new(vec![folds]);
+    let out = finish(
+        &s,
+        &mut f,
+        "u=bob v= a=1 b=2 from 10.0.0.6\n",
+        &settings(false),
+    );
+    let data = &out[0].failures[0].data;
+    assert_eq!(text(data.get("user")).as_deref(), Some("bob"));
+    assert_eq!(
+        data.get("id"),
+        Some(&Value::Tuple(vec![
+            None,
+            Some("1".into()),
+            Some("2".into())
+        ]))
+    );
+}
+
+#[test]
+fn old_lines_are_dropped_while_a_backlog_is_read() {
+    let s = sets(None, &[r"from (?P<ip4>\S+)"], &[], false);
+    let mut f = Finisher::new(vec![GroupFolds::default()]);
+    let mut set = settings(false);
+    set.check_find_time = true;
+    set.find_time = 30.0;
+    let out = finish(
+        &s,
+        &mut f,
+        "Dec 31 23:59:00 from 10.0.0.7\nDec 31 23:59:50 from 10.0.0.8\n",
+        &set,
+    );
+    assert!(out[0].failures.is_empty());
+    assert_eq!(out[1].failures.len(), 1);
+    // live: a date far from now counts as now
+    set.in_operation = true;
+    let out = finish(&s, &mut f, "Dec 31 22:00:00 from 10.0.0.9\n", &set);
+    assert!(out[0].far_from_now);
+    assert_eq!(out[0].failures[0].when, Some(NOW));
+}
+
+#[test]
+fn quiet_lines_can_be_left_out() {
+    let s = sets(
+        Some(r"^\s*p\[(?P<mlfid>\d+)\]: (?P<content>.+)$"),
+        &[
+            r"^(?P<nofail>pam) user=(?P<user>\S+)$",
+            r"^Failed from (?P<ip4>\S+)$",
+        ],
+        &[],
+        false,
+    );
+    let mut f = Finisher::new(vec![GroupFolds::default(); 2]);
+    let mut set = settings(false);
+    set.report_quiet_lines = false;
+    let out = finish(
+        &s,
+        &mut f,
+        "Dec 31 23:59:01 p[7]: pam user=root\nDec 31 23:59:02 p[7]: Failed from 10.0.0.5\n",
+        &set,
+    );
+    // the session line is left out, but it still counted: the failure has its user
+    let [line] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(line.line, 1);
+    assert!(line.failures[0].data.get("users").is_some());
+}
