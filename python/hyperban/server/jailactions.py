@@ -191,21 +191,17 @@ class JailActions:
             return  # lifted in the meantime
         if self._observer is not None:
             self._observer.prolong(self.jail_name, ticket)
-        info = self._make_info(ticket)
-        for action in self._eligible(ticket):
-            try:
-                action.prolong(info)
-            except Exception as exc:
-                log.error("[%s] action %s: prolong failed: %s", self.jail_name, action.name, exc)
+        self._tell("prolong", ticket)
 
-    def _extend(self, ticket: Ticket) -> None:
-        """Tell the actions that a ban's end moved later (see ``ActionBase.extend``)."""
+    def _tell(self, what: str, ticket: Ticket) -> None:
+        """Call ``prolong`` or ``extend`` (a ban's end moved later, see ``ActionBase.extend``)
+        of every action acting on ``ticket``; a failing action is logged."""
         info = self._make_info(ticket)
         for action in self._eligible(ticket):
             try:
-                action.extend(info)
+                getattr(action, what)(info)
             except Exception as exc:
-                log.error("[%s] action %s: extend failed: %s", self.jail_name, action.name, exc)
+                log.error("[%s] action %s: %s failed: %s", self.jail_name, action.name, what, exc)
 
     def _unban_expired(self, tickets: Sequence[Ticket], now: float) -> None:
         due: list[Ticket] = []
@@ -219,7 +215,7 @@ class JailActions:
                 # rule as here, so this is the only case)
                 if self._observer is not None:
                     self._observer.prolong(self.jail_name, ticket)
-                self._extend(ticket)
+                self._tell("extend", ticket)
                 continue
             self.ban_manager.delBanTicket(ticket.getID())
             due.append(ticket)
