@@ -23,6 +23,15 @@ JAIL_STATUS = [
     ("Actions", [("Currently banned", 2), ("Total banned", 3), ("Banned IP list", ["1", "2"])]),
 ]
 
+# A journal (backend = systemd) jail, as the daemon and fail2ban's FilterSystemd give it.
+JOURNAL_JAIL_STATUS = [
+    ("Filter", [
+        ("Currently failed", 1), ("Total failed", 5),
+        ("Journal matches", ["_SYSTEMD_UNIT=sshd.service + _COMM=sshd"]),
+    ]),
+    ("Actions", [("Currently banned", 1), ("Total banned", 1), ("Banned IP list", ["1"])]),
+]  # fmt: skip
+
 CASES: list[tuple[list[Any], Any]] = [
     (["ping"], "pong"),
     (["ping", "0.5"], "pong"),
@@ -41,6 +50,7 @@ CASES: list[tuple[list[Any], Any]] = [
     (["status", "sshd"], JAIL_STATUS),
     (["status", "sshd", "short"], [("Filter", [("Currently failed", 0)]), ("Actions", [])]),
     (["status", "sshd"], [("Filter", [("Journal matches", ["_SYSTEMD_UNIT=sshd.service"])])]),
+    (["status", "sshd"], JOURNAL_JAIL_STATUS),
     (["status", "sshd"], [("Filter", [("Odd", ("tuple", "value"))])]),
     (["status", "sshd"], []),
     (["get", "loglevel"], "INFO"),
@@ -62,6 +72,12 @@ CASES: list[tuple[list[Any], Any]] = [
     (["get", "sshd", "logencoding"], "UTF-8"),
     (["get", "sshd", "journalmatch"], []),
     (["get", "sshd", "journalmatch"], [["_SYSTEMD_UNIT=sshd.service", "+", "_COMM=sshd"]]),
+    # The daemon's reply: one list of words per alternative (fail2ban's getJournalMatch)
+    (["get", "sshd", "journalmatch"], [["_SYSTEMD_UNIT=sshd.service"], ["_COMM=sshd"]]),
+    (["get", "sshd", "journalmatch"], [["_SYSTEMD_UNIT=a.service", "_PID=1"], ["_COMM=b"]]),
+    (["get", "sshd", "journalmatch"], None),  # a jail on files: fail2ban's odd output
+    (["set", "sshd", "addjournalmatch", "_COMM=b"], [["_COMM=a"], ["_COMM=b"]]),
+    (["set", "sshd", "deljournalmatch", "_COMM=b"], []),
     (["get", "sshd", "datepattern"], None),
     (["get", "sshd", "datepattern"], (None, "Default Detectors")),
     (["get", "sshd", "datepattern"], ("%Y-%m-%d", "{^LN-BEG}YYYY-MM-DD")),

@@ -96,6 +96,20 @@ def test_stock_client_errors(served: Any, args: list[str], stdout: str) -> None:
     assert "NOK" in result.stderr
 
 
+def test_stock_client_prints_journal_matches(served: Any) -> None:
+    """A journal jail's replies (shapes of fail2ban's getJournalMatch and
+    FilterSystemd.status), as the daemon sends them, printed by fail2ban's client."""
+    path, target, _ = served
+    sshd = target.jails["sshd"]
+    sshd.params["journalmatch"] = [["_SYSTEMD_UNIT=sshd.service", "_PID=1"], ["_COMM=sshd"]]
+    result = run_stock_client(path, "get", "sshd", "journalmatch")
+    expected = "Current match filter:\n_SYSTEMD_UNIT=sshd.service _PID=1 + _COMM=sshd\n"
+    assert (result.returncode, result.stdout) == (0, expected), result.stderr
+    sshd.params["journalmatch"] = []
+    result = run_stock_client(path, "get", "sshd", "journalmatch")
+    assert (result.returncode, result.stdout) == (0, "No journal match filter set\n")
+
+
 def test_stock_client_changes_reach_the_target(served: Any) -> None:
     path, target, _ = served
     assert run_stock_client(path, "set", "sshd", "addignoreip", "10.1.0.0/16").returncode == 0

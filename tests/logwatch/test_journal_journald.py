@@ -263,7 +263,7 @@ def test_position_in_the_future_is_not_trusted(
     db = Database(tmp_path / "hb.sqlite3")
     db.addJail("sshd")
     ahead = time.time() + 3600
-    db.updateLog("sshd", JOURNAL_PATH, ahead, "later")  # type: ignore[arg-type]
+    db.updateLog("sshd", JOURNAL_PATH, ahead, "later")
     send_visible(journald, [sshd("recent")])
     got = Lines()
     watch = watches(got, db=db, findtime=600)
@@ -452,12 +452,6 @@ def test_daemon_bans_from_the_journal(
         assert "Total failed:\t4" in status, status
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="daemon/commands.py: `get JAIL journalmatch` returns the lines, not fail2ban's "
-    "lists of words (the client prints '_ C O M M = s s h d'); `status` of a systemd jail "
-    "shows 'File list: systemd-journal' where fail2ban shows 'Journal matches'",
-)
 def test_daemon_reports_journalmatch_like_fail2ban(
     journald: PrivateJournald, tmp_path: Path
 ) -> None:

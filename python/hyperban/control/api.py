@@ -52,6 +52,8 @@ ServerStatus = list[tuple[str, Any]]
 #                                 ("File list", ["/var/log/auth.log"])]),
 #                     ("Actions", [("Currently banned", 1), ("Total banned", 1),
 #                                  ("Banned IP list", ["192.0.2.1"])])]
+# A journal (``backend = systemd``) jail has ("Journal matches", ["A=1 B=2 + C=3"]) in
+# place of "File list", as fail2ban's FilterSystemd.status.
 JailStatus = list[tuple[str, list[tuple[str, Any]]]]
 
 # Server-wide parameters of ``get NAME`` / ``set NAME VALUE``.  Values arrive
@@ -70,7 +72,9 @@ SERVER_PARAMS: frozenset[str] = frozenset(
 
 # Jail parameters readable with ``get JAIL NAME`` (and ``bantime.*`` names,
 # e.g. ``bantime.increment``, ``bantime.factor``).  Shapes:
-#   logpath, ignoreip, failregex, ignoreregex, actions, journalmatch -> list[str]
+#   logpath, ignoreip, failregex, ignoreregex, actions -> list[str]
+#   journalmatch -> list[list[str]], one list of FIELD=value words per alternative
+#                   (fail2ban's getJournalMatch); None for a jail that reads files
 #   maxretry, maxmatches, maxlines, findtime, bantime -> int (seconds for times)
 #   usedns, logencoding, ignorecommand, prefregex, logtimezone -> str (or None)
 #   ignoreself, idle -> bool

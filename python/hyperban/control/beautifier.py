@@ -89,7 +89,8 @@ def _jail_param(cmd: list[Any], response: Any) -> Any:
     if what == "logencoding":
         return "Current log encoding is set to:\n" + response
     if what in ("journalmatch", "addjournalmatch", "deljournalmatch"):
-        if not response:
+        # len(): None (the reply for a jail that reads files) fails as in fail2ban
+        if len(response) == 0:
             return "No journal match filter set"
         return "Current match filter:\n" + " + ".join(" ".join(m) for m in response)
     if what == "datepattern":

@@ -19,6 +19,7 @@ from hyperban.config.options import parse_time
 from hyperban.config.server import log_level_value
 from hyperban.control.api import UnknownJailError, UnsupportedError
 from hyperban.filter.dns import Address
+from hyperban.logwatch.journal import parse_journalmatch
 from hyperban.server.bantime import BanTimeIncrement
 from hyperban.server.clock import Clock
 from hyperban.server.ignore import parse_ignorecache
@@ -52,6 +53,19 @@ class ServerCommands:
             raise UnknownJailError(name)
         return built.jail
 
+    def _journal_match(self: Server, name: str) -> list[list[str]] | None:
+        """The journal matches of a journal (``backend = systemd``) jail as fail2ban's
+        ``FilterSystemd.getJournalMatch`` holds them -- one list of ``FIELD=value`` words
+        per alternative -- or None for a jail that reads files (fail2ban's server
+        answers None for those too)."""
+        with self._lock:
+            built = self.jails.get(name)
+            if built is None:
+                raise UnknownJailError(name)
+            if name not in self._journals:
+                return None
+            return parse_journalmatch(built.journalmatch)
+
     # -- server -----------------------------------------------------------------------
 
     def ping(self) -> str:
@@ -79,7 +93,17 @@ class ServerCommands:
             names = {d.name for d in read_jails(self.options.confdir)}
             if jail not in names:
                 raise UnknownJailError(jail)
-        self.reload_jails(jail, unban=unban)
+        self._reload(jail, unban=unban)
+
+    def _reload(self: Server, jail: str | None, *, unban: bool = False) -> None:
+        from .server import StartupError
+
+        try:
+            self.reload_jails(jail, unban=unban)
+        except StartupError as exc:
+            # a bad configuration or a journal that cannot be opened: the client's
+            # error message, not a bug (with its traceback) in the daemon's log
+            raise ValueError(str(exc)) from None
 
     def flush_logs(self) -> str:
         return logs.reopen()
@@ -120,6 +144,13 @@ class ServerCommands:
 
     def status_jail(self: Server, jail: str, flavor: str) -> list[tuple[str, list[Any]]]:
         status = self._jail(jail).status()
+        groups = self._journal_match(jail)
+        source: tuple[str, Any]
+        if groups is None:
+            source = ("File list", status["file_list"])
+        else:
+            # fail2ban's FilterSystemd.status: one string, alternatives joined by " + "
+            source = ("Journal matches", [" + ".join(" ".join(g) for g in groups)])
         actions: list[tuple[str, Any]] = [
             ("Currently banned", status["currently_banned"]),
             ("Total banned", status["total_banned"]),
@@ -132,7 +163,7 @@ class ServerCommands:
                 [
                     ("Currently failed", status["currently_failed"]),
                     ("Total failed", status["total_failed"]),
-                    ("File list", status["file_list"]),
+                    source,
                 ],
             ),
             ("Actions", actions),
@@ -141,7 +172,7 @@ class ServerCommands:
     def start_jail(self: Server, jail: str) -> None:
         if jail in self.jails:
             return
-        self.reload_jails(jail)
+        self._reload(jail)
         if jail not in self.jails:
             raise UnknownJailError(jail)
 
@@ -162,7 +193,7 @@ class ServerCommands:
         getters: dict[str, Any] = {
             "logpath": lambda: list(j.log_paths),
             "logencoding": lambda: flt.logencoding,
-            "journalmatch": lambda: list(self.jails[jail].journalmatch),
+            "journalmatch": lambda: self._journal_match(jail),
             "ignoreself": lambda: j.ignore.ignore_self,
             "ignoreip": lambda: j.ignore.entries(),
             "ignorecommand": lambda: j.ignore.command or "",
@@ -240,6 +271,8 @@ class ServerCommands:
 
     def add_log_path(self: Server, jail: str, path: str, tail: bool) -> None:
         j = self._jail(jail)
+        if jail in self._journals:
+            return  # a journal jail has no files: fail2ban's server ignores it too
         built = self.jails[jail]
         assert self.hub is not None
         from .feeds import JailFeed

@@ -30,8 +30,9 @@ from hyperban.config.server import ServerConfig, read_server_config
 from hyperban.control.socket_server import ControlSocketError, ControlSocketServer
 from hyperban.control.transmitter import Transmitter
 from hyperban.logwatch import LogHub
+from hyperban.logwatch.backends import BackendUnavailable
 from hyperban.logwatch.hub import Subscription
-from hyperban.logwatch.journal import JournalWatch
+from hyperban.logwatch.journal import JournalWatch, load_journal, reader_args
 from hyperban.server.clock import Clock
 from hyperban.server.clock import clock as default_clock
 from hyperban.server.database import Database, DatabaseError
@@ -49,6 +50,11 @@ log = logging.getLogger("hyperban.server")
 
 class StartupError(RuntimeError):
     """The daemon cannot start (bad configuration, unusable database or socket)."""
+
+
+class JailStartError(StartupError):
+    """A jail's log source cannot be opened (a ``systemd`` jail's journal); nothing of
+    that jail was started."""
 
 
 @dataclass
@@ -123,7 +129,8 @@ class Server(ServerCommands):
                 built[definition.name] = build_jail(
                     definition, clock=self.clock, observer=self.observer, database=self.database
                 )
-        except JailBuildError as exc:
+                _check_backend(built[definition.name])
+        except (JailBuildError, StartupError) as exc:
             self._close_database()
             raise StartupError(str(exc)) from None
         self.jails = built
@@ -157,13 +164,25 @@ class Server(ServerCommands):
 
     def start(self, *, control: bool = True) -> None:
         """Start observer, jails, log sources and (unless ``control`` is False) the
-        control socket.  Raises :class:`StartupError` if the socket cannot be served."""
+        control socket.
+
+        Raises :class:`StartupError` if the socket cannot be served or a jail's log
+        source cannot be opened (the journal of a ``systemd`` jail); the jail at fault
+        is then dropped and :meth:`shutdown` stops what did start (the control socket
+        and its file, the jails started before it)."""
         assert self.observer is not None, "prepare() first"
         if control:
             self._start_control()
         self.hub = LogHub(self.database, "auto")
-        for built in self.jails.values():
-            self._start_jail(built)
+        pending = list(self.jails)
+        for name in pending:
+            try:
+                self._start_jail(self.jails[name])
+            except StartupError:
+                # Neither it nor the jails after it run: shutdown() must not stop them.
+                for not_started in pending[pending.index(name) :]:
+                    del self.jails[not_started]
+                raise
         self._share_scans(list(self.jails.values()))
         self.hub.start()
         self.observer.start()
@@ -184,26 +203,21 @@ class Server(ServerCommands):
         self._control = server
 
     def _start_jail(self, built: BuiltJail) -> None:
+        """Start one jail and its log source; :class:`StartupError` (with nothing of
+        the jail started) when its journal cannot be opened."""
         jail = built.jail
+        feed = JailFeed(jail)
+        watch = self._open_journal(built, feed) if _uses_journal(built) else None
         if self.database is not None:
             self.database.addJail(jail.name)
         restored = jail.start()
         if restored:
             log.info("[%s] restored %d ban(s) from the database", jail.name, restored)
-        feed = self._feeds[jail.name] = JailFeed(jail)
-        if built.backend.lower() == "systemd":
-            watch = JournalWatch(
-                jail.name,
-                feed,
-                journalmatch=built.journalmatch or None,
-                findtime=jail.findtime,
-                db=self.database,
-                clock=self.clock,
-                **built.backend_options,
-            )
+        self._feeds[jail.name] = feed
+        if watch is not None:
             watch.start()
             self._journals[jail.name] = watch
-            jail.log_paths = ["systemd-journal"]
+            jail.log_paths = []  # no files: fail2ban's `get JAIL logpath` is empty too
             return
         assert self.hub is not None
         subs: list[Subscription] = []
@@ -214,11 +228,32 @@ class Server(ServerCommands):
         if not built.logpaths:
             log.warning("[%s] no logpath: the jail only bans on request", jail.name)
 
+    def _open_journal(self, built: BuiltJail, feed: JailFeed) -> JournalWatch:
+        """The (not yet started) journal reader of a ``systemd`` jail."""
+        jail = built.jail
+        try:
+            # python-systemd raises OSError (journal path missing or unreadable),
+            # ValueError ("Opening the journal failed": bad flags or files) and others
+            return JournalWatch(
+                jail.name,
+                feed,
+                journalmatch=built.journalmatch or None,
+                findtime=jail.findtime,
+                db=self.database,
+                clock=self.clock,
+                **reader_args(built.backend_options),
+            )
+        except Exception as exc:
+            raise JailStartError(
+                f"jail {jail.name!r}: cannot open the journal "
+                f"(backend = {_backend_text(built)}): {_reason(exc)}"
+            ) from None
+
     def _share_scans(self, started: list[BuiltJail]) -> None:
         """Jails with the same log files (and encoding) share one scan per chunk."""
         groups: dict[tuple[object, ...], list[JailFeed]] = {}
         for built in started:
-            if built.backend.lower() == "systemd" or not built.logpaths:
+            if _uses_journal(built) or not built.logpaths:
                 continue
             key = (tuple(sorted(built.logpaths)), built.logencoding)
             groups.setdefault(key, []).append(self._feeds[built.jail.name])
@@ -279,6 +314,8 @@ class Server(ServerCommands):
                 self._reload_requested.clear()
                 try:
                     self.reload_jails()
+                except JailStartError:
+                    pass  # logged by reload_jails; the other jails were reloaded
                 except StartupError as exc:
                     log.error("reload failed, the running configuration stays: %s", exc)
 
@@ -333,14 +370,63 @@ class Server(ServerCommands):
                     )
                 except JailBuildError as exc:
                     raise StartupError(str(exc)) from None
+                _check_backend(fresh[definition.name])
             targets = [only] if only else list(self.jails)
             for name in targets:
                 if name in self.jails:
                     self._stop_jail(name, unban=unban)
+            # A journal that cannot be opened (only its options were checked above)
+            # leaves that jail stopped, not the others.
+            failed: list[str] = []
             for name, built in fresh.items():
                 self.jails[name] = built
-                self._start_jail(built)
+                try:
+                    self._start_jail(built)
+                except JailStartError as exc:
+                    del self.jails[name]  # nothing of it was started
+                    log.error("reload: %s; the jail is not running", exc)
+                    failed.append(str(exc))
+            started = [b for n, b in fresh.items() if n in self.jails]
             if only is None:
-                self._share_scans(list(fresh.values()))
-            log.info("reloaded: %s", ", ".join(fresh) or "no jail enabled")
+                self._share_scans(started)
+            log.info("reloaded: %s", ", ".join(b.jail.name for b in started) or "no jail enabled")
+            if failed:
+                raise JailStartError("; ".join(failed))
             return list(self.jails)
+
+
+# -- journal (``backend = systemd``) jails ----------------------------------------------
+
+
+def _uses_journal(built: BuiltJail) -> bool:
+    return built.backend.lower() == "systemd"
+
+
+def _backend_text(built: BuiltJail) -> str:
+    """The jail's ``backend`` setting, as written in the configuration."""
+    opts = ", ".join(f"{k}={v}" for k, v in built.backend_options.items())
+    return f"{built.backend}[{opts}]" if opts else built.backend
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.strerror and not exc.filename:
+        text = exc.strerror  # python-systemd's OSError names no file: the caller does
+    return text or type(exc).__name__
+
+
+def _check_backend(built: BuiltJail) -> None:
+    """What can be known about a ``systemd`` jail's journal before anything starts:
+    its backend options (fail2ban's names, ``journalflags`` a number) and that
+    python-systemd can be imported.  :class:`StartupError` naming the jail if not."""
+    if not _uses_journal(built):
+        return
+    where = f"jail {built.jail.name!r}: backend = {_backend_text(built)}"
+    try:
+        reader_args(built.backend_options)
+    except ValueError as exc:
+        raise StartupError(f"{where}: {exc}") from None
+    try:
+        load_journal()
+    except BackendUnavailable as exc:
+        raise StartupError(f"{where}: {exc}") from None

@@ -6,6 +6,9 @@ written together every ``interval`` seconds and on stop, one ``updateLog`` per
 (jail, path) that moved.  A crash loses at most ``interval`` seconds of position:
 those lines are read again at restart, as fail2ban does after a crash.
 
+A position is a byte offset (int) for a file, and a time in seconds with microseconds
+(float, as fail2ban stores it) for the journal; both are stored as given.
+
 The jail must exist in the database (``Database.addJail``), as for fail2ban; a failed
 write is logged and retried at the next flush.
 """
@@ -26,7 +29,7 @@ class PositionBook:
     def __init__(self, db: Database | None, interval: float = 5.0) -> None:
         self.db = db
         self.interval = interval
-        self._dirty: dict[tuple[str, str], tuple[str, int]] = {}
+        self._dirty: dict[tuple[str, str], tuple[str, float]] = {}
         self._next = time.monotonic() + interval
 
     def load(self, jail: str, path: str) -> tuple[str | None, int] | None:
@@ -39,7 +42,7 @@ class PositionBook:
             log.error("Cannot read the position of %s for jail %s: %s", path, jail, e)
             return None
 
-    def note(self, jail: str, path: str, hash: str, pos: int) -> None:
+    def note(self, jail: str, path: str, hash: str, pos: float) -> None:
         if self.db is not None:
             self._dirty[(jail, path)] = (hash, pos)
 

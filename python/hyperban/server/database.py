@@ -398,8 +398,9 @@ class Database:
                 return None
             return last_pos
 
-    def updateLog(self, jail: str, path: str, pos: int, hash: str | None) -> None:
-        """Store the position reached in ``path`` and the hash of its first line."""
+    def updateLog(self, jail: str, path: str, pos: float, hash: str | None) -> None:
+        """Store the position reached in ``path`` and the hash of its first line
+        (a byte offset for a file; a time in seconds, a float, for the journal)."""
         with self._lock:
             (updated,) = self._write(
                 [
