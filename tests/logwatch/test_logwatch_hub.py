@@ -259,3 +259,47 @@ def test_positions_per_jail(tmp_path: Path, make_hub: MakeHub) -> None:
     assert g2.lines() == [b"a2", b"a3"]
     assert db.getLogPos("one", str(log)) == db.getLogPos("two", str(log))
     db.close()
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["alone", "shared-file"])
+def test_resubscribing_loses_no_line(tmp_path: Path, make_hub: MakeHub, shared: bool) -> None:
+    """A jail reload closes a subscription and opens a new one for the same jail: lines
+    written just before are delivered to the new one (the closed one had not taken them)."""
+    log = tmp_path / "a.log"
+    append(log, "l1\n")
+    hub, old, new, other = make_hub(), Collector(), Collector(), Collector()
+    sub = hub.subscribe("j", str(log), old)
+    if shared:  # another jail keeps the file open across the reload
+        hub.subscribe("k", str(log), other)
+    hub.start()
+    assert old.wait_lines(1) == [b"l1"]
+    for round_ in range(3):
+        append(log, f"r{round_}\n")
+        sub.close()  # before the hub has read the line
+        sub = hub.subscribe("j", str(log), new)
+    assert new.wait_lines(3) == [b"r0", b"r1", b"r2"]
+    if shared:
+        assert other.wait_lines(4) == [b"l1", b"r0", b"r1", b"r2"]
+    assert old.lines() == [b"l1"]
+
+
+def test_resubscribing_resumes_from_the_latest_position_not_the_last_write(
+    tmp_path: Path, make_hub: MakeHub
+) -> None:
+    """Positions reach SQLite every few seconds; a jail that subscribes again before the
+    next write resumes where it was, without reading anything twice."""
+    log = tmp_path / "a.log"
+    append(log, "l1\nl2\n")
+    db = Database(str(tmp_path / "state.sqlite3"))
+    db.addJail("j")
+    hub, old, new = make_hub(db=db, flush_interval=3600.0), Collector(), Collector()
+    sub = hub.subscribe("j", str(log), old)
+    hub.start()
+    assert old.wait_lines(2) == [b"l1", b"l2"]
+    sub.close()
+    append(log, "l3\n")
+    hub.subscribe("j", str(log), new)
+    assert new.wait_lines(1) == [b"l3"]
+    hub.stop()
+    assert db.getLogPos("j", str(log)) == (first_line_hash(str(log)), len(b"l1\nl2\nl3\n"))
+    db.close()

@@ -421,6 +421,10 @@ class LogHub:
         converted: dict[tuple[int, LineFormat], bytes] = {}
         deliveries: list[tuple[_FileSub, bytes]] = []
         for fs in list(w.subs):
+            if fs.owner.closed:
+                # Unsubscribed, not yet removed: it takes nothing, so its position (what
+                # a resubscribing jail resumes from) stays at what it did take.
+                continue
             pos = fs.positions.get(gen, 0)
             if pos >= end:
                 continue  # this jail already had these lines

@@ -10,7 +10,9 @@ A position is a byte offset (int) for a file, and a time in seconds with microse
 (float, as fail2ban stores it) for the journal; both are stored as given.
 
 The jail must exist in the database (``Database.addJail``), as for fail2ban; a failed
-write is logged and retried at the next flush.
+write is logged and retried at the next flush.  The latest position of each (jail,
+path) is also kept in memory, with or without a database: a jail that subscribes again
+(a reload) resumes from it, not from the last write, which may be seconds older.
 """
 
 from __future__ import annotations
@@ -30,10 +32,16 @@ class PositionBook:
         self.db = db
         self.interval = interval
         self._dirty: dict[tuple[str, str], tuple[str, float]] = {}
+        self._latest: dict[tuple[str, str], tuple[str, float]] = {}
         self._next = time.monotonic() + interval
 
     def load(self, jail: str, path: str) -> tuple[str | None, int] | None:
-        """Stored (first-line hash, position) of ``path`` for ``jail``, if any."""
+        """Latest (first-line hash, position) of ``path`` for ``jail``, if any: the one
+        noted in this run, else the stored one."""
+        latest = self._latest.get((jail, path))
+        if latest is not None:
+            # as noted: an int offset for a file, a float time for the journal
+            return latest  # type: ignore[return-value]
         if self.db is None:
             return None
         try:
@@ -43,6 +51,7 @@ class PositionBook:
             return None
 
     def note(self, jail: str, path: str, hash: str, pos: float) -> None:
+        self._latest[(jail, path)] = (hash, pos)
         if self.db is not None:
             self._dirty[(jail, path)] = (hash, pos)
 
