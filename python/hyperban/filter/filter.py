@@ -18,9 +18,9 @@ Candidate lines on which only the prefregex matched are counted
 (dates far from now count as now while in operation; failures older than
 ``findtime`` are dropped while a backlog is read) are applied there as well;
 one difference remains: a line dated far from now does not make "now" the
-date carried to the following date-less lines.  The ``F-MLFID`` sessions of
-the fast path live in Rust: a chunk that falls back to the exact Python path
-(its scan hit the match limit) starts from the Python path's own sessions.
+date carried to the following date-less lines.  When a chunk's candidate
+scan hits PCRE2's match limit, the Rust stage checks every line of that chunk
+(what the per-line path would do), so the ``F-MLFID`` sessions never leave it.
 The ``python`` engine and journal dates take the Python candidate path below.
 
 Only candidate lines reach Python.  The exact check is fail2ban's
@@ -516,11 +516,7 @@ class Filter:
             last_date,
             last_time_text,
         ) = run
-        if scan_limit_hit:
-            # As on the Python fast path: the exact path for the whole chunk.
-            result = self._process_chunk_per_line(data, first, None)
-            result.limit_hits = limit_hits
-            return result
+        # (scan_limit_hit: the Rust stage checked every line of the chunk itself)
         self.limit_hits += limit_hits
         if not self.skip_comments:
             skipped = 0

@@ -127,8 +127,9 @@ pub struct LineRecord {
 pub struct ChunkReport {
     /// Lines in the chunk.
     pub lines: usize,
-    /// The candidate scan hit the match limit: nothing was processed (no
-    /// date was looked up), the caller takes the per-line path instead.
+    /// The candidate scan hit the match limit, so it could not tell which
+    /// lines are candidates: every line of the chunk was processed (as the
+    /// per-line path does), and only the exact checks' limit hits count.
     pub scan_limit_hit: bool,
     /// Candidate lines processed (comment lines left out).
     pub processed: usize,
@@ -152,12 +153,12 @@ impl FilterProgram<'_> {
     ) -> Result<ChunkReport, MatcherError> {
         let scan = self.scan.matching_lines(data)?;
         if scan.limit_hits > 0 {
-            return Ok(ChunkReport {
-                lines: scan.lines,
-                scan_limit_hit: true,
-                limit_hits: scan.limit_hits,
-                ..ChunkReport::default()
-            });
+            // Staying in this stage (rather than handing the chunk to the
+            // per-line Python path) keeps the F-MLFID sessions in one place.
+            let every = every_line(data, self.shape.fail_count);
+            let mut report = self.run_candidates(data, &every, now, detector, carry)?;
+            report.scan_limit_hit = true;
+            return Ok(report);
         }
         self.run_candidates(data, &scan, now, detector, carry)
     }
@@ -441,6 +442,22 @@ pub fn count_skipped(data: &[u8]) -> usize {
     body.split(|&b| b == b'\n')
         .filter(|line| line.first() == Some(&b'#') || line.iter().all(|&b| b == b'\r'))
         .count()
+}
+
+/// A scan result that makes every line of `data` a candidate for every
+/// failregex (ids `0..fail_count`).
+fn every_line(data: &[u8], fail_count: usize) -> LineReport {
+    let mut report = LineReport::default();
+    let mut start = 0;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
+        for id in 0..fail_count {
+            report.matches.push((report.lines, start, id as u32));
+        }
+        report.lines += 1;
+        start = end;
+    }
+    report
 }
 
 /// Bits of a shared scan id that hold the filter's own id (the filter's

@@ -336,3 +336,13 @@ fn skipped_lines_are_comments_and_empty_lines() {
     assert_eq!(count_skipped(b"\n"), 1);
     assert_eq!(count_skipped(b" #not\n"), 0);
 }
+
+#[test]
+fn every_line_is_a_candidate_for_every_failregex() {
+    let all = every_line(b"a\nbb\nc", 2);
+    assert_eq!(all.lines, 3);
+    assert_eq!(
+        all.matches,
+        vec![(0, 0, 0), (0, 0, 1), (1, 2, 0), (1, 2, 1), (2, 5, 0), (2, 5, 1)]
+    );
+}
