@@ -343,6 +343,13 @@ fn every_line_is_a_candidate_for_every_failregex() {
     assert_eq!(all.lines, 3);
     assert_eq!(
         all.matches,
-        vec![(0, 0, 0), (0, 0, 1), (1, 2, 0), (1, 2, 1), (2, 5, 0), (2, 5, 1)]
+        vec![
+            (0, 0, 0),
+            (0, 0, 1),
+            (1, 2, 0),
+            (1, 2, 1),
+            (2, 5, 0),
+            (2, 5, 1)
+        ]
     );
 }

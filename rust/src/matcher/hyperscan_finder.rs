@@ -1,12 +1,24 @@
 //! Candidate lines from one Hyperscan pass over a whole chunk.
 //!
-//! Every pattern is compiled as a superset of itself (see
-//! [`crate::syntax::to_superset`]) into one multi-line, byte-mode database.
-//! Hyperscan reports every offset where some pattern's match ends; the line
-//! holding that offset is a candidate for that pattern. Because a true match
-//! inside a line is also a Hyperscan match ending inside that line, no
-//! matching line is ever missed; matches spanning lines only add candidates
-//! that the exact engine then rejects.
+//! Every pattern is compiled as a superset of itself into one multi-line,
+//! byte-mode database. Hyperscan reports every offset where some pattern's
+//! match ends; the line holding that offset is a candidate for that pattern.
+//! Because a true match inside a line is also a Hyperscan match ending inside
+//! that line, no matching line is ever missed; matches spanning lines only
+//! add candidates that the exact engine then rejects.
+//!
+//! Two supersets serve here. A pattern with a literal core (see
+//! [`crate::syntax::to_literal_core`]) goes into the database as that core
+//! alone, which Hyperscan's literal matcher finds with no automaton behind
+//! it. Each core match is then checked with the `regex` crate: the text from
+//! the match's start to the end of its line must hold a match of a superset
+//! of the pattern from its core on. Only then is the line a candidate. Any
+//! other pattern goes into the database as its superset
+//! ([`crate::syntax::to_superset`]). On fail2ban's sshd set the automata
+//! behind the literals took half of the scan: they ran from every line
+//! holding a common word such as `Accepted` or `Received disconnect`. The
+//! check runs on those lines only, mostly backwards from the line's end,
+//! where the lines that do not match differ.
 
 use std::sync::Mutex;
 
@@ -14,7 +26,7 @@ use crate::exact::ExactPattern;
 use crate::hyperscan::{self, Database, Expression, Flags, RawMatch, Scratch};
 use crate::syntax::{self, SupersetFor};
 
-use super::chunk::LineLocator;
+use super::chunk::{Line, LineLocator};
 use super::{Candidate, MatcherError};
 
 /// How Hyperscan holds a pattern; later modes admit more false candidates.
@@ -47,6 +59,86 @@ pub struct HyperscanFinder {
     database: Option<Database>,
     scratch: Mutex<Vec<Scratch>>,
     modes: Vec<HsMode>,
+    /// For each pattern held by its literal core: the check that a core
+    /// match must pass for its line to become a candidate.
+    checks: Vec<Option<CoreCheck>>,
+}
+
+/// Keeps a check's automaton within reason; a pattern whose check is larger
+/// keeps its tighter superset in the database instead.
+const CHECK_SIZE_LIMIT: usize = 16 << 20;
+
+/// A pattern's literal core (what the database holds for it) and the check
+/// of its core matches.
+struct Core {
+    literal: String,
+    check: CoreCheck,
+}
+
+/// Checks a core match: does the rest of its line, from the match's start,
+/// hold something the pattern from its core on could match?
+struct CoreCheck {
+    /// See [`syntax::LiteralCore::check`].
+    regex: regex::bytes::Regex,
+    /// What a core match can be (see [`syntax::LiteralCore::spellings`]).
+    spellings: Vec<String>,
+    caseless: bool,
+}
+
+impl Core {
+    fn new(pattern: &ExactPattern) -> Option<Core> {
+        let core = syntax::to_literal_core(pattern.parsed())?;
+        // Byte mode, as Hyperscan reads it: `\w` and the like are ASCII
+        // and the printer spells out the non-ASCII bytes they admit.
+        let regex = regex::bytes::RegexBuilder::new(&core.check)
+            .unicode(false)
+            .size_limit(CHECK_SIZE_LIMIT)
+            .build()
+            .ok()?;
+        Some(Core {
+            literal: core.literal,
+            check: CoreCheck {
+                regex,
+                spellings: core.spellings,
+                caseless: core.caseless,
+            },
+        })
+    }
+}
+
+impl CoreCheck {
+    /// Whether the core match ending at `end` (inside `line`) may belong to
+    /// a match of the pattern. The core has no `\n` and Hyperscan reports
+    /// every end of every core match, so the core match inside a true match
+    /// is reported: its text is one of the spellings ending at `end`, and
+    /// the check matches in the line from its start on. Starting at the
+    /// earliest spelling that ends there covers every such start in one
+    /// search (the check is not anchored at its start, so a match in a later
+    /// suffix of the line is a match here too).
+    fn passes(&self, text: &str, line: Line, end: usize) -> bool {
+        let bytes = text.as_bytes();
+        let end = end.min(line.end);
+        let Some(before) = bytes.get(line.start..end) else {
+            return true; // cannot happen (`end` lies in `line`); keep the line
+        };
+        let start = self
+            .spellings
+            .iter()
+            .map(String::as_bytes)
+            .filter(|spelling| {
+                before.len() >= spelling.len() && {
+                    let found = &before[before.len() - spelling.len()..];
+                    if self.caseless {
+                        found.eq_ignore_ascii_case(spelling)
+                    } else {
+                        found == *spelling
+                    }
+                }
+            })
+            .map(|spelling| end - spelling.len())
+            .min();
+        start.is_some_and(|start| self.regex.is_match(&bytes[start..line.end]))
+    }
 }
 
 impl HyperscanFinder {
@@ -60,6 +152,7 @@ impl HyperscanFinder {
         // on every line: Vectorscan accepts some of them (`^a*$` cannot match
         // an empty buffer) yet misses some of their empty matches (an empty
         // line after `1\n111111éééé\n`, found by the engines-agree test).
+        let mut cores: Vec<Option<Core>> = patterns.iter().map(Core::new).collect();
         let mut modes: Vec<HsMode> = patterns
             .iter()
             .map(|p| {
@@ -78,32 +171,47 @@ impl HyperscanFinder {
                 .iter()
                 .zip(&modes)
                 .enumerate()
-                .filter_map(|(i, (p, &mode))| expression(p, i, mode))
+                .filter_map(|(i, (p, &mode))| expression(p, i, mode, cores[i].as_ref()))
                 .collect();
             if expressions.is_empty() {
                 return Ok(HyperscanFinder {
                     database: None,
                     scratch: Mutex::new(Vec::new()),
                     modes,
+                    checks: Vec::new(),
                 });
             }
             match Database::compile(&expressions) {
                 Ok(database) => {
+                    // Only patterns held by their core need the check; the
+                    // others' database form is already the tight superset.
+                    let checks = cores
+                        .into_iter()
+                        .zip(&modes)
+                        .map(|(core, &mode)| core.filter(|_| mode == HsMode::Direct))
+                        .map(|core| core.map(|c| c.check))
+                        .collect();
                     return Ok(HyperscanFinder {
                         database: Some(database),
                         scratch: Mutex::new(Vec::new()),
                         modes,
-                    })
+                        checks,
+                    });
                 }
                 Err(e) => {
                     let Some(at) = e.expression else {
                         return Err(MatcherError::Hyperscan(e.message));
                     };
                     let index = expressions[at].id as usize;
-                    modes[index] = match modes[index] {
-                        HsMode::Direct => HsMode::Prefilter,
-                        HsMode::Prefilter | HsMode::EveryLine => HsMode::EveryLine,
-                    };
+                    // A refused core falls back to the tight superset first
+                    // (a plain literal should never be refused, but the
+                    // fallback costs nothing); then the looser modes.
+                    if cores[index].take().is_none() {
+                        modes[index] = match modes[index] {
+                            HsMode::Direct => HsMode::Prefilter,
+                            HsMode::Prefilter | HsMode::EveryLine => HsMode::EveryLine,
+                        };
+                    }
                 }
             }
         }
@@ -160,7 +268,12 @@ impl HyperscanFinder {
                 .rev()
                 .take_while(|c| c.line.index == line.index)
                 .any(|c| c.pattern == candidate.pattern);
-            if !seen {
+            // A core match must pass its check (see the module docs).
+            let checked = || match self.checks.get(candidate.pattern) {
+                Some(Some(check)) => check.passes(text, line, end),
+                _ => true,
+            };
+            if !seen && checked() {
                 out.push(candidate);
             }
         }
@@ -197,7 +310,26 @@ impl HyperscanFinder {
         let result = scan_in_pieces(database, &mut scratch, &line, &mut raw);
         self.scratch.lock().map(|mut pool| pool.push(scratch)).ok();
         result?;
-        let mut ids: Vec<usize> = raw.iter().map(|m| m.id as usize).collect();
+        // A single line gets the core checks a chunk's lines get. A record
+        // of several lines does not: a match of the exact pattern may span
+        // its lines there, which the checks do not allow for.
+        let whole = Line {
+            index: 0,
+            start: 0,
+            end: text.len(),
+        };
+        let single_line = !text.contains('\n');
+        let mut ids: Vec<usize> = raw
+            .iter()
+            .filter(|m| {
+                !single_line
+                    || match self.checks.get(m.id as usize) {
+                        Some(Some(check)) => check.passes(&line, whole, m.end as usize),
+                        _ => true,
+                    }
+            })
+            .map(|m| m.id as usize)
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         Ok(ids)
@@ -254,13 +386,23 @@ fn sequence_can_be_empty(nodes: &[syntax::Node]) -> bool {
     true
 }
 
-/// The expression for pattern `index` in `mode`, or `None` for every-line.
-fn expression(pattern: &ExactPattern, index: usize, mode: HsMode) -> Option<Expression> {
+/// The expression for pattern `index` in `mode`, or `None` for every-line:
+/// its literal core when it has one (direct mode only), else its superset.
+fn expression(
+    pattern: &ExactPattern,
+    index: usize,
+    mode: HsMode,
+    core: Option<&Core>,
+) -> Option<Expression> {
     if mode == HsMode::EveryLine {
         return None;
     }
+    let source = match core {
+        Some(core) if mode == HsMode::Direct => core.literal.clone(),
+        _ => syntax::to_superset(pattern.parsed(), SupersetFor::Hyperscan),
+    };
     Some(Expression {
-        pattern: syntax::to_superset(pattern.parsed(), SupersetFor::Hyperscan),
+        pattern: source,
         id: u32::try_from(index).ok()?,
         flags: Flags {
             multiline: true,
@@ -298,4 +440,105 @@ fn scan_in_pieces(
         start = end;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finder(patterns: &[&str]) -> (HyperscanFinder, Vec<ExactPattern>) {
+        let exact: Vec<ExactPattern> = patterns
+            .iter()
+            .map(|p| ExactPattern::compile(p, false).unwrap())
+            .collect();
+        (HyperscanFinder::new(&exact).unwrap(), exact)
+    }
+
+    /// `(line, pattern)` of every candidate of `text`.
+    fn candidates(f: &HyperscanFinder, text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        f.candidates(text, &mut out).unwrap();
+        out.iter().map(|c| (c.line.index, c.pattern)).collect()
+    }
+
+    /// `(line, pattern)` of every true match, line by line with PCRE2.
+    fn truth(exact: &[ExactPattern], text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            for (p, e) in exact.iter().enumerate() {
+                if e.matches(line, &mut e.locations()).unwrap() {
+                    out.push((i, p));
+                }
+            }
+        }
+        out
+    }
+
+    const SSHD_LIKE: &[&str] = &[
+        // Core `Failed (?:password|publickey) for `; the address and the end
+        // anchor are left to the check.
+        r"(?:sshd\[\d+\]: )?Failed (?:password|publickey) for (?P<user>\S+) from (?P<host>[\d.]+)$",
+        // Core `Accepted `; the check's `$` right after the address rejects
+        // the usual `... port 22 ssh2` lines.
+        r"^(?:\S+ )?Accepted \w+ for (?P<user>\S+) from (?P<host>[\d.]+)\s?$",
+        // Case-insensitive core; a back-reference after it.
+        r"(?i)(?P<u>\w+) LOGGED in as (?P=u)!",
+    ];
+
+    #[test]
+    fn literal_cores_hold_the_patterns() {
+        let (f, _) = finder(SSHD_LIKE);
+        assert_eq!(f.modes(), [HsMode::Direct; 3]);
+        assert!(f.checks.iter().all(Option::is_some));
+    }
+
+    #[test]
+    fn every_matching_line_is_a_candidate() {
+        let (f, exact) = finder(SSHD_LIKE);
+        let text = "\
+h sshd[1]: Failed password for root from 1.2.3.4\n\
+h sshd[1]: Failed password for root from 1.2.3.4 port 22\n\
+Failed publickey for x from 5.6.7.8\n\
+h Accepted password for bob from 1.1.1.1 port 22 ssh2\n\
+h Accepted password for bob from 1.1.1.1 \n\
+Failed password for Failed password for a from 9.9.9.9\n\
+ééé Failed password for é from 1.2.3.4\n\
+bob logged IN as bob!\n\
+bob logged in as alice!\n\
+Failed password for\n\
+from 1.2.3.4\n";
+        let truth = truth(&exact, text);
+        assert_eq!(
+            truth,
+            [(0, 0), (2, 0), (4, 1), (5, 0), (6, 0), (7, 2)],
+            "the exact engine's answers this test relies on"
+        );
+        let found = candidates(&f, text);
+        for t in &truth {
+            assert!(found.contains(t), "{t:?} missing from {found:?}");
+        }
+        // Line 5 matches from its second core match on: the first one fails
+        // its check, the second passes. Line 8 passes its check (which
+        // reads the back-reference as any text), so it is a candidate that
+        // the exact engine rejects. The checks drop the lines whose core
+        // match cannot start a match: a port after the address (lines 1 and
+        // 3), and a match split over two lines (9 and 10).
+        assert!(found.contains(&(8, 2)), "{found:?}");
+        assert!(!found.contains(&(1, 0)), "{found:?}");
+        assert!(!found.contains(&(3, 1)), "{found:?}");
+        assert!(!found.iter().any(|&(line, _)| line >= 9), "{found:?}");
+    }
+
+    #[test]
+    fn single_line_records_get_the_checks_too() {
+        let (f, _) = finder(SSHD_LIKE);
+        let hit = "h sshd[1]: Failed password for root from 1.2.3.4";
+        assert_eq!(f.patterns_anywhere(hit).unwrap(), [0]);
+        let miss = "h Accepted password for bob from 1.1.1.1 port 22 ssh2";
+        assert!(f.patterns_anywhere(miss).unwrap().is_empty());
+        // Several lines: a match may span them, so no check applies and the
+        // core alone makes the pattern a candidate.
+        let split = "Failed password for root from 1.2.3.4 port 22\nx";
+        assert_eq!(f.patterns_anywhere(split).unwrap(), [0]);
+    }
 }

@@ -112,3 +112,72 @@ fn superset_starts_at_the_first_selective_literal() {
     assert_eq!(superset(r"^ab(?:c)"), r"^ab(?:c)");
     assert_eq!(superset(r"^(?:x)?abc|d"), r"^(?:x)?abc|d");
 }
+
+fn core(p: &str) -> Option<LiteralCore> {
+    to_literal_core(&parse(p).unwrap())
+}
+
+#[test]
+fn literal_core_is_the_longest_literal_run() {
+    // A fail2ban-like regex: anchor, optional prefix, message, address, end.
+    // Plain groups are inlined, so the message's words and the literal set
+    // between them make one run; the prefix and anchors are left out (any
+    // match of the whole contains a match of the core, so searching for the
+    // core alone misses no line).
+    let c = core(r"^(?:\d+ )?(?P<pre>\S+ )?(?:Failed (?:password|publickey) for) (?P<user>\S+) from (?P<host>\S+)\s*$").unwrap();
+    assert_eq!(
+        c.literal,
+        r"Failed\x{20}(?:password|publickey)\x{20}for\x{20}"
+    );
+    assert_eq!(
+        c.spellings,
+        ["Failed password for ", "Failed publickey for "]
+    );
+    // The check keeps everything from the core on, the end anchor included,
+    // and is not anchored at its start (it runs from the core match's start).
+    assert!(
+        c.check.starts_with(r"Failed\x{20}(?:password|publickey)"),
+        "{}",
+        c.check
+    );
+    assert!(c.check.ends_with('$'), "{}", c.check);
+    assert!(!c.caseless);
+}
+
+#[test]
+fn literal_core_leaves_out_what_it_cannot_keep_whole() {
+    // A top-level alternation is no concatenation: no core.
+    assert_eq!(core(r"Failed password|Invalid user"), None);
+    // Nothing literal of three characters: no core (the finder keeps the
+    // superset of the whole pattern).
+    assert_eq!(core(r"^a\d+bc\s$"), None);
+    // Look-arounds and word boundaries are zero-width: dropping them only
+    // admits more, and the runs on both sides join.
+    assert_eq!(core(r"\bfoo(?=x)bar\b\d").unwrap().literal, "foobar");
+    // Without case, `i`, `k` and `s` fold onto non-ASCII letters and end a
+    // run; the longest remaining run is kept, with the flag.
+    let c = core(r"(?i)user login failed").unwrap();
+    assert_eq!(c.literal, r"(?i)er\x{20}log");
+    assert!(c.caseless);
+    // Non-ASCII characters end a run too (byte mode spells them as ranges).
+    assert_eq!(
+        core("é failed login").unwrap().literal,
+        r"\x{20}failed\x{20}login"
+    );
+}
+
+#[test]
+fn literal_core_never_depends_on_what_it_drops() {
+    // The back-reference refers to a group before the core: the check spells
+    // it as any text (`.*`), as every superset does, so it refers to nothing.
+    let c = core(r"(?P<u>\w+) logged in as (?P=u) twice").unwrap();
+    assert_eq!(c.literal, r"\x{20}logged\x{20}in\x{20}as\x{20}");
+    assert!(c.check.ends_with(r"(?:.*)\x{20}twice"), "{}", c.check);
+    // A conditional is no literal: the core is on one side of it, and the
+    // check keeps both branches.
+    let c = core(r"(?P<x>a)?user (?(x)b|c) denied").unwrap();
+    assert_eq!(c.literal, r"\x{20}denied");
+    let c = core(r"(?P<x>a)?user: (?(x)b|c)").unwrap();
+    assert_eq!(c.literal, r"user:\x{20}");
+    assert!(c.check.ends_with("(?:b|c)"), "{}", c.check);
+}

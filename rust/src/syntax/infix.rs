@@ -1,0 +1,205 @@
+//! The literal core of a pattern: what the candidate finders search for.
+//!
+//! A candidate finder may over-approximate, never miss (see `print`). For a
+//! pattern that is a concatenation `A B C`, every match contains a match of
+//! the infix `B` on its own, inside the same line, ending at or before the
+//! whole match's end. So `B`, searched anywhere, is a superset of `A B C`:
+//! whatever line the whole matches, `B` matches too, and the finder's match
+//! of `B` ends inside that line (it ends inside the whole match, which the
+//! exact engine finds within one line). A `B` that also matches elsewhere
+//! only adds candidates that the exact engine rejects.
+//!
+//! fail2ban regexes are `^`, a long optional syslog prefix, the message's
+//! literal words, then address and port alternatives up to `$`. Kept whole
+//! (or from the first literal on), the message's literals only start
+//! Hyperscan's automata, which must then run the rest of the pattern across
+//! every line holding a common word such as `from`. A plain literal (or a
+//! small set of literals, `(?:closed|reset)`) is run by Hyperscan's literal
+//! matchers alone, with no automaton at all.
+//!
+//! The part left out may hold groups that the kept part refers to. That is
+//! harmless: the superset printer, which prints the core and its check,
+//! turns back-references into `.*` and conditionals into plain alternatives,
+//! so nothing printed refers to a group at all.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use super::ast::{GroupKind, Node};
+
+/// Shortest literal worth searching for on its own; shorter ones are so
+/// common that the finder would hand most lines to the exact engine.
+const MIN_LITERAL: usize = 3;
+
+/// Most strings a core may spell out (see [`LiteralInfix::spellings`]); a
+/// core with more is not used.
+const MAX_SPELLINGS: usize = 16;
+
+/// A pattern's literal core and what follows it.
+pub(super) struct LiteralInfix {
+    /// The run of literal pieces with the longest guaranteed literal text.
+    pub core: Vec<Node>,
+    /// The core and everything after it in the pattern: what a match of the
+    /// whole pattern holds from where its core match starts.
+    pub tail: Vec<Node>,
+    /// Every string the core matches (all ASCII; up to ASCII case when the
+    /// pattern ignores case), sorted.
+    pub spellings: Vec<String>,
+}
+
+/// The literal core of `nodes` when it is at least [`MIN_LITERAL`]
+/// characters long; otherwise `None` (the caller keeps its own form).
+/// `caseless` is whether the pattern ignores case.
+pub(super) fn literal_infix(nodes: &[Node], caseless: bool) -> Option<LiteralInfix> {
+    // `A|B` is not a concatenation: an infix of one branch is no superset of
+    // the other.
+    if has_alternation(nodes) {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    flatten(nodes, caseless, &mut pieces);
+
+    let mut best: Option<(usize, std::ops::Range<usize>)> = None;
+    let mut start = 0;
+    let mut width = 0;
+    for (i, piece) in pieces.iter().enumerate() {
+        match piece.width {
+            Some(w) => width += w,
+            None => {
+                start = i + 1;
+                width = 0;
+                continue;
+            }
+        }
+        // Strictly longer only: the first of equal runs wins, so the output
+        // does not depend on anything but the pattern.
+        if best.as_ref().is_none_or(|(w, _)| width > *w) {
+            best = Some((width, start..i + 1));
+        }
+    }
+    let (width, range) = best?;
+    if width < MIN_LITERAL {
+        return None;
+    }
+    let core: Vec<Node> = pieces[range.clone()]
+        .iter()
+        .flat_map(|p| p.nodes.iter().cloned())
+        .collect();
+    let spellings = literal_spellings(&core, caseless)?.into_iter().collect();
+    let tail = pieces[range.start..]
+        .iter()
+        .flat_map(|p| p.nodes.iter().cloned())
+        .collect();
+    Some(LiteralInfix {
+        core,
+        tail,
+        spellings,
+    })
+}
+
+/// The strings the literal concatenation `nodes` matches (`|` allowed), or
+/// `None` if it is not literal or spells more than [`MAX_SPELLINGS`].
+fn literal_spellings(nodes: &[Node], caseless: bool) -> Option<BTreeSet<String>> {
+    if has_alternation(nodes) {
+        let mut all = BTreeSet::new();
+        for branch in nodes.split(|n| matches!(n, Node::Alternation)) {
+            all.extend(literal_spellings(branch, caseless)?);
+        }
+        return (all.len() <= MAX_SPELLINGS).then_some(all);
+    }
+    let mut spelled = BTreeSet::from([String::new()]);
+    for (i, node) in nodes.iter().enumerate() {
+        if matches!(nodes.get(i + 1), Some(Node::Repeat(_))) {
+            return None;
+        }
+        let part = match node {
+            Node::Char(c) if literal_char(*c, caseless) => BTreeSet::from([c.to_string()]),
+            Node::Group(g) if plain_group(&g.kind) => literal_spellings(&g.body, caseless)?,
+            _ => return None,
+        };
+        spelled = spelled
+            .iter()
+            .flat_map(|a| part.iter().map(move |b| format!("{a}{b}")))
+            .collect();
+        if spelled.len() > MAX_SPELLINGS {
+            return None;
+        }
+    }
+    Some(spelled)
+}
+
+/// One element of the flattened top-level concatenation: a node with its
+/// quantifiers. `width` is the length of the literal text it always
+/// matches when it is a literal piece, `None` when it is anything else.
+struct Piece<'a> {
+    nodes: Cow<'a, [Node]>,
+    width: Option<usize>,
+}
+
+/// Appends the concatenation `nodes` (no top-level `|`) to `out` as pieces,
+/// inlining plain groups so that their literals join the runs around them.
+fn flatten<'a>(nodes: &'a [Node], caseless: bool, out: &mut Vec<Piece<'a>>) {
+    let mut i = 0;
+    while i < nodes.len() {
+        let node = &nodes[i];
+        let mut end = i + 1;
+        while matches!(nodes.get(end), Some(Node::Repeat(_))) {
+            end += 1;
+        }
+        let repeated = end > i + 1;
+        let whole = &nodes[i..end];
+        i = end;
+        match node {
+            // Zero-width assertions: leaving them out only admits more, and
+            // the superset printer drops them anyway (word boundaries
+            // included). Their quantifiers go with them.
+            Node::WordBoundary(_) => {}
+            Node::Group(g) if matches!(g.kind, GroupKind::Look { .. }) => {}
+            Node::Group(g) if !repeated && plain_group(&g.kind) => {
+                if !has_alternation(&g.body) {
+                    // `x(?:ab)y` is `xaby`: same strings, one longer run.
+                    flatten(&g.body, caseless, out);
+                } else {
+                    out.push(Piece {
+                        nodes: Cow::Borrowed(whole),
+                        // Its shortest alternative; a group that may match
+                        // nothing guarantees no text.
+                        width: literal_spellings(&g.body, caseless)
+                            .and_then(|s| s.iter().map(String::len).min())
+                            .filter(|&w| w > 0),
+                    });
+                }
+            }
+            Node::Char(c) if !repeated && literal_char(*c, caseless) => out.push(Piece {
+                nodes: Cow::Borrowed(whole),
+                width: Some(1),
+            }),
+            _ => out.push(Piece {
+                nodes: Cow::Borrowed(whole),
+                width: None,
+            }),
+        }
+    }
+}
+
+/// Groups that only group: their body means the same inlined. (Atomic
+/// groups may match less than their body alone; as a superset the body
+/// alone is fine, and the printer prints them as plain groups too.)
+fn plain_group(kind: &GroupKind) -> bool {
+    matches!(
+        kind,
+        GroupKind::Capture(_) | GroupKind::NonCapture | GroupKind::Atomic
+    )
+}
+
+/// Whether `c` stays one plain literal in the byte-mode superset: ASCII (a
+/// non-ASCII character becomes a byte-range run), not a newline (so a match
+/// of the infix never spans lines), and, without case, not `i`, `k` or `s`
+/// (printed as alternatives: Unicode folds them onto non-ASCII letters).
+fn literal_char(c: char, caseless: bool) -> bool {
+    c.is_ascii() && c != '\n' && !(caseless && matches!(c.to_ascii_lowercase(), 'i' | 'k' | 's'))
+}
+
+fn has_alternation(nodes: &[Node]) -> bool {
+    nodes.iter().any(|n| matches!(n, Node::Alternation))
+}
