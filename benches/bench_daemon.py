@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperban.bench.genlog import generate_tagged
-from hyperban.defaults import NFTABLES, write_config_with_banaction
+from hyperban.defaults import NFTABLES
 
 F2B_SERVER = "/usr/bin/fail2ban-server"
 F2B_PYTHON = "/usr/bin/python3"  # Debian's fail2ban runs under the system Python
@@ -321,13 +321,17 @@ JAIL_OPTIONS = "maxretry = 1\nfindtime = 10m\nbantime = 1h\n"
 
 
 def hyperban_daemon(workdir: Path, authlog: Path) -> Daemon:
-    """The bundled config with the native nftables action, as ``lab_config`` builds it."""
-    etc = write_config_with_banaction(workdir / "hyperban-etc", NFTABLES)
+    """The same configuration as fail2ban's (Debian's /etc/fail2ban copied, its stock
+    sshd filter), banning through hyperban's native nftables action."""
+    etc = workdir / "hyperban-etc"
+    shutil.copytree(F2B_ETC, etc)
     state = workdir / "hyperban-state"
     state.mkdir()
     (etc / "fail2ban.local").write_text(_state_lines(state, "hyperban"), encoding="utf-8")
-    (etc / "jail.d" / "bench.local").write_text(
-        f"[sshd]\nlogpath = {authlog}\n{JAIL_OPTIONS}", encoding="utf-8"
+    (etc / "jail.local").write_text(
+        "[sshd]\nenabled = true\nport = ssh\n"
+        f"logpath = {authlog}\nbanaction = {NFTABLES}\n{JAIL_OPTIONS}",
+        encoding="utf-8",
     )
     return Daemon(
         name="hyperban",
@@ -486,7 +490,8 @@ def make_workload(tmp: Path, rate: float, seconds: float, seed: int) -> Workload
 
 
 def hyperban_failures(workload: Workload, daemon: Daemon) -> int:
-    """How many Found lines hyperban's own (bundled) sshd filter gives for the workload."""
+    """How many Found lines hyperban's regex tool gives for the workload with the
+    daemon's configuration (what the daemon must log as Found)."""
     etc = daemon.argv[-1]
     done = subprocess.run(
         [sys.executable, "-m", "hyperban", "regex", "--json", str(workload.path), "sshd",

@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Side-by-side matcher throughput: hyperscan vs regex vs python engines, and
-the bare Hyperscan scan (the physical limit), in one run on one buffer.
+the bare Hyperscan scan, in one run on one buffer.
+
+The raw scan is Hyperscan alone over the same buffer with the engine's own
+database: since the database holds each pattern's literal core (see
+``rust/src/syntax/infix.rs``), it is the cost of finding literal hits, the
+floor of the candidate search, not of a whole match.
 
     python benches/compare_engines.py [--lines 1000000] [--json]
 
