@@ -507,7 +507,7 @@ class Filter:
         for ``data``: the failures of the reported lines are built here.
         ``skipped`` is ``_count_skipped(data)`` when known already."""
         (
-            scan_limit_hit,
+            _scan_limit_hit,  # then the Rust stage checked every line of the chunk
             lines,
             _processed,
             prefregex_only,
@@ -516,7 +516,6 @@ class Filter:
             last_date,
             last_time_text,
         ) = run
-        # (scan_limit_hit: the Rust stage checked every line of the chunk itself)
         self.limit_hits += limit_hits
         if not self.skip_comments:
             skipped = 0
