@@ -25,6 +25,20 @@ def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str
     raise AssertionError(f"timed out waiting for {what or condition}")
 
 
+def start_refused(confdir: Path) -> subprocess.CompletedProcess[str]:
+    """Start the daemon in the foreground on ``confdir``, expecting it to refuse: exit
+    status 255 and a message, never a traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "hyperban", "-f", "-c", str(confdir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 255, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
 def write_config(
     dest: Path,
     log_path: Path,

@@ -9,24 +9,10 @@ control socket and the jails before it have started.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from daemon_util import Daemon, write_config
-
-
-def _start_refused(confdir: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "hyperban", "-f", "-c", str(confdir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 255, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+from daemon_util import Daemon, start_refused, write_config
 
 
 def _nothing_left(confdir: Path) -> None:
@@ -65,7 +51,7 @@ def test_bad_journalflags_refused_naming_jail_and_value(tmp_path: Path, log_path
     confdir = write_config(
         tmp_path / "etc", log_path, jail_extra="backend = systemd[journalflags=bogus]\n"
     )
-    result = _start_refused(confdir)
+    result = start_refused(confdir)
     assert "cannot start" in result.stderr
     assert "'sshd'" in result.stderr and "journalflags=bogus" in result.stderr, result.stderr
     _nothing_left(confdir)
@@ -79,7 +65,7 @@ def test_unknown_backend_option_refused(tmp_path: Path, log_path: Path) -> None:
     confdir = write_config(
         tmp_path / "etc", log_path, jail_extra="backend = systemd[journalflagz=1]\n"
     )
-    result = _start_refused(confdir)
+    result = start_refused(confdir)
     assert "'sshd'" in result.stderr and "journalflagz" in result.stderr, result.stderr
     _nothing_left(confdir)
 
@@ -95,7 +81,7 @@ def test_journal_unopenable_at_start_leaves_nothing_behind(tmp_path: Path, log_p
         "[sshd-journal]\nenabled = true\nfilter = sshd\nport = ssh\n"
         f"backend = systemd[journalpath={missing}]\n"
     )
-    result = _start_refused(confdir)
+    result = start_refused(confdir)
     assert "'sshd-journal'" in result.stderr and str(missing) in result.stderr, result.stderr
     assert "No such file or directory" in result.stderr, result.stderr
     _nothing_left(confdir)

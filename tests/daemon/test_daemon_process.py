@@ -8,13 +8,11 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from daemon_util import Daemon, wait_until, write_config
+from daemon_util import Daemon, start_refused, wait_until, write_config
 
 from ban_listing import same_ban_ends
 
@@ -27,19 +25,6 @@ def failure_lines(ip: str, count: int, pid: int = 4242) -> str:
         f"{stamp} host sshd[{pid + i}]: Failed password for root from {ip} port 22 ssh2\n"
         for i in range(count)
     )
-
-
-def _start_refused(confdir: Path) -> subprocess.CompletedProcess[str]:
-    """Start the daemon in the foreground on ``confdir``, expecting it to refuse."""
-    result = subprocess.run(
-        [sys.executable, "-m", "hyperban", "-f", "-c", str(confdir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 255, result.stderr
-    assert "Traceback" not in result.stderr
-    return result
 
 
 @pytest.fixture
@@ -102,7 +87,7 @@ def test_restart_after_kill_restores_the_ban_with_its_remaining_time(
 def test_bad_config_stops_startup_naming_the_file(confdir: Path) -> None:
     bad = confdir / "jail.d" / "broken.local"
     bad.write_text("[sshd]\nmaxretry = 3\nthis line is not an option\n")
-    result = _start_refused(confdir)
+    result = start_refused(confdir)
     assert "broken.local" in result.stderr and "3" in result.stderr
     assert not (confdir / "state" / "hb.sock").exists()
     assert not (confdir / "state" / "hb.pid").exists()
@@ -110,7 +95,7 @@ def test_bad_config_stops_startup_naming_the_file(confdir: Path) -> None:
 
 def test_bad_regex_names_the_jail_and_nothing_starts(confdir: Path) -> None:
     (confdir / "jail.d" / "regex.local").write_text("[sshd]\nfailregex = ^(unclosed <HOST>\n")
-    result = _start_refused(confdir)
+    result = start_refused(confdir)
     assert "sshd" in result.stderr
     assert not (confdir / "state" / "hb.sock").exists()
 
@@ -119,7 +104,7 @@ def test_corrupt_database_is_refused_and_left_untouched(confdir: Path) -> None:
     db = confdir / "state" / "hb.sqlite3"
     garbage = b"this is not an sqlite database\n" * 100
     db.write_bytes(garbage)
-    result = _start_refused(confdir)
+    result = start_refused(confdir)
     assert "hb.sqlite3" in result.stderr
     assert db.read_bytes() == garbage
 

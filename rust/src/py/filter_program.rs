@@ -50,30 +50,25 @@ pub struct PyFilterProgram {
 type FoldsArg = (Vec<(String, String)>, Vec<(String, String)>);
 
 /// `(check_all, ignore_pending, raw_ids, check_find_time, in_operation,
-/// find_time, wall_now, report_quiet_lines)` from Python.
-type SettingsArg = (bool, bool, bool, bool, bool, f64, f64, bool);
+/// find_time, wall_now, report_quiet_lines)` from Python (see
+/// [`FinishSettings`] for each).
+#[derive(FromPyObject)]
+struct SettingsArg(bool, bool, bool, bool, bool, f64, f64, bool);
 
-fn settings(arg: SettingsArg, now: f64) -> FinishSettings {
-    let (
-        check_all,
-        ignore_pending,
-        raw_ids,
-        check_find_time,
-        in_operation,
-        find_time,
-        wall_now,
-        report_quiet_lines,
-    ) = arg;
-    FinishSettings {
-        check_all,
-        ignore_pending,
-        raw_ids,
-        check_find_time,
-        in_operation,
-        find_time,
-        now,
-        wall_now,
-        report_quiet_lines,
+impl SettingsArg {
+    /// The settings of a run at the filter's time `now`.
+    fn at(&self, now: f64) -> FinishSettings {
+        FinishSettings {
+            check_all: self.0,
+            ignore_pending: self.1,
+            raw_ids: self.2,
+            check_find_time: self.3,
+            in_operation: self.4,
+            find_time: self.5,
+            now,
+            wall_now: self.6,
+            report_quiet_lines: self.7,
+        }
     }
 }
 
@@ -219,7 +214,7 @@ impl PyFilterProgram {
         settings_arg: SettingsArg,
         scan: Option<&LineReport>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let finish = settings(settings_arg, now);
+        let finish = settings_arg.at(now);
         let own_scan = self.scan.get();
         let pre = self.pre.as_ref().map(|p| p.get());
         let fail = self.fail.get();

@@ -99,15 +99,7 @@ pub fn to_superset(pattern: &Pattern, target: SupersetFor) -> String {
         SupersetFor::Hyperscan => Dialect::Hyperscan,
         SupersetFor::RustRegex => Dialect::RustRegex,
     };
-    let style = Style {
-        dialect,
-        superset: true,
-        // In byte mode `\b` sees every non-ASCII byte as a non-word.
-        drop_word_boundaries: true,
-        ascii: pattern.flags.ascii,
-        caseless: pattern.flags.ignore_case,
-        dotall: pattern.flags.dotall,
-    };
+    let style = superset_style(pattern, dialect);
     let mut out = String::with_capacity(64);
     let letters = pattern.flags.pcre_letters();
     if !letters.is_empty() {
@@ -115,6 +107,19 @@ pub fn to_superset(pattern: &Pattern, target: SupersetFor) -> String {
     }
     write_nodes(&mut out, selective_tail(&pattern.nodes), style);
     out
+}
+
+/// How a candidate finder's superset of `pattern` is printed.
+fn superset_style(pattern: &Pattern, dialect: Dialect) -> Style {
+    Style {
+        dialect,
+        superset: true,
+        // In byte mode `\b` sees every non-ASCII byte as a non-word.
+        drop_word_boundaries: true,
+        ascii: pattern.flags.ascii,
+        caseless: pattern.flags.ignore_case,
+        dotall: pattern.flags.dotall,
+    }
 }
 
 /// A pattern's literal core (see `infix`), printed for the candidate finder.
@@ -138,18 +143,11 @@ pub struct LiteralCore {
     pub caseless: bool,
 }
 
-/// The pattern's literal core, or `None` when it has no core of at least
-/// three characters.
+/// The pattern's literal core, or `None` when it has no core long enough to
+/// be worth searching for (see `infix`).
 pub fn to_literal_core(pattern: &Pattern) -> Option<LiteralCore> {
     let infix = literal_infix(&pattern.nodes, pattern.flags.ignore_case)?;
-    let style = |dialect| Style {
-        dialect,
-        superset: true,
-        drop_word_boundaries: true,
-        ascii: pattern.flags.ascii,
-        caseless: pattern.flags.ignore_case,
-        dotall: pattern.flags.dotall,
-    };
+    let style = |dialect| superset_style(pattern, dialect);
     let letters = pattern.flags.pcre_letters();
     let flags = if letters.is_empty() {
         String::new()
