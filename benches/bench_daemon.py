@@ -320,19 +320,24 @@ def _state_lines(state: Path, name: str) -> str:
 JAIL_OPTIONS = "maxretry = 1\nfindtime = 10m\nbantime = 1h\n"
 
 
-def hyperban_daemon(workdir: Path, authlog: Path) -> Daemon:
-    """The same configuration as fail2ban's (Debian's /etc/fail2ban copied, its stock
-    sshd filter), banning through hyperban's native nftables action."""
-    etc = workdir / "hyperban-etc"
+def stock_config(workdir: Path, name: str, jail_lines: str) -> tuple[Path, Path]:
+    """Debian's /etc/fail2ban copied to ``workdir/NAME-etc``, overlaid with the sshd
+    jail's ``jail_lines`` and state (socket, pid file, database) in ``workdir/NAME-state``;
+    returns (config dir, state dir).  Both daemons read this same configuration."""
+    etc = workdir / f"{name}-etc"
     shutil.copytree(F2B_ETC, etc)
-    state = workdir / "hyperban-state"
+    state = workdir / f"{name}-state"
     state.mkdir()
-    (etc / "fail2ban.local").write_text(_state_lines(state, "hyperban"), encoding="utf-8")
+    (etc / "fail2ban.local").write_text(_state_lines(state, name), encoding="utf-8")
     (etc / "jail.local").write_text(
-        "[sshd]\nenabled = true\nport = ssh\n"
-        f"logpath = {authlog}\nbanaction = {NFTABLES}\n{JAIL_OPTIONS}",
-        encoding="utf-8",
+        f"[sshd]\nenabled = true\nport = ssh\n{jail_lines}{JAIL_OPTIONS}", encoding="utf-8"
     )
+    return etc, state
+
+
+def hyperban_daemon(workdir: Path, authlog: Path) -> Daemon:
+    """The stock configuration, banning through hyperban's native nftables action."""
+    etc, state = stock_config(workdir, "hyperban", f"logpath = {authlog}\nbanaction = {NFTABLES}\n")
     return Daemon(
         name="hyperban",
         argv=[sys.executable, "-m", "hyperban", "-f", "-x", "-c", str(etc)],
@@ -351,17 +356,11 @@ def f2b_backend() -> str:
 
 
 def fail2ban_daemon(workdir: Path, authlog: Path) -> Daemon:
-    """Debian's /etc/fail2ban copied, overlaid with .local files; state in ``workdir``."""
-    etc = workdir / "fail2ban-etc"
-    shutil.copytree(F2B_ETC, etc)
-    state = workdir / "fail2ban-state"
-    state.mkdir()
-    (etc / "fail2ban.local").write_text(_state_lines(state, "fail2ban"), encoding="utf-8")
-    (etc / "jail.local").write_text(
-        "[sshd]\nenabled = true\nport = ssh\n"
-        f"logpath = {authlog}\nbackend = {f2b_backend()}\nbanaction = nftables-multiport\n"
-        f"{JAIL_OPTIONS}",
-        encoding="utf-8",
+    """The stock configuration, banning through the stock ``nftables-multiport``."""
+    etc, state = stock_config(
+        workdir,
+        "fail2ban",
+        f"logpath = {authlog}\nbackend = {f2b_backend()}\nbanaction = nftables-multiport\n",
     )
     return Daemon(
         name="fail2ban",

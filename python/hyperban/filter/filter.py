@@ -293,8 +293,6 @@ class Filter:
         self.per_line = self._multi
         self._scan = None
         self._program: FilterProgram | None = None
-        # The clock when the current chunk went to the Rust stage (check_find_time).
-        self._chunk_now = 0.0
         self.candidate_patterns: list[tuple[int, str]] = []
         if self._multi:
             return  # multi-line buffers match with ``re`` (spans needed)
@@ -464,12 +462,11 @@ class Filter:
         return ChunkResult(results, lines, skipped, limit_hits)
 
     def _process_chunk_program(self, data: bytes, first: int) -> ChunkResult:
-        """The Rust fast path: scan, date cut and every exact check in one
-        call; Python only builds the failures of the lines that matched."""
+        """The Rust fast path: scan, date cut, every exact check and the failure
+        building in one call; Python only makes the result objects."""
         assert self._program is not None
-        self._chunk_now = now = self.clock()
         run = self._program.run(
-            data, now, self._last_date, self._last_time_text, self.finish_settings()
+            data, self.clock(), self._last_date, self._last_time_text, self.finish_settings()
         )
         return self._finish_program_run(run, data, first)
 

@@ -62,7 +62,6 @@ class MultiFilter:
                 )
                 skipped = Filter._count_skipped(data)  # the same for every filter
                 for k, flt, hits, run in zip(shared, filters, before, runs, strict=True):
-                    flt._chunk_now = now
                     result = flt._finish_program_run(run, data, first, skipped)
                     result.limit_hits += flt.limit_hits - hits
                     results[k] = result

@@ -227,7 +227,6 @@ impl PyFilterProgram {
         let mut detector = self.detector.bind(py).try_borrow_mut()?;
         let detector = &mut detector.inner;
         let names = &self.names;
-        let finisher = &self.finisher;
         let (report, outcomes) = py
             .allow_threads(|| {
                 let mut report = match scan {
@@ -235,8 +234,9 @@ impl PyFilterProgram {
                     None => program.run_chunk(data, now, detector, &mut carry),
                 }?;
                 let records = std::mem::take(&mut report.records);
-                let mut finisher = finisher.lock().unwrap_or_else(|e| e.into_inner());
-                let outcomes = finisher.finish_all(records, &program.shape, names, &finish);
+                let outcomes =
+                    self.lock_finisher()
+                        .finish_all(records, &program.shape, names, &finish);
                 Ok((report, outcomes))
             })
             .map_err(to_py_error)?;
