@@ -1,6 +1,7 @@
 """Type stubs for hyperban's Rust core (built from rust/ by maturin)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import overload
 
 __version__: str
 HYPERSCAN_VERSION: str
@@ -8,11 +9,29 @@ HYPERSCAN_VERSION: str
 class PatternError(ValueError):
     """A regular expression no engine accepts; names the pattern and position."""
 
+_Match = tuple[int, int, int, dict[str, str | None]]
+
+class Matches(Sequence[_Match]):
+    """The matches of one scan, held in Rust; each tuple is built when read.
+
+    Equal to any sequence of the same tuples (a list, say).
+    """
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int) -> _Match: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[_Match]: ...
+    def __iter__(self) -> Iterator[_Match]: ...
+    def __eq__(self, other: object) -> bool: ...
+    def tolist(self) -> list[_Match]: ...
+
 class PatternSet:
     """Many Python-syntax patterns matched in one pass per chunk.
 
     A match is ``(line_number, byte_offset, pattern_id, {group: value})``;
-    ``scan`` and ``match_line`` return ``(matches, lines, limit_hits)``.
+    ``scan`` and ``match_line`` return ``(matches, lines, limit_hits)``, where
+    ``matches`` is a :class:`Matches` sequence in line order.
     """
 
     def __init__(
@@ -21,12 +40,8 @@ class PatternSet:
         engine: str = "hyperscan",
         multiline: bool = False,
     ) -> None: ...
-    def scan(
-        self, data: bytes
-    ) -> tuple[list[tuple[int, int, int, dict[str, str | None]]], int, int]: ...
-    def match_line(
-        self, record: str
-    ) -> tuple[list[tuple[int, int, int, dict[str, str | None]]], int, int]: ...
+    def scan(self, data: bytes) -> tuple[Matches, int, int]: ...
+    def match_line(self, record: str) -> tuple[Matches, int, int]: ...
     def raw_scan(self, data: bytes) -> int | None: ...
     @property
     def engine(self) -> str: ...

@@ -106,3 +106,29 @@ def test_raw_scan_counts_hyperscan_matches() -> None:
     matcher = compile_patterns(SSHD, engine="hyperscan")
     assert matcher.raw_scan(LOG) >= 2
     assert compile_patterns(SSHD, engine="regex").raw_scan(LOG) is None
+
+
+def test_matches_sequence_reads_like_a_list() -> None:
+    matches, _, _ = compile_patterns(SSHD, engine="hyperscan").scan(LOG * 3)
+    expected = compile_patterns(SSHD, engine="python").scan(LOG * 3)[0]
+    assert isinstance(matches, core.Matches)
+    assert len(matches) == len(expected) == 6
+    assert matches == expected and expected == matches
+    assert matches.tolist() == expected == list(matches)
+    assert matches[0] == expected[0] and matches[-1] == expected[-1]
+    assert matches[1:5:2] == expected[1:5:2]
+    assert matches[::-1] == expected[::-1]
+    with pytest.raises(IndexError):
+        matches[6]
+    with pytest.raises(IndexError):
+        matches[-7]
+    assert matches != expected[:-1]
+    assert repr(matches).startswith("Matches([(1, 75, 11, ")
+
+
+def test_matches_iterators_are_independent() -> None:
+    matches, _, _ = compile_patterns(SSHD, engine="hyperscan").scan(LOG)
+    first, second = iter(matches), iter(matches)
+    assert next(first)[0] == 1
+    assert [m[0] for m in second] == [1, 2]
+    assert [m[0] for m in first] == [2]

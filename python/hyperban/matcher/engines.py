@@ -12,8 +12,9 @@ ENGINES = ("hyperscan", "regex", "python")
 
 #: ``(line_number, byte_offset, pattern_id, {group: value or None})``
 Match = tuple[int, int, int, dict[str, str | None]]
-#: ``(matches, lines, limit_hits)``
-ScanResult = tuple[list[Match], int, int]
+#: ``(matches, lines, limit_hits)``; the Rust engines return their matches as
+#: a lazy :class:`hyperban._core.Matches` sequence, the python engine a list.
+ScanResult = tuple[Sequence[Match], int, int]
 
 
 class Matcher(Protocol):

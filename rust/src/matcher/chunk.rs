@@ -132,6 +132,16 @@ impl<'t> LineLocator<'t> {
         }
         self.current
     }
+
+    /// Lines in the whole text: one per `\n`, plus a final unterminated
+    /// one. Counts only what lies past the last located line, so a scan
+    /// that located its matches pays for one pass over the text in all.
+    pub fn total_lines(&self) -> usize {
+        let rest = self.text.get(self.current.end..).unwrap_or_default();
+        let newlines = memchr_iter(b'\n', rest).count();
+        let unterminated = !self.text.is_empty() && self.text.last() != Some(&b'\n');
+        self.current.index + newlines + usize::from(unterminated)
+    }
 }
 
 #[cfg(test)]
@@ -166,5 +176,19 @@ mod tests {
         assert_eq!((l.index, l.start, l.end), (1, 4, 7));
         let l = loc.locate(11);
         assert_eq!((l.index, l.start, l.end), (3, 9, 13));
+        assert_eq!(loc.total_lines(), 4);
+    }
+
+    #[test]
+    fn total_lines_counts_from_anywhere() {
+        for text in ["", "\n", "a", "a\n", "a\nb", "a\nb\n", "\n\n\nx", "a\n\n"] {
+            let expected = text.split_inclusive('\n').count();
+            let mut loc = LineLocator::new(text);
+            assert_eq!(loc.total_lines(), expected, "{text:?} before locating");
+            if let Some(last) = text.len().checked_sub(1) {
+                loc.locate(last);
+                assert_eq!(loc.total_lines(), expected, "{text:?} at its end");
+            }
+        }
     }
 }

@@ -222,11 +222,12 @@ impl HyperscanFinder {
     }
 
     /// Appends `(line, pattern index)` candidates of `text` to `out`, sorted
-    /// by line and then pattern, without duplicates. Patterns in
-    /// [`HsMode::EveryLine`] are not included: the caller adds them.
-    pub fn candidates(&self, text: &str, out: &mut Vec<Candidate>) -> Result<(), MatcherError> {
+    /// by line and then pattern, without duplicates, and returns the number
+    /// of lines in `text`. Patterns in [`HsMode::EveryLine`] are not
+    /// included: the caller adds them.
+    pub fn candidates(&self, text: &str, out: &mut Vec<Candidate>) -> Result<usize, MatcherError> {
         let Some(database) = &self.database else {
-            return Ok(());
+            return Ok(LineLocator::new(text).total_lines());
         };
         let mut scratch = self.take_scratch(database)?;
         let mut raw = Vec::new();
@@ -278,7 +279,7 @@ impl HyperscanFinder {
             }
         }
         out[first_new..].sort_unstable_by_key(|c| (c.line.index, c.pattern));
-        Ok(())
+        Ok(locator.total_lines())
     }
 
     /// The bare Hyperscan pass over `text`: how many raw matches it reports.

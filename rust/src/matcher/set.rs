@@ -179,9 +179,9 @@ impl PatternSet {
     /// replaced by U+FFFD) and returns the confirmed matches.
     pub fn scan(&self, bytes: &[u8]) -> Result<ScanReport, MatcherError> {
         let chunk = Chunk::new(bytes);
-        let candidates = self.candidates(&chunk)?;
+        let (candidates, lines) = self.candidates(&chunk)?;
         let mut report = ScanReport {
-            lines: count_lines(chunk.text()),
+            lines,
             ..ScanReport::default()
         };
         let mut scratch = self.scratch();
@@ -199,9 +199,9 @@ impl PatternSet {
     pub fn matching_lines(&self, bytes: &[u8]) -> Result<LineReport, MatcherError> {
         let chunk = Chunk::new(bytes);
         let text = chunk.text();
-        let candidates = self.candidates(&chunk)?;
+        let (candidates, lines) = self.candidates(&chunk)?;
         let mut report = LineReport {
-            lines: count_lines(text),
+            lines,
             ..LineReport::default()
         };
         let mut scratch = self.scratch();
@@ -222,19 +222,23 @@ impl PatternSet {
     }
 
     /// The candidate (line, pattern) pairs the finder reports for a chunk, in line
-    /// order.
-    fn candidates(&self, chunk: &Chunk) -> Result<Vec<Candidate>, MatcherError> {
+    /// order, and the number of lines in the chunk (both finders walk the
+    /// lines anyway, so the chunk is not counted a second time).
+    fn candidates(&self, chunk: &Chunk) -> Result<(Vec<Candidate>, usize), MatcherError> {
         let text = chunk.text();
         let mut candidates = Vec::new();
-        match &self.finder {
+        let lines = match &self.finder {
             Finder::Hyperscan(f) => f.candidates(text, &mut candidates)?,
             Finder::Regex(f) => {
+                let mut lines = 0;
                 for line in chunk.lines() {
                     f.candidates(text, line, &mut candidates);
+                    lines += 1;
                 }
+                lines
             }
-        }
-        Ok(candidates)
+        };
+        Ok((candidates, lines))
     }
 
     /// Calls `check(line, pattern)` for every pair that must be confirmed: the
@@ -446,12 +450,6 @@ fn rust_exact(pattern: &ExactPattern) -> Option<RustExact> {
         .map(|name| regex.capture_names().position(|n| n == Some(name)))
         .collect();
     Some(RustExact { regex, group_slots })
-}
-
-/// Lines in normalized text: one per `\n`, plus a final unterminated one.
-fn count_lines(text: &str) -> usize {
-    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-    newlines + usize::from(!text.is_empty() && !text.ends_with('\n'))
 }
 
 #[cfg(test)]

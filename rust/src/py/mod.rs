@@ -4,6 +4,7 @@
 
 mod date_detector;
 mod filter_program;
+mod matches;
 mod outcome;
 mod pattern_set;
 mod timer_wheel;

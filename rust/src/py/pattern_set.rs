@@ -6,8 +6,9 @@
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyString, PyTuple};
 
+use super::matches::{GroupNames, PyMatches};
 use crate::matcher::{Engine, MatcherError, PatternSet, ScanReport};
 
 create_exception!(
@@ -24,7 +25,7 @@ pub struct PyPatternSet {
     pub(crate) inner: PatternSet,
     engine: &'static str,
     /// Interned group names per pattern position, reused for every match.
-    pub(crate) names: Vec<Vec<Py<PyString>>>,
+    names: GroupNames,
 }
 
 #[pymethods]
@@ -51,7 +52,7 @@ impl PyPatternSet {
         let inner = py
             .allow_threads(|| PatternSet::new(&pairs, kind, multiline))
             .map_err(to_py_error)?;
-        let names = (0..inner.len())
+        let names: Vec<Vec<Py<PyString>>> = (0..inner.len())
             .map(|i| {
                 inner
                     .group_names(i)
@@ -63,12 +64,12 @@ impl PyPatternSet {
         Ok(PyPatternSet {
             inner,
             engine,
-            names,
+            names: GroupNames::new(names),
         })
     }
 
     /// Scans a chunk of `\n`-separated lines. Returns
-    /// `(matches, lines, limit_hits)`; each match is
+    /// `(matches, lines, limit_hits)`; `matches` is a `Matches` sequence of
     /// `(line_number, byte_offset, pattern_id, {group: str | None})`.
     fn scan<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
         let report = py
@@ -117,14 +118,7 @@ impl PyPatternSet {
 
 impl PyPatternSet {
     fn report<'py>(&self, py: Python<'py>, report: ScanReport) -> PyResult<Bound<'py, PyTuple>> {
-        let matches = PyList::empty(py);
-        for m in report.matches {
-            let groups = PyDict::new(py);
-            for (name, value) in self.names[m.index].iter().zip(m.groups) {
-                groups.set_item(name.bind(py), value)?;
-            }
-            matches.append((m.line, m.offset, m.pattern, groups))?;
-        }
+        let matches = PyMatches::new(report.matches, GroupNames::clone(&self.names));
         (matches, report.lines, report.limit_hits).into_pyobject(py)
     }
 }
@@ -138,6 +132,7 @@ fn to_py_error(e: MatcherError) -> PyErr {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPatternSet>()?;
+    m.add_class::<PyMatches>()?;
     m.add("PatternError", m.py().get_type::<PatternError>())?;
     Ok(())
 }
