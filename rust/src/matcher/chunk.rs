@@ -21,7 +21,7 @@ pub struct Chunk<'a> {
 impl<'a> Chunk<'a> {
     pub fn new(bytes: &'a [u8]) -> Chunk<'a> {
         if memchr(b'\r', bytes).is_none() {
-            if let Ok(text) = std::str::from_utf8(bytes) {
+            if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
                 return Chunk {
                     text: Cow::Borrowed(text),
                     original_starts: None,

@@ -141,6 +141,43 @@ impl CoreCheck {
     }
 }
 
+/// Checks of one pattern a scan runs before it judges whether they pay.
+const CHECK_SAMPLE: u32 = 512;
+
+/// How a pattern's core checks have gone in the current scan.
+///
+/// A check only saves work when it rejects: a line that passes goes to the
+/// exact engine anyway, having paid for a reverse search over most of the
+/// line first. Some patterns' core hits nearly always pass (sshd's `Failed `
+/// lines are failures), so once [`CHECK_SAMPLE`] of a pattern's checks have
+/// run in a scan and nine in ten passed, the rest of that scan skips them
+/// and sends every core hit straight to the exact engine. Skipping only
+/// adds candidates, which the exact engine rejects, so results never
+/// change; the state lives for one scan, so a scan's work depends on its
+/// chunk alone. (The `regex` crate retires prefilters that stop paying in
+/// the same spirit.)
+#[derive(Clone, Copy, Default)]
+struct CheckTally {
+    run: u32,
+    passed: u32,
+}
+
+impl CheckTally {
+    /// `check()`'s answer while checks still pay, `true` once they do not.
+    fn run(&mut self, check: impl FnOnce() -> bool) -> bool {
+        let judged = self.run >= CHECK_SAMPLE;
+        if judged && u64::from(self.passed) * 10 >= u64::from(self.run) * 9 {
+            return true;
+        }
+        let passed = check();
+        if !judged {
+            self.run += 1;
+            self.passed += u32::from(passed);
+        }
+        passed
+    }
+}
+
 impl HyperscanFinder {
     pub fn new(patterns: &[ExactPattern]) -> Result<HyperscanFinder, MatcherError> {
         if !hyperscan::platform_supported() {
@@ -241,6 +278,7 @@ impl HyperscanFinder {
             raw.sort_unstable();
         }
         let first_new = out.len();
+        let mut tallies = vec![CheckTally::default(); self.checks.len()];
         let mut locator = LineLocator::new(text);
         let bytes = text.as_bytes();
         for m in &raw {
@@ -269,9 +307,12 @@ impl HyperscanFinder {
                 .rev()
                 .take_while(|c| c.line.index == line.index)
                 .any(|c| c.pattern == candidate.pattern);
-            // A core match must pass its check (see the module docs).
-            let checked = || match self.checks.get(candidate.pattern) {
-                Some(Some(check)) => check.passes(text, line, end),
+            // A core match must pass its check (see the module docs), while
+            // the check still earns its keep in this scan.
+            let mut checked = || match self.checks.get(candidate.pattern) {
+                Some(Some(check)) => {
+                    tallies[candidate.pattern].run(|| check.passes(text, line, end))
+                }
                 _ => true,
             };
             if !seen && checked() {
@@ -528,6 +569,42 @@ from 1.2.3.4\n";
         assert!(!found.contains(&(1, 0)), "{found:?}");
         assert!(!found.contains(&(3, 1)), "{found:?}");
         assert!(!found.iter().any(|&(line, _)| line >= 9), "{found:?}");
+    }
+
+    #[test]
+    fn checks_that_always_pass_retire_and_results_stay_exact() {
+        let (f, exact) = finder(SSHD_LIKE);
+        let passing = "h sshd[1]: Failed password for root from 1.2.3.4\n";
+        let failing = "h sshd[1]: Failed password for root from 1.2.3.4 port 22\n";
+        let sample = CHECK_SAMPLE as usize;
+        // Early failing lines are dropped by the check; once the check has
+        // passed nine in ten of its first runs, later core hits all become
+        // candidates; the exact engine still finds the same matches.
+        let mut text = failing.repeat(10);
+        text += &passing.repeat(sample);
+        text += &failing.repeat(5);
+        let found = candidates(&f, &text);
+        assert!(!found.contains(&(0, 0)), "a check still running rejects");
+        assert!(found.contains(&(10 + sample, 0)), "a retired check admits");
+        let confirmed: Vec<_> = found
+            .iter()
+            .filter(|&&(line, p)| {
+                let line_text = text.lines().nth(line).unwrap();
+                exact[p]
+                    .matches(line_text, &mut exact[p].locations())
+                    .unwrap()
+            })
+            .copied()
+            .collect();
+        assert_eq!(confirmed, truth(&exact, &text));
+    }
+
+    #[test]
+    fn checks_that_reject_keep_running() {
+        let (f, _) = finder(SSHD_LIKE);
+        let failing = "h Accepted password for bob from 1.1.1.1 port 22 ssh2\n";
+        let text = failing.repeat(2 * CHECK_SAMPLE as usize);
+        assert!(candidates(&f, &text).is_empty());
     }
 
     #[test]
