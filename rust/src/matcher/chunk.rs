@@ -93,54 +93,68 @@ pub struct Line {
     pub end: usize,
 }
 
-/// Maps byte positions, visited in non-decreasing order, to their lines by
-/// counting newlines incrementally (so a whole scan costs one pass).
+/// Maps byte positions, visited in non-decreasing order, to their lines.
+///
+/// Finding a position's line ([`LineLocator::span`]) looks only at the
+/// bytes around it; its index ([`LineLocator::index`]) is counted on
+/// demand, from where the last count stopped. A scan locates every literal
+/// hit but needs the index of the few that become candidates, and the
+/// counting of all lines then costs one pass over the text in all.
 pub struct LineLocator<'t> {
     text: &'t [u8],
-    current: Line,
+    /// The line found last: its start, and its end (its `\n`, or the end
+    /// of the text).
+    start: usize,
+    end: usize,
+    /// Invariant: `counted` newlines lie in `text[..counted_to]`, and
+    /// `counted_to` never passes `start`.
+    counted_to: usize,
+    counted: usize,
 }
 
 impl<'t> LineLocator<'t> {
     pub fn new(text: &'t str) -> LineLocator<'t> {
         let bytes = text.as_bytes();
-        let end = memchr(b'\n', bytes).unwrap_or(bytes.len());
         LineLocator {
             text: bytes,
-            current: Line {
-                index: 0,
-                start: 0,
-                end,
-            },
+            start: 0,
+            end: memchr(b'\n', bytes).unwrap_or(bytes.len()),
+            counted_to: 0,
+            counted: 0,
         }
     }
 
-    /// The line holding byte `pos` (a `\n` belongs to the line it ends).
-    /// `pos` must not be smaller than in the previous call.
-    pub fn locate(&mut self, pos: usize) -> Line {
-        if pos > self.current.end {
-            let from = self.current.end;
-            let skipped = memchr_iter(b'\n', &self.text[from..pos]).count();
-            // `skipped >= 1` because `text[from]` is the current line's `\n`.
-            let last_newline = memchr::memrchr(b'\n', &self.text[..pos]).unwrap_or(from);
-            let start = last_newline + 1;
-            let end = memchr(b'\n', &self.text[start..]).map_or(self.text.len(), |i| start + i);
-            self.current = Line {
-                index: self.current.index + skipped,
-                start,
-                end,
-            };
+    /// `(start, end)` of the line holding byte `pos` (a `\n` belongs to
+    /// the line it ends). `pos` must not be smaller than in the previous
+    /// call.
+    pub fn span(&mut self, pos: usize) -> (usize, usize) {
+        if pos > self.end {
+            // `text[self.end]` is a `\n`, so the search finds one.
+            let last_newline = memchr::memrchr(b'\n', &self.text[self.end..pos])
+                .map_or(self.end, |i| self.end + i);
+            self.start = last_newline + 1;
+            self.end =
+                memchr(b'\n', &self.text[self.start..]).map_or(self.text.len(), |i| self.start + i);
         }
-        self.current
+        (self.start, self.end)
+    }
+
+    /// The 0-based index of the line [`LineLocator::span`] found last.
+    pub fn index(&mut self) -> usize {
+        if self.counted_to < self.start {
+            self.counted += memchr_iter(b'\n', &self.text[self.counted_to..self.start]).count();
+            self.counted_to = self.start;
+        }
+        self.counted
     }
 
     /// Lines in the whole text: one per `\n`, plus a final unterminated
-    /// one. Counts only what lies past the last located line, so a scan
-    /// that located its matches pays for one pass over the text in all.
+    /// one.
     pub fn total_lines(&self) -> usize {
-        let rest = self.text.get(self.current.end..).unwrap_or_default();
+        let rest = self.text.get(self.counted_to..).unwrap_or_default();
         let newlines = memchr_iter(b'\n', rest).count();
         let unterminated = !self.text.is_empty() && self.text.last() != Some(&b'\n');
-        self.current.index + newlines + usize::from(unterminated)
+        self.counted + newlines + usize::from(unterminated)
     }
 }
 
@@ -170,12 +184,24 @@ mod tests {
     fn locator_counts_lines() {
         let text = "one\ntwo\n\nfour";
         let mut loc = LineLocator::new(text);
-        assert_eq!(loc.locate(1).index, 0);
-        assert_eq!(loc.locate(3).index, 0); // the '\n' ends line 0
-        let l = loc.locate(5);
-        assert_eq!((l.index, l.start, l.end), (1, 4, 7));
-        let l = loc.locate(11);
-        assert_eq!((l.index, l.start, l.end), (3, 9, 13));
+        let mut line = |pos| {
+            let (start, end) = loc.span(pos);
+            (loc.index(), start, end)
+        };
+        assert_eq!(line(1), (0, 0, 3));
+        assert_eq!(line(3), (0, 0, 3)); // the '\n' ends line 0
+        assert_eq!(line(5), (1, 4, 7));
+        assert_eq!(line(11), (3, 9, 13));
+        assert_eq!(loc.total_lines(), 4);
+    }
+
+    #[test]
+    fn index_is_counted_only_when_asked() {
+        let text = "a\nb\nc\nd\n";
+        let mut loc = LineLocator::new(text);
+        assert_eq!(loc.span(2), (2, 3));
+        assert_eq!(loc.span(6), (6, 7));
+        assert_eq!(loc.index(), 3);
         assert_eq!(loc.total_lines(), 4);
     }
 
@@ -186,7 +212,8 @@ mod tests {
             let mut loc = LineLocator::new(text);
             assert_eq!(loc.total_lines(), expected, "{text:?} before locating");
             if let Some(last) = text.len().checked_sub(1) {
-                loc.locate(last);
+                loc.span(last);
+                loc.index();
                 assert_eq!(loc.total_lines(), expected, "{text:?} at its end");
             }
         }

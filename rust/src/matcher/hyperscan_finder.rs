@@ -20,6 +20,7 @@
 //! check runs on those lines only, mostly backwards from the line's end,
 //! where the lines that do not match differ.
 
+use std::ops::Range;
 use std::sync::Mutex;
 
 use crate::exact::ExactPattern;
@@ -115,7 +116,7 @@ impl CoreCheck {
     /// earliest spelling that ends there covers every such start in one
     /// search (the check is not anchored at its start, so a match in a later
     /// suffix of the line is a match here too).
-    fn passes(&self, text: &str, line: Line, end: usize) -> bool {
+    fn passes(&self, text: &str, line: Range<usize>, end: usize) -> bool {
         let bytes = text.as_bytes();
         let end = end.min(line.end);
         let Some(before) = bytes.get(line.start..end) else {
@@ -292,31 +293,33 @@ impl HyperscanFinder {
             if after_newline && end == bytes.len() {
                 continue; // empty match after the final newline: no line there
             }
-            let line = locator.locate(if after_newline {
+            let (start, line_end) = locator.span(if after_newline {
                 end
             } else {
                 end.saturating_sub(1)
             });
-            let candidate = Candidate {
-                line,
-                pattern: m.id as usize,
-            };
+            let pattern = m.id as usize;
             // Matches of one line arrive together; look back only within it.
             let seen = out[first_new..]
                 .iter()
                 .rev()
-                .take_while(|c| c.line.index == line.index)
-                .any(|c| c.pattern == candidate.pattern);
+                .take_while(|c| c.line.start == start)
+                .any(|c| c.pattern == pattern);
             // A core match must pass its check (see the module docs), while
             // the check still earns its keep in this scan.
-            let mut checked = || match self.checks.get(candidate.pattern) {
+            let mut checked = || match self.checks.get(pattern) {
                 Some(Some(check)) => {
-                    tallies[candidate.pattern].run(|| check.passes(text, line, end))
+                    tallies[pattern].run(|| check.passes(text, start..line_end, end))
                 }
                 _ => true,
             };
             if !seen && checked() {
-                out.push(candidate);
+                let line = Line {
+                    index: locator.index(),
+                    start,
+                    end: line_end,
+                };
+                out.push(Candidate { line, pattern });
             }
         }
         out[first_new..].sort_unstable_by_key(|c| (c.line.index, c.pattern));
@@ -355,18 +358,14 @@ impl HyperscanFinder {
         // A single line gets the core checks a chunk's lines get. A record
         // of several lines does not: a match of the exact pattern may span
         // its lines there, which the checks do not allow for.
-        let whole = Line {
-            index: 0,
-            start: 0,
-            end: text.len(),
-        };
+        let whole = 0..text.len();
         let single_line = !text.contains('\n');
         let mut ids: Vec<usize> = raw
             .iter()
             .filter(|m| {
                 !single_line
                     || match self.checks.get(m.id as usize) {
-                        Some(Some(check)) => check.passes(&line, whole, m.end as usize),
+                        Some(Some(check)) => check.passes(&line, whole.clone(), m.end as usize),
                         _ => true,
                     }
             })
