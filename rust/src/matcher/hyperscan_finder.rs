@@ -259,6 +259,19 @@ impl HyperscanFinder {
         &self.modes
     }
 
+    /// Each pattern's mode by name, with `core` for a direct pattern that
+    /// the database holds by its literal core (see the module docs).
+    pub fn mode_names(&self) -> Vec<&'static str> {
+        self.modes
+            .iter()
+            .enumerate()
+            .map(|(i, mode)| match self.checks.get(i) {
+                Some(Some(_)) => "core",
+                _ => mode.name(),
+            })
+            .collect()
+    }
+
     /// Appends `(line, pattern index)` candidates of `text` to `out`, sorted
     /// by line and then pattern, without duplicates, and returns the number
     /// of lines in `text`. Patterns in [`HsMode::EveryLine`] are not
@@ -530,6 +543,7 @@ mod tests {
     fn literal_cores_hold_the_patterns() {
         let (f, _) = finder(SSHD_LIKE);
         assert_eq!(f.modes(), [HsMode::Direct; 3]);
+        assert_eq!(f.mode_names(), ["core"; 3]);
         assert!(f.checks.iter().all(Option::is_some));
     }
 

@@ -162,7 +162,7 @@ impl PatternSet {
     /// How the finder holds each pattern (for diagnostics and benchmarks).
     pub fn modes(&self) -> Vec<&'static str> {
         match &self.finder {
-            Finder::Hyperscan(f) => f.modes().iter().map(|m| m.name()).collect(),
+            Finder::Hyperscan(f) => f.mode_names(),
             Finder::Regex(f) => (0..self.patterns.len())
                 .map(|i| {
                     if f.every_line().contains(&i) {
