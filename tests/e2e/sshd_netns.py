@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from veth import End, delete_namespaces, join_namespaces
+
 __all__ = ["LoginAttempt", "SshdLab", "sshd_lab", "unavailable_reason"]
 
 SSHD = "/usr/sbin/sshd"  # absolute: sshd re-executes itself for every connection
@@ -198,21 +200,10 @@ class SshdLab:
     # -- set-up and tear-down (used by sshd_lab) -----------------------------------------------
 
     def _create_network(self) -> None:
-        veth_srv, veth_atk = f"hbx{self.tag}s", f"hbx{self.tag}a"  # <= 15 characters
-        _ip("netns", "add", self.server_ns)
-        _ip("netns", "add", self.attacker_ns)
-        # Both ends are born inside their namespaces: nothing is left in the host's.
-        _ip("link", "add", veth_srv, "netns", self.server_ns, "type", "veth",
-            "peer", "name", veth_atk, "netns", self.attacker_ns)  # fmt: skip
-        for ns, dev, v4, v6 in (
-            (self.server_ns, veth_srv, self.server_ip, self.server_ip6),
-            (self.attacker_ns, veth_atk, self.attacker_ip, self.attacker_ip6),
-        ):
-            _ip("-n", ns, "link", "set", "lo", "up")
-            _ip("-n", ns, "addr", "add", f"{v4}/24", "dev", dev)
-            # nodad: usable at once instead of after duplicate address detection.
-            _ip("-n", ns, "-6", "addr", "add", f"{v6}/64", "dev", dev, "nodad")
-            _ip("-n", ns, "link", "set", dev, "up")
+        join_namespaces(
+            End(self.server_ns, f"hbx{self.tag}s", self.server_ip, self.server_ip6),
+            End(self.attacker_ns, f"hbx{self.tag}a", self.attacker_ip, self.attacker_ip6),
+        )
 
     def _start_sshd(self) -> None:
         config = _write_sshd_config(self.workdir, self.port)
@@ -240,9 +231,7 @@ class SshdLab:
             _stop(proc)
         if self._log_thread is not None:
             self._log_thread.join(timeout=5)
-        for ns in (self.server_ns, self.attacker_ns):
-            # Deleting a namespace also removes its veth end and its firewall.
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        delete_namespaces(self.server_ns, self.attacker_ns)
 
 
 @contextlib.contextmanager
@@ -319,9 +308,3 @@ def _run_in(
     return subprocess.run(
         ["ip", "netns", "exec", ns, *argv], text=True, timeout=timeout, check=check, **kw
     )
-
-
-def _ip(*argv: str) -> None:
-    done = subprocess.run(["ip", *argv], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(argv)} failed: {done.stderr.strip()}")

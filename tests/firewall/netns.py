@@ -25,6 +25,8 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from veth import End, delete_namespaces, join_namespaces
+
 __all__ = ["NetnsPair", "netns_unavailable", "nft_in", "skip_unless_netns"]
 
 _CLONE_NEWNET = 0x40000000
@@ -89,28 +91,16 @@ class NetnsPair:
         self.close()
 
     def _create(self) -> None:
-        veth_c, veth_s = f"hbc{self.tag}", f"hbs{self.tag}"  # <= 15 characters
-        _ip("netns", "add", self.client)
-        _ip("netns", "add", self.server)
-        _ip("link", "add", veth_c, "netns", self.client, "type", "veth",
-            "peer", "name", veth_s, "netns", self.server)  # fmt: skip
-        for ns, dev, v4, v6 in (
-            (self.client, veth_c, self.client_v4, self.client_v6),
-            (self.server, veth_s, self.server_v4, self.server_v6),
-        ):
-            self.run(ns, "ip", "link", "set", "lo", "up")
-            self.run(ns, "ip", "addr", "add", f"{v4}/24", "dev", dev)
-            # nodad: the address is usable at once, not after duplicate detection.
-            self.run(ns, "ip", "-6", "addr", "add", f"{v6}/64", "dev", dev, "nodad")
-            self.run(ns, "ip", "link", "set", dev, "up")
+        join_namespaces(
+            End(self.client, f"hbc{self.tag}", self.client_v4, self.client_v6),
+            End(self.server, f"hbs{self.tag}", self.server_v4, self.server_v6),
+        )
 
     def close(self) -> None:
         for sock in self._sockets:
             sock.close()
         self._sockets.clear()
-        for ns in (self.client, self.server):
-            # Deleting a namespace removes its veth end and its whole firewall.
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        delete_namespaces(self.client, self.server)
 
     # -- running things inside -------------------------------------------------------------
 
@@ -209,12 +199,6 @@ class NetnsPair:
                 while True:
                     conn, _ = sock.accept()
                     conn.close()
-
-
-def _ip(*argv: str) -> None:
-    proc = subprocess.run(["ip", *argv], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(argv)} failed: {proc.stderr.strip()}")
 
 
 def nft_in(pair: NetnsPair, *argv: str) -> str:
