@@ -317,18 +317,9 @@ impl TimerWheel {
     /// are already due are removed into `fired` instead of refiled.
     fn cascade(&mut self, exp: Expiration, now: Option<f64>, fired: &mut Vec<Arc<str>>) {
         debug_assert!(exp.level > 0 && exp.start == self.elapsed);
-        let mut idx = self.levels[exp.level].take_slot(exp.slot);
-        while idx != NIL {
-            let entry = self.slab.get(idx);
-            let (next, deadline) = (entry.next, entry.deadline);
-            if now.is_some_and(|now| deadline <= now) {
-                fired.push(self.remove(idx));
-            } else {
-                // Same digits as the cursor from `exp.level` up: lands lower.
-                self.file(idx);
-            }
-            idx = next;
-        }
+        // Same digits as the cursor from `exp.level` up: `file` puts each
+        // entry lower.
+        self.drain_slot(exp.level, exp.slot, now, fired, Self::file);
     }
 
     /// Empties a level-0 slot (one tick) that the cursor is about to step
@@ -340,14 +331,27 @@ impl TimerWheel {
     /// are not due: a tick strictly before `tick(now)` has only due entries
     /// (`tick.rs`).
     fn expire_slot(&mut self, exp: Expiration, now: Option<f64>, fired: &mut Vec<Arc<str>>) {
-        let mut idx = self.levels[0].take_slot(exp.slot);
+        self.drain_slot(0, exp.slot, now, fired, Self::make_overdue);
+    }
+
+    /// Takes every entry out of `slot` on `level`: with `Some(now)`, those
+    /// due by `now` are removed into `fired`; the others go to `keep`.
+    fn drain_slot(
+        &mut self,
+        level: usize,
+        slot: usize,
+        now: Option<f64>,
+        fired: &mut Vec<Arc<str>>,
+        keep: fn(&mut Self, u32),
+    ) {
+        let mut idx = self.levels[level].take_slot(slot);
         while idx != NIL {
             let entry = self.slab.get(idx);
             let (next, deadline) = (entry.next, entry.deadline);
             if now.is_some_and(|now| deadline <= now) {
                 fired.push(self.remove(idx));
             } else {
-                self.make_overdue(idx);
+                keep(self, idx);
             }
             idx = next;
         }
