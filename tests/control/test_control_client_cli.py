@@ -6,25 +6,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from control_helpers import DictTarget, have_fail2ban, run_stock_client, short_tmp_dir
-
-from hyperban.control import ControlSocketServer, Transmitter
-
-
-@pytest.fixture
-def served(tmp_path: Any) -> Iterator[tuple[str, DictTarget, ControlSocketServer]]:
-    path = os.path.join(short_tmp_dir(tmp_path), f"cli-{os.getpid()}-{time.monotonic_ns()}.sock")
-    target = DictTarget()
-    server = ControlSocketServer(path, Transmitter(target).proceed)
-    server.start()
-    try:
-        yield path, target, server
-    finally:
-        server.stop()
+from control_helpers import have_fail2ban, run_stock_client, short_tmp_dir
 
 
 def client(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from control_helpers import DictTarget, have_fail2ban, run_stock_client, short_tmp_dir
-
-from hyperban.control import ControlSocketServer, Transmitter
+from control_helpers import have_fail2ban, run_stock_client
 
 pytestmark = pytest.mark.skipif(not have_fail2ban(), reason="needs Debian's fail2ban")
-
-
-@pytest.fixture
-def served(tmp_path: Any) -> Iterator[tuple[str, DictTarget, ControlSocketServer]]:
-    path = os.path.join(short_tmp_dir(tmp_path), f"f2b-{os.getpid()}-{time.monotonic_ns()}.sock")
-    target = DictTarget()
-    server = ControlSocketServer(path, Transmitter(target).proceed)
-    server.start()
-    try:
-        yield path, target, server
-    finally:
-        server.stop()
 
 
 SSHD_STATUS = (
