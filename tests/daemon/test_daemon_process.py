@@ -191,6 +191,9 @@ def test_file_log_target_reopens_on_sigusr1(confdir: Path, log_path: Path, tmp_p
         rotated = tmp_path / "hyperban.log.1"
         target.rename(rotated)  # what logrotate does before signalling
         daemon.signal(signal.SIGUSR1)
+        # The signal is handled when the main thread gets to it; lines logged before
+        # that still go to the rotated file, as with fail2ban.  Reopening makes the file.
+        wait_until(target.exists, what="the log reopened after SIGUSR1")
         with open(log_path, "a") as f:
             f.write(failure_lines("192.0.2.88", 3))
         wait_until(lambda: target.exists() and "192.0.2.88" in target.read_text(),

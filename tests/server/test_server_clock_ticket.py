@@ -135,3 +135,31 @@ def test_wrap_keeps_identity() -> None:
 
 def test_shared_clock_not_frozen_by_default() -> None:
     assert not shared_clock.is_frozen
+
+
+@pytest.mark.parametrize(
+    "t", [T0, T0 + 0.5, T0 + 0.9999994, T0 + 0.9999996, T0 + 1, -1.5, 0.0, 86399.9999999]
+)
+def test_time2str_cache_gives_datetimes_text(t: float) -> None:
+    import datetime
+
+    expected = datetime.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S")
+    Clock.time2str(t - 0.25)  # a neighbour in the cache, possibly the same second
+    assert Clock.time2str(t) == expected
+    assert Clock.time2str(t) == expected  # now from the cache
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"user": "root", "ip": None, "matches": [("a", "b", "c")]},
+        {"failures": 3, "user": None},
+    ],
+)
+def test_failure_ticket_shortcut_equals_constructor(data: dict[str, object]) -> None:
+    generic = FailTicket("192.0.2.1", T0, data={**data, "matches": ["line"]})
+    quick = FailTicket.of_failure("192.0.2.1", T0, data, ["line"])
+    for name in Ticket.__slots__:
+        assert getattr(quick, name) == getattr(generic, name), name
+    assert list(quick.getData()) == list(generic.getData())  # same order (database JSON)

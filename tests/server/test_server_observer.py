@@ -342,3 +342,36 @@ def test_observer_thread_unbans_and_stops(db: Database, clk: Clock) -> None:
         obs.stop()
         assert obs.join(10)
     assert not obs.is_alive
+
+
+def test_bans_found_records_and_times_every_ban_of_a_tick(db: Database, clk: Clock) -> None:
+    rec = Recorder(600)
+    obs = Observer(db, rec, clock=clk)
+    obs.add_jail("ssh", 600)
+    tickets = [BanTicket(f"192.0.2.{i}", T0) for i in range(5)]
+    obs.bans_found("ssh", tickets)
+    obs.bans_found("ssh", [])
+    assert obs.run_once(T0)
+    assert sorted(str(t.getID()) for t in db.getCurrentBans(jail="ssh", fromtime=T0)) == sorted(
+        str(t.getID()) for t in tickets
+    )
+    obs.run_once(T0 + 600)
+    assert sorted(ip for _, ip, _ in rec.unbans) == sorted(t.getID() for t in tickets)
+
+
+def test_bans_found_wakes_a_sleeping_observer(db: Database, clk: Clock) -> None:
+    rec = Recorder(1)
+    obs = Observer(db, rec, clock=clk)
+    obs.add_jail("ssh", 1)
+    obs.start()  # asleep: nothing to do for the next minute
+    try:
+        clk.step(2)  # bans of 1 s from T0 are over: the thread unbans them once woken
+        obs.bans_found("ssh", [BanTicket("192.0.2.1", T0), BanTicket("192.0.2.2", T0)])
+        for _ in range(500):
+            if len(rec.unbans) == 2:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        obs.stop()
+        obs.join(5)
+    assert sorted(ip for _, ip, _ in rec.unbans) == ["192.0.2.1", "192.0.2.2"]

@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import math
 import os
+import re
 import sys
 import time
+from typing import TextIO
 
 from hyperban.config.server import LOG_LEVELS, log_level_value
 
 __all__ = [
     "NOTICE",
+    "DirectStreamHandler",
+    "LineFormatter",
     "LogTargetError",
     "RotationAwareFileHandler",
     "configure",
@@ -41,7 +46,84 @@ for _name in ("NOTICE", "MSG", "TRACEDEBUG", "HEAVYDEBUG"):
     logging.addLevelName(LOG_LEVELS[_name], _name)
 
 
-class RotationAwareFileHandler(logging.handlers.WatchedFileHandler):
+class LineFormatter(logging.Formatter):
+    """A ``%``-style formatter whose time stamp text is cached per second, and which can
+    format a line without a ``LogRecord`` (:meth:`line`).
+
+    At a thousand ``Found`` lines a second, the ``strftime`` of every record's time
+    stamp and the ``LogRecord`` itself were most of the cost of logging.  Both paths
+    fill the same format string with the same values, so they give the same text.
+    """
+
+    # the fields :meth:`line` can fill (ours and syslog's formats use no others)
+    _DIRECT_FIELDS = frozenset({"asctime", "name", "process", "levelname", "message"})
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(fmt)
+        # (epoch second, its text), swapped whole (thread-safe)
+        self._second: tuple[int | None, str] = (None, "")
+        self.direct = set(re.findall(r"%\((\w+)\)", fmt)) <= self._DIRECT_FIELDS
+        self._uses_time = self.usesTime()
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        return self._asctime(record.created, record.msecs)
+
+    def _asctime(self, created: float, msecs: float) -> str:
+        """``Formatter.formatTime`` without a date format, one ``strftime`` per second."""
+        second = math.floor(created)  # the second localtime() converts
+        cached = self._second
+        if cached[0] != second:
+            text = time.strftime(self.default_time_format, self.converter(created))
+            cached = self._second = (second, text)
+        return self.default_msec_format % (cached[1], msecs)
+
+    def line(self, name: str, levelname: str, message: str, created: float, pid: int) -> str:
+        """The text ``format()`` gives for such a record (only if :attr:`direct`)."""
+        values = {"name": name, "process": pid, "levelname": levelname, "message": message}
+        if self._uses_time:
+            # LogRecord's own expression for msecs (see gh-89047)
+            values["asctime"] = self._asctime(created, int((created - int(created)) * 1000) + 0.0)
+        return self._style._fmt % values  # type: ignore[attr-defined]
+
+
+class DirectStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream target that also takes lines without a ``LogRecord``
+    (:meth:`emit_direct`, used by ``hyperban.server.loglines`` for the ``Found`` lines).
+
+    Those lines are not flushed one by one: the writer flushes once per batch, so a
+    chunk's thousand lines cost a few buffer-sized ``write()`` calls rather than a
+    thousand.  Records logged the usual way are flushed at once, and with them any
+    line still buffered.
+    """
+
+    def emit_direct(
+        self, name: str, levelname: str, message: str, created: float, pid: int
+    ) -> bool:
+        """Write the line ``emit`` would write for such a record, unflushed; False if it
+        cannot (then nothing was written, and the caller logs the usual way)."""
+        formatter = self.formatter
+        if not isinstance(formatter, LineFormatter) or not formatter.direct:
+            return False
+        text = formatter.line(name, levelname, message, created, pid) + self.terminator
+        with self.lock:  # type: ignore[union-attr]  # Handler.createLock made it
+            stream = self._direct_stream()
+            if stream is None:
+                return False
+            try:
+                stream.write(text)
+            except Exception:  # the usual path reports it (Handler.handleError)
+                return False
+        return True
+
+    def _direct_stream(self) -> TextIO | None:
+        """The stream to write to now (under the handler's lock); None once the handler
+        is closed (replaced by another target): the usual path then finds the new one."""
+        return None if self._closed else self.stream  # type: ignore[attr-defined]
+
+
+class RotationAwareFileHandler(logging.handlers.WatchedFileHandler, DirectStreamHandler):
     """A log file that is reopened when logrotate moved it away without telling us.
 
     ``WatchedFileHandler`` stat()s the path before every record; at a thousand
@@ -63,6 +145,12 @@ class RotationAwareFileHandler(logging.handlers.WatchedFileHandler):
         self._next_check = now + self.check_interval
         super().reopenIfNeeded()
 
+    def _direct_stream(self) -> TextIO | None:
+        # As emit: follow a rotation first.  A closed handler has no stream (reopen()
+        # gives it a new one); unlike emit, this does not reopen it behind configure().
+        self.reopenIfNeeded()
+        return self.stream
+
 
 class LogTargetError(ValueError):
     """A ``logtarget`` that cannot be used (its message names the target and why)."""
@@ -71,9 +159,9 @@ class LogTargetError(ValueError):
 def _make_handler(target: str, syslogsocket: str) -> logging.Handler:
     upper = target.upper()
     if upper == "STDOUT":
-        return logging.StreamHandler(sys.stdout)
+        return DirectStreamHandler(sys.stdout)
     if upper == "STDERR":
-        return logging.StreamHandler(sys.stderr)
+        return DirectStreamHandler(sys.stderr)
     if upper == "SYSLOG":
         address = "/dev/log" if syslogsocket in ("", "auto") else syslogsocket
         try:
@@ -110,7 +198,7 @@ def configure(target: str, level: str | int, syslogsocket: str = "auto") -> None
     numeric = log_level_value(level)
     handler = _make_handler(target, syslogsocket)
     if handler.formatter is None:
-        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.setFormatter(LineFormatter(_FORMAT))
     root = logging.getLogger("hyperban")
     if _handler is not None:
         root.removeHandler(_handler)

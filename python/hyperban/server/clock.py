@@ -15,11 +15,19 @@ Every part of the server reads "now" through a :class:`Clock` (by default the sh
 from __future__ import annotations
 
 import datetime
+import math
 import threading
 import time as _time
 from types import TracebackType
 
 __all__ = ["Clock", "FrozenClock", "clock"]
+
+_ISO = "%Y-%m-%d %H:%M:%S"
+# fromtimestamp() rounds to the microsecond: a time this close to the next second may
+# print as that second, so it is not served from the per-second cache
+_ROUNDS_UP = 0.9999995
+# (epoch second, its ISO text) of the last time2str call, swapped whole (thread-safe)
+_last_second: tuple[int, str] = (0, datetime.datetime.fromtimestamp(0).strftime(_ISO))
 
 
 class FrozenClock:
@@ -105,9 +113,23 @@ class Clock:
         return datetime.datetime.fromtimestamp(self.time())
 
     @staticmethod
-    def time2str(t: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-        """Local date/time of ``t`` formatted with ``fmt`` (ISO 8601 without microseconds)."""
-        return datetime.datetime.fromtimestamp(t).strftime(fmt)
+    def time2str(t: float, fmt: str = _ISO) -> str:
+        """Local date/time of ``t`` formatted with ``fmt`` (ISO 8601 without microseconds).
+
+        The default format's text is cached for the last second asked for: every
+        ``Found`` line prints its failure's time, and a log's failures share seconds.
+        """
+        global _last_second
+        if fmt != _ISO:
+            return datetime.datetime.fromtimestamp(t).strftime(fmt)
+        second = math.floor(t)
+        cached = _last_second
+        if cached[0] == second and t - second < _ROUNDS_UP:
+            return cached[1]
+        text = datetime.datetime.fromtimestamp(t).strftime(fmt)
+        if t - second < _ROUNDS_UP:
+            _last_second = (second, text)
+        return text
 
 
 #: The clock shared by the whole server unless another one is injected.

@@ -131,9 +131,15 @@ class FailManager:
         order).  Raises :class:`FailManagerEmpty` if none qualifies.
         """
         with self._lock:
-            candidates = [fid] if fid is not None and fid in self._failList else self._failList
-            for cid in candidates:
-                ticket = self._failList[cid]
+            if fid is not None:
+                # one look-up: this runs for every failure that reaches maxretry
+                ticket = self._failList.get(fid)
+                if ticket is not None:
+                    if ticket.getRetry() < self._maxRetry:
+                        raise FailManagerEmpty
+                    del self._failList[fid]
+                    return ticket
+            for cid, ticket in self._failList.items():
                 if ticket.getRetry() >= self._maxRetry:
                     del self._failList[cid]
                     return ticket

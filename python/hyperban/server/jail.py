@@ -32,6 +32,7 @@ from .database import Database
 from .failmanager import FailManager, FailManagerEmpty
 from .ignore import IgnoreList
 from .jailactions import JailActions
+from .loglines import BatchLog
 from .observer import Observer
 from .ticket import FailTicket, Ticket
 
@@ -150,11 +151,14 @@ class Jail:
         # The chunk's bans go to the actions thread together: one wake-up per chunk
         # rather than one thread switch per ban.
         bans: list[Ticket] = []
+        # the chunk's Found lines are written as one batch and flushed once
+        found_log = BatchLog(log)
         try:
             for line in result.results:
                 for failure in line.found:
-                    found += self._add_failure(failure, bans)
+                    found += self._add_failure(failure, bans, found_log)
         finally:
+            found_log.close()
             if bans:
                 self.actions.put_bans(bans)
             if collecting:
@@ -165,13 +169,15 @@ class Jail:
     def add_failures(self, failures: Iterable[Failure]) -> int:
         """Count failures found elsewhere (journal backend, tests)."""
         bans: list[Ticket] = []
+        found_log = BatchLog(log)
         try:
-            return sum(self._add_failure(f, bans) for f in failures)
+            return sum(self._add_failure(f, bans, found_log) for f in failures)
         finally:
+            found_log.close()
             if bans:
                 self.actions.put_bans(bans)
 
-    def _add_failure(self, failure: Failure, bans: list[Ticket]) -> int:
+    def _add_failure(self, failure: Failure, bans: list[Ticket], found_log: BatchLog) -> int:
         """Count one failure; tickets of ids that reached ``maxretry`` go to ``bans``."""
         fid = failure.fid
         if fid is None:
@@ -180,14 +186,12 @@ class Jail:
         when = failure.time if failure.time is not None else now
         if when > now:
             when = now  # a date estimated into the future counts as now
-        data = dict(failure.data)
-        data["matches"] = failure.matches
-        ticket = FailTicket(fid, when, data=data)
+        ticket = FailTicket.of_failure(fid, when, failure.data, failure.matches)
         # the ticket's tags are only built when ignorecommand/ignorecache need them
         if self.ignore.is_ignored(fid, lambda: self._make_info(ticket)):
             return 0
-        if log.isEnabledFor(logging.INFO):  # formatting the time costs a strftime
-            log.info("[%s] Found %s - %s", self.name, fid, Clock.time2str(when))
+        if found_log.enabled:  # formatting the time costs a strftime
+            found_log("[%s] Found %s - %s", self.name, fid, Clock.time2str(when))
         attempts = self.fail_manager.addFailure(ticket)
         if attempts >= self.fail_manager.getMaxRetry():
             bans.extend(self._due_bans(fid))

@@ -163,9 +163,10 @@ class JailActions:
         self._apply("ban", new, now)
         for bticket in new:
             bticket.banned = True
-            if self._observer is not None and not bticket.restored:
-                # the observer increments the ban time, records the ban and times its end
-                self._observer.ban_found(self.jail_name, bticket)
+        if self._observer is not None:
+            # the observer increments the ban time, records the ban and times its end;
+            # one hand-over for the tick (one wake-up of its thread)
+            self._observer.bans_found(self.jail_name, [t for t in new if not t.restored])
         return len(new)
 
     def restore(self, tickets: Sequence[Ticket], now: float | None = None) -> int:

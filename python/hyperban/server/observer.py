@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,7 +124,18 @@ class Observer:
 
     def ban_found(self, jail: str, ticket: Ticket) -> None:
         """A new ban of ``ticket`` in ``jail`` (ban time possibly to be increased)."""
-        self._post("ban", jail, ticket)
+        self.bans_found(jail, [ticket])
+
+    def bans_found(self, jail: str, tickets: Sequence[Ticket]) -> None:
+        """:meth:`ban_found` for each of ``tickets``, queued at once (at most one wake-up,
+        after the last: the thread does not start on a part of them)."""
+        if not tickets:
+            return
+        with self._cond:
+            idle = not self._events
+            self._events.extend(("ban", jail, ticket) for ticket in tickets)
+            if idle:
+                self._cond.notify()
 
     def failure_found(self, jail: str, ticket: Ticket) -> None:
         """A new failure in ``jail`` (fail2ban's ``failureFound``): with ``bantime.increment``

@@ -16,7 +16,7 @@ address object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .clock import clock
@@ -272,6 +272,25 @@ class FailTicket(Ticket):
         if not isinstance(ticket, FailTicket):
             self._firstTime = time if time is not None else self._time
             self._retry = self._data.get("failures", 1)
+
+    @classmethod
+    def of_failure(
+        cls, fid: Any, time: float, data: Mapping[str, Any], matches: list[str]
+    ) -> FailTicket:
+        """``FailTicket(fid, time, data={**data, "matches": matches})``, the same ticket
+        without the generic constructor's work: one is made per failure found."""
+        fields: dict[str, Any] = {"matches": matches, "failures": 0}
+        for key, value in data.items():
+            if value is not None and key != "matches":
+                fields[key] = value
+        ticket = cls.__new__(cls)
+        ticket._id = fid
+        ticket._flags = ticket._banCount = ticket._banEpoch = 0
+        ticket._banTime = None
+        ticket._time = ticket._firstTime = time
+        ticket._data = fields
+        ticket._retry = fields["failures"]
+        return ticket
 
     def setRetry(self, value: int) -> None:
         """Set the retry count (may exceed the real failures, e.g. for known bad ids)."""
