@@ -623,6 +623,29 @@ zz xxy\n";
     }
 
     #[test]
+    fn end_anchors_never_hide_a_match() {
+        // Vectorscan 5.4.12 misses these when its database holds the `$`
+        // (see `syntax::to_superset`): `b$` next to `aa` in a buffer of 17+
+        // bytes, and `b(?:$|x)` alone.
+        let text = b"a\nxxxxxxxxxxxxxb\nxxxxxxxxxxxxxxxxxxxxxb";
+        for patterns in [
+            &[(0, "b$"), (1, "aa")][..],
+            &[(0, r"b\Z"), (1, "aa")],
+            &[(0, "b(?:$|x)")],
+        ] {
+            let set = PatternSet::new(patterns, Engine::Hyperscan, false).unwrap();
+            let lines: Vec<_> = set
+                .scan(text)
+                .unwrap()
+                .matches
+                .iter()
+                .map(|m| m.line)
+                .collect();
+            assert_eq!(lines, [1, 2], "{patterns:?}");
+        }
+    }
+
+    #[test]
     fn record_with_newlines_matches_as_a_whole() {
         let set = PatternSet::new(&[(1, r"(?m)^b$")], Engine::Hyperscan, false).unwrap();
         assert_eq!(set.match_record(b"a\nb\nc").unwrap().matches.len(), 1);

@@ -49,6 +49,9 @@ struct Style {
     dialect: Dialect,
     superset: bool,
     drop_word_boundaries: bool,
+    /// Leave out `$` and `\Z` (Hyperscan's database form only; see
+    /// [`to_superset`]).
+    drop_line_ends: bool,
     /// Python's ASCII flag: shorthands keep their ASCII meaning.
     ascii: bool,
     /// Case-insensitive here (byte-mode supersets must widen letters that
@@ -66,6 +69,7 @@ pub fn to_pcre2(pattern: &Pattern) -> String {
             dialect: Dialect::Pcre2,
             superset: false,
             drop_word_boundaries: false,
+            drop_line_ends: false,
             ascii: pattern.flags.ascii,
             caseless: pattern.flags.ignore_case,
             dotall: pattern.flags.dotall,
@@ -84,6 +88,7 @@ pub fn to_rust_regex(pattern: &Pattern) -> Option<String> {
             dialect: Dialect::RustRegex,
             superset: false,
             drop_word_boundaries: false,
+            drop_line_ends: false,
             ascii: false,
             caseless: pattern.flags.ignore_case,
             dotall: pattern.flags.dotall,
@@ -94,12 +99,21 @@ pub fn to_rust_regex(pattern: &Pattern) -> Option<String> {
 /// A superset of the pattern for a candidate finder. `^`/`$`/`\A`/`\Z` all
 /// become line anchors because finders scan many lines at once in multi-line
 /// mode.
+///
+/// Hyperscan's form has no end anchors at all: Vectorscan 5.4.12 misses
+/// matches of `$` (`b$` with `aa` in the same database finds no `b` at a
+/// line's end once the buffer is 17 bytes long; `b(?:$|x)` misses even
+/// alone). Leaving an anchor out only admits more lines, which the exact
+/// engine then rejects.
 pub fn to_superset(pattern: &Pattern, target: SupersetFor) -> String {
     let dialect = match target {
         SupersetFor::Hyperscan => Dialect::Hyperscan,
         SupersetFor::RustRegex => Dialect::RustRegex,
     };
-    let style = superset_style(pattern, dialect);
+    let style = Style {
+        drop_line_ends: target == SupersetFor::Hyperscan,
+        ..superset_style(pattern, dialect)
+    };
     let mut out = String::with_capacity(64);
     let letters = pattern.flags.pcre_letters();
     if !letters.is_empty() {
@@ -116,6 +130,7 @@ fn superset_style(pattern: &Pattern, dialect: Dialect) -> Style {
         superset: true,
         // In byte mode `\b` sees every non-ASCII byte as a non-word.
         drop_word_boundaries: true,
+        drop_line_ends: false,
         ascii: pattern.flags.ascii,
         caseless: pattern.flags.ignore_case,
         dotall: pattern.flags.dotall,
@@ -333,6 +348,9 @@ fn write_nodes(out: &mut String, nodes: &[Node], style: Style) {
                 let _ = write!(out, "(?:[^\\n\\x80-\\xff]|{HIGH_RUN})");
             }
             Node::Dot => out.push('.'),
+            Node::LineEnd | Node::TextEnd if style.drop_line_ends => {
+                skip_repeat = true;
+            }
             Node::LineStart => out.push('^'),
             Node::LineEnd => out.push('$'),
             Node::TextStart if style.superset => out.push('^'),
