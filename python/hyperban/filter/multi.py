@@ -49,26 +49,56 @@ class MultiFilter:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            results: list[ChunkResult | None] = [None] * len(self.filters)
-            shared = self._shared
-            if self._multi is not None:
-                filters = [self.filters[k] for k in shared]
-                before = [f.limit_hits for f in filters]
-                now = filters[0].clock()
-                runs = self._multi.run(
-                    data,
-                    now,
-                    [(f._last_date, f._last_time_text, f.finish_settings()) for f in filters],
-                )
-                skipped = Filter._count_skipped(data)  # the same for every filter
-                for k, flt, hits, run in zip(shared, filters, before, runs, strict=True):
-                    result = flt._finish_program_run(run, data, first, skipped)
-                    result.limit_hits += flt.limit_hits - hits
-                    results[k] = result
-            for k, flt in enumerate(self.filters):
-                if results[k] is None:
-                    results[k] = flt.process_chunk(data, first)
-            return results  # type: ignore[return-value]
+            return self.finish_stage(self._run_shared(data, carry=False), data, first, carry=True)
         finally:
             if collecting:
                 gc.enable()
+
+    def run_stage(self, data: bytes) -> list | None:  # type: ignore[type-arg]
+        """The shared Rust stage of :meth:`process_chunk` alone, for a
+        pipeline (see :meth:`Filter.run_stage`): it may run on another thread
+        while this one finishes the previous chunk with :meth:`finish_stage`;
+        stages run one at a time, in chunk order, and carry the filters'
+        last dates on themselves."""
+        return self._run_shared(data, carry=True)
+
+    def _run_shared(self, data: bytes, carry: bool) -> list | None:  # type: ignore[type-arg]
+        if self._multi is None:
+            return None
+        filters = [self.filters[k] for k in self._shared]
+        now = filters[0].clock()
+        runs = self._multi.run(
+            data,
+            now,
+            [(f._last_date, f._last_time_text, f.finish_settings()) for f in filters],
+            summarize=[f.summarize_quiet for f in filters],
+        )
+        if carry:
+            for flt, run in zip(filters, runs, strict=True):
+                flt._last_date = run[6]
+                flt._last_time_text = run[7]
+        return runs
+
+    def finish_stage(
+        self,
+        runs: list | None,  # type: ignore[type-arg]
+        data: bytes,
+        first: int,
+        carry: bool = False,
+    ) -> list[ChunkResult]:
+        """What :meth:`process_chunk` gives, from the :meth:`run_stage` of
+        ``data`` (the filters that do not share the scan are processed
+        here)."""
+        results: list[ChunkResult | None] = [None] * len(self.filters)
+        if runs is not None:
+            skipped = Filter._count_skipped(data)  # the same for every filter
+            for k, run in zip(self._shared, runs, strict=True):
+                flt = self.filters[k]
+                hits = flt.limit_hits
+                result = flt._finish_program_run(run, data, first, skipped, carry=carry)
+                result.limit_hits += flt.limit_hits - hits
+                results[k] = result
+        for k, flt in enumerate(self.filters):
+            if results[k] is None:
+                results[k] = flt.process_chunk(data, first)
+        return results  # type: ignore[return-value]

@@ -123,6 +123,74 @@ impl LineOutcome {
     }
 }
 
+/// What the quiet lines of a chunk add up to, when a caller that only
+/// counts them (fail2ban-regex's statistics) asks for a summary instead of
+/// one outcome per line: see [`QuietSummary::take`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuietSummary {
+    /// Summarized lines counted as *ignored* (an ignoreregex vetoed them,
+    /// or every failure they gave is a `nofail` one).
+    pub ignored: usize,
+    /// Summarized lines on which the prefregex matched.
+    pub prefregex: usize,
+    /// Failures (all `nofail`) per failregex, over the summarized lines.
+    pub fail_hits: Vec<usize>,
+    /// Ignoreregex matches per ignoreregex, over the summarized lines.
+    pub ignore_hits: Vec<usize>,
+    /// Chunk line numbers of the summarized *ignored* lines, in line order.
+    pub ignored_lines: Vec<u32>,
+}
+
+impl QuietSummary {
+    /// Takes the quiet outcomes out of `outcomes` and counts them, except
+    /// the first `keep` quiet ones that are *ignored* lines (a caller lists
+    /// the texts of the first ignored lines) and the lines a caller must
+    /// still look at: a failure id to resolve (the number of addresses, so
+    /// of failures, is only known then), or a line number too big for the
+    /// summary.
+    pub fn take(
+        outcomes: &mut Vec<LineOutcome>,
+        keep: usize,
+        fail_count: usize,
+        ignore_count: usize,
+    ) -> Self {
+        let mut summary = QuietSummary {
+            fail_hits: vec![0; fail_count],
+            ignore_hits: vec![0; ignore_count],
+            ..QuietSummary::default()
+        };
+        let mut kept_ignored = 0;
+        outcomes.retain(|o| {
+            let countable = o.is_quiet()
+                && o.failures
+                    .iter()
+                    .all(|f| !matches!(f.id, FailureId::Dns { .. }) && f.regex < fail_count)
+                && o.ignored_by.iter().all(|&j| j < ignore_count);
+            let Some(number) = countable.then(|| u32::try_from(o.line).ok()).flatten() else {
+                return true;
+            };
+            let is_ignored = !o.ignored_by.is_empty() || !o.failures.is_empty();
+            if is_ignored && kept_ignored < keep {
+                kept_ignored += 1;
+                return true;
+            }
+            if is_ignored {
+                summary.ignored += 1;
+                summary.ignored_lines.push(number);
+            }
+            summary.prefregex += usize::from(o.prefregex_matched);
+            for f in &o.failures {
+                summary.fail_hits[f.regex] += 1;
+            }
+            for &j in &o.ignored_by {
+                summary.ignore_hits[j] += 1;
+            }
+            false
+        });
+        summary
+    }
+}
+
 /// The finishing stage of one filter, with its session state.
 pub struct Finisher {
     folds: Vec<GroupFolds>,

@@ -32,7 +32,8 @@ pub mod finish;
 pub mod sessions;
 
 pub use finish::{
-    FailureId, FinishSettings, Finisher, FoundFailure, GroupFolds, LineOutcome, SetNames,
+    FailureId, FinishSettings, Finisher, FoundFailure, GroupFolds, LineOutcome, QuietSummary,
+    SetNames,
 };
 
 /// Id of the prefregex in the "pre" set.

@@ -19,7 +19,7 @@
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 use std::sync::{Arc, Mutex};
 
 use super::date_detector::PyDateDetector;
@@ -27,7 +27,7 @@ use super::outcome::Converter;
 use super::pattern_set::PyPatternSet;
 use crate::filter::{
     split_id, split_scan, DateCarry, FilterProgram, FilterShape, FinishSettings, Finisher,
-    GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
+    GroupFolds, QuietSummary, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
 
@@ -173,7 +173,12 @@ impl PyFilterProgram {
         })
     }
 
-    /// Runs one chunk of `\n`-terminated lines at time `now`.
+    /// Runs one chunk of `\n`-terminated lines at time `now`. With
+    /// `summarize=keep`, the quiet lines are counted in a summary instead of
+    /// reported, except the first `keep` ignored ones (see
+    /// [`QuietSummary::take`]).
+    #[pyo3(signature = (data, now, last_date, last_time_text, settings, *, summarize=None))]
+    #[allow(clippy::too_many_arguments)]
     fn run<'py>(
         &self,
         py: Python<'py>,
@@ -182,12 +187,13 @@ impl PyFilterProgram {
         last_date: Option<f64>,
         last_time_text: String,
         settings: SettingsArg,
+        summarize: Option<usize>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let carry = DateCarry {
             last_date,
             last_time_text,
         };
-        self.run_with(py, data, now, carry, settings, None)
+        self.run_with(py, data, now, carry, settings, None, summarize)
     }
 
     /// Forget the multi-line sessions (the filter was reset).
@@ -204,7 +210,8 @@ impl PyFilterProgram {
     }
 
     /// Runs a chunk; `scan` is this filter's share of a shared scan (then
-    /// its own scan set is not run).
+    /// its own scan set is not run); `summarize` as for `run`.
+    #[allow(clippy::too_many_arguments)]
     fn run_with<'py>(
         &self,
         py: Python<'py>,
@@ -213,6 +220,7 @@ impl PyFilterProgram {
         mut carry: DateCarry,
         settings_arg: SettingsArg,
         scan: Option<&LineReport>,
+        summarize: Option<usize>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let finish = settings_arg.at(now);
         let own_scan = self.scan.get();
@@ -227,17 +235,21 @@ impl PyFilterProgram {
         let mut detector = self.detector.bind(py).try_borrow_mut()?;
         let detector = &mut detector.inner;
         let names = &self.names;
-        let (report, outcomes) = py
+        let (report, outcomes, summary) = py
             .allow_threads(|| {
                 let mut report = match scan {
                     Some(scan) => program.run_candidates(data, scan, now, detector, &mut carry),
                     None => program.run_chunk(data, now, detector, &mut carry),
                 }?;
                 let records = std::mem::take(&mut report.records);
-                let outcomes =
+                let mut outcomes =
                     self.lock_finisher()
                         .finish_all(records, &program.shape, names, &finish);
-                Ok((report, outcomes))
+                let shape = &program.shape;
+                let summary = summarize.map(|keep| {
+                    QuietSummary::take(&mut outcomes, keep, shape.fail_count, shape.ignore_count)
+                });
+                Ok((report, outcomes, summary))
             })
             .map_err(to_py_error)?;
         let mut convert = Converter::new(py, self.address_of.bind(py));
@@ -245,6 +257,23 @@ impl PyFilterProgram {
         for outcome in outcomes {
             records.append(convert.outcome(outcome)?)?;
         }
+        let summary = match summary {
+            None => None,
+            Some(s) => {
+                let lines: Vec<u8> = s
+                    .ignored_lines
+                    .iter()
+                    .flat_map(|n| n.to_ne_bytes())
+                    .collect();
+                Some((
+                    s.ignored,
+                    s.prefregex,
+                    s.fail_hits,
+                    s.ignore_hits,
+                    PyBytes::new(py, &lines),
+                ))
+            }
+        };
         (
             report.scan_limit_hit,
             report.lines,
@@ -254,6 +283,7 @@ impl PyFilterProgram {
             records,
             carry.last_date,
             carry.last_time_text,
+            summary,
         )
             .into_pyobject(py)
     }
@@ -288,17 +318,26 @@ impl PyMultiProgram {
     }
 
     /// Runs one chunk for every filter: `carries` holds each filter's
-    /// `(last_date, last_time_text, settings)`; the result is one
-    /// `FilterProgram.run` tuple per filter.
+    /// `(last_date, last_time_text, settings)`, `summarize` (when given)
+    /// each filter's `summarize` argument of `FilterProgram.run`; the result
+    /// is one `FilterProgram.run` tuple per filter.
+    #[pyo3(signature = (data, now, carries, *, summarize=None))]
     fn run<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         now: f64,
         carries: Vec<(Option<f64>, String, SettingsArg)>,
+        summarize: Option<Vec<Option<usize>>>,
     ) -> PyResult<Bound<'py, PyList>> {
         if carries.len() != self.programs.len() {
             return Err(PyValueError::new_err("one carry per filter expected"));
+        }
+        let summarize = summarize.unwrap_or_else(|| vec![None; carries.len()]);
+        if summarize.len() != carries.len() {
+            return Err(PyValueError::new_err(
+                "one summarize value per filter expected",
+            ));
         }
         let set = &self.scan.get().inner;
         let scan = py
@@ -308,8 +347,8 @@ impl PyMultiProgram {
         // A shared scan that hit the match limit cannot tell whose pattern
         // did: each filter then scans on its own (and decides for itself).
         let shares = (scan.limit_hits == 0).then(|| split_scan(&scan, self.programs.len()));
-        for (k, (program, (last_date, last_time_text, settings))) in
-            self.programs.iter().zip(carries).enumerate()
+        for (k, ((program, (last_date, last_time_text, settings)), keep)) in
+            self.programs.iter().zip(carries).zip(summarize).enumerate()
         {
             let carry = DateCarry {
                 last_date,
@@ -318,7 +357,7 @@ impl PyMultiProgram {
             let share = shares.as_ref().and_then(|s| s.get(k));
             let run = program
                 .get()
-                .run_with(py, data, now, carry, settings, share)?;
+                .run_with(py, data, now, carry, settings, share, keep)?;
             out.append(run)?;
         }
         Ok(out)
