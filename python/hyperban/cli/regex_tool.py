@@ -30,11 +30,13 @@ import re
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from hyperban.filter import ChunkResult, Filter, FilterError, LineResult
+from hyperban.filter.filter import QuietLines
 from hyperban.filter.source import DEFAULT_CHUNK_SIZE
 from hyperban.matcher import ENGINES
 
@@ -145,7 +147,16 @@ class _Stats:
     matches: list[dict[str, object]] = field(default_factory=list)
     # line numbers that are not missed (for listing missed lines afterwards)
     not_missed: set[int] = field(default_factory=set)
+    # quiet lines counted in bulk; their ignored lines are not missed either
+    quiet: list[QuietLines] = field(default_factory=list)
     seconds: float = 0.0
+
+    def all_not_missed(self) -> set[int]:
+        """``not_missed`` with the ignored lines of the ``quiet`` summaries."""
+        for q in self.quiet:
+            self.not_missed.update(q.ignored_numbers())
+        self.quiet.clear()
+        return self.not_missed
 
 
 @dataclass
@@ -423,12 +434,28 @@ class RegexTool:
         gc.disable()
         t0 = time.time()
         try:
-            for chunk, consumed, total in self._input(is_file):
-                result = flt.process_chunk(chunk, first)
-                first += result.lines
-                self._account_chunk(flt, stats, result, recent, out_fn, collect)
-                if progress is not None:
-                    progress.update(consumed, total, first, time.time() - t0)
+            if flt.program is not None:
+                # The Rust stage of the next chunk runs on a worker thread
+                # while this one accounts for the current chunk.
+                def stage(chunk: bytes, keep: int | None) -> tuple:  # type: ignore[type-arg]
+                    flt.summarize_quiet = keep
+                    return flt.run_stage(chunk)
+
+                for run, chunk, consumed, total in _pipelined(
+                    self._input(is_file), stage, lambda: self._quiet_keep(stats, out_fn, collect)
+                ):
+                    result = flt.finish_stage(run, chunk, first)
+                    first += result.lines
+                    self._account_chunk(flt, stats, result, recent, out_fn, collect)
+                    if progress is not None:
+                        progress.update(consumed, total, first, time.time() - t0)
+            else:
+                for chunk, consumed, total in self._input(is_file):
+                    result = flt.process_chunk(chunk, first)
+                    first += result.lines
+                    self._account_chunk(flt, stats, result, recent, out_fn, collect)
+                    if progress is not None:
+                        progress.update(consumed, total, first, time.time() - t0)
         finally:
             if collecting:
                 gc.enable()
@@ -437,6 +464,18 @@ class RegexTool:
         stats.seconds = time.time() - t0
         stats.missed = stats.tested - stats.matched - stats.ignored
         return stats
+
+    def _quiet_keep(self, stats: _Stats, out_fn: object, collect: bool) -> int | None:
+        """``Filter.summarize_quiet`` for the next chunk: the quiet lines are
+        only counted, except the ignored ones whose text the report may
+        still list (``stats`` may lag behind: then more are kept)."""
+        opts = self.opts
+        if out_fn is not None or not collect or opts.print_no_ignored:
+            return 0
+        if opts.print_all_ignored:
+            return None
+        # _account lists an ignored line while the count is at most this
+        return max(0, self.report_lines + 1 - stats.ignored)
 
     def _account_chunk(
         self,
@@ -452,6 +491,18 @@ class RegexTool:
         stats.prefregex += result.prefregex_only
         for line in result.results:
             self._account(flt, stats, line, recent, out_fn, collect)
+        quiet = result.quiet
+        if quiet is not None and out_fn is None:
+            # (the lines kept in ``results`` come first in line order among
+            # the ignored ones, so the listed ones are the same)
+            stats.ignored += quiet.ignored
+            stats.prefregex += quiet.prefregex
+            for i, n in enumerate(quiet.fail_hits):
+                stats.fail_hits[i] += n
+            for j, n in enumerate(quiet.ignore_hits):
+                stats.ignore_hits[j] += n
+            if quiet.ignored:
+                stats.quiet.append(quiet)
 
     def _account(
         self,
@@ -565,10 +616,11 @@ class RegexTool:
             return
         collected: list[str] = []
         number = 0
+        not_missed = stats.all_not_missed()
         for chunk, _, _ in self._input(is_file):
             for raw in chunk.split(b"\n")[:-1]:
                 line = raw.decode("utf-8", "replace").rstrip("\r")
-                if line and line[0] != "#" and number not in stats.not_missed:
+                if line and line[0] != "#" and number not in not_missed:
                     collected.append(line)
                 number += 1
         stats.missed_lines = collected
@@ -725,6 +777,31 @@ class _Progress:
         self.stream.flush()
 
 
+_Arg = TypeVar("_Arg")
+_Run = TypeVar("_Run")
+
+
+def _pipelined(
+    chunks: Iterator[tuple[bytes, int, int]],
+    stage: Callable[[bytes, _Arg], _Run],
+    arg: Callable[[], _Arg],
+) -> Iterator[tuple[_Run, bytes, int, int]]:
+    """``(stage(chunk, arg()), chunk, consumed, total)`` for each of
+    ``chunks``, in order; the stage of the next chunk runs on a worker thread
+    (one stage at a time, in chunk order) while the caller handles the
+    current one.  ``arg()`` is called on this thread before each stage is
+    started."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyperban-stage") as pool:
+        pending: tuple[Future[_Run], bytes, int, int] | None = None
+        for chunk, consumed, total in chunks:
+            future = pool.submit(stage, chunk, arg())
+            if pending is not None:
+                yield pending[0].result(), *pending[1:]
+            pending = (future, chunk, consumed, total)
+        if pending is not None:
+            yield pending[0].result(), *pending[1:]
+
+
 def _tag_value(values: dict[str, object], found: re.Match[str]) -> str:
     key = found.group(1)
     if key.startswith("F-"):
@@ -799,10 +876,19 @@ def run_single_pass(options: list[str], log_path: str, filters: list[str]) -> di
     first = 0
     collecting = gc.isenabled()
     gc.disable()
+
+    def stage(chunk: bytes, keeps: list[int | None]) -> list | None:  # type: ignore[type-arg]
+        for flt, keep in zip(flts, keeps, strict=True):
+            flt.summarize_quiet = keep
+        return multi.run_stage(chunk)
+
+    def keeps() -> list[int | None]:
+        return [t._quiet_keep(s, None, True) for t, s in zip(tools, all_stats, strict=True)]
+
     t0 = time.time()
     try:
-        for chunk, _, _ in tools[0]._input(True):
-            results = multi.process_chunk(chunk, first)
+        for runs, chunk, _, _ in _pipelined(tools[0]._input(True), stage, keeps):
+            results = multi.finish_stage(runs, chunk, first)
             first += results[0].lines
             for tool, flt, stats, recent, result in zip(
                 tools, flts, all_stats, recents, results, strict=True
