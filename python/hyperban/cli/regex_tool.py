@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
 
 from hyperban.filter import ChunkResult, Filter, FilterError, LineResult
+from hyperban.filter.failure import fields_for_output
 from hyperban.filter.filter import QuietLines
 from hyperban.filter.source import DEFAULT_CHUNK_SIZE
 from hyperban.matcher import ENGINES
@@ -522,8 +523,10 @@ class RegexTool:
             if found and not line.is_ignored:
                 out_fn(found)  # type: ignore[operator]
             return
-        for failure in line.failures:
-            stats.fail_hits[failure.regex] += 1
+        failures = line.failures
+        fail_hits = stats.fail_hits
+        for failure in failures:
+            fail_hits[failure.regex] += 1
         for j in line.ignored_by:
             stats.ignore_hits[j] += 1
         if line.prefregex_matched:
@@ -538,29 +541,33 @@ class RegexTool:
                     stats.missed_lines.remove(text)
                 if opts.print_all_matched and text is not None:
                     stats.matched_lines.append(text)
-        recent.append((line.number, line.line))
-        status = line.status
-        if status == "ignored":
+        number = line.number
+        recent.append((number, line.line))
+        # line.status, with the failures proper (``line.found``) listed once
+        found = [f for f in failures if not f.data.get("nofail")]
+        if line.ignored_by or len(found) != len(failures):
             stats.ignored += 1
-            stats.not_missed.add(line.number)
+            stats.not_missed.add(number)
             if (
                 collect
                 and not opts.print_no_ignored
                 and (opts.print_all_ignored or stats.ignored <= self.report_lines + 1)
             ):
                 stats.ignored_lines.append(line.line)
-        elif status == "matched":
+        elif found:
             stats.matched += 1
-            stats.not_missed.add(line.number)
+            stats.not_missed.add(number)
             if collect and opts.print_all_matched:
                 stats.matched_lines.append(line.line)
-                for failure in line.found:
-                    stats.matches.append(
+                matches = stats.matches
+                for failure in found:
+                    fid = failure.fid
+                    matches.append(
                         {
-                            "line": line.number + 1,
-                            "id": failure.id,
+                            "line": number + 1,
+                            "id": None if fid is None else str(fid),
                             "time": failure.time,
-                            "fields": failure.fields(),
+                            "fields": fields_for_output(failure.data),
                         }
                     )
 
@@ -815,8 +822,6 @@ def _shorten(text: str, limit: int = 53) -> str:
 
 
 def _plain_value(value: object) -> object:
-    from hyperban.filter.failure import fields_for_output
-
     if value is None:
         return None
     return fields_for_output({"v": value}).get("v")

@@ -157,6 +157,7 @@ impl QuietSummary {
         let mut summary = QuietSummary {
             fail_hits: vec![0; fail_count],
             ignore_hits: vec![0; ignore_count],
+            ignored_lines: Vec::with_capacity(outcomes.len()),
             ..QuietSummary::default()
         };
         let mut kept_ignored = 0;
@@ -220,11 +221,16 @@ impl Finisher {
         names: &SetNames,
         settings: &FinishSettings,
     ) -> Vec<LineOutcome> {
-        records
-            .into_iter()
-            .map(|r| self.finish(r, shape, names, settings))
-            .filter(|o| settings.report_quiet_lines || !o.is_quiet())
-            .collect()
+        // (sized once: growing big vectors makes glibc's malloc consolidate
+        // its fast bins each time, which the many small frees make costly)
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let outcome = self.finish(record, shape, names, settings);
+            if settings.report_quiet_lines || !outcome.is_quiet() {
+                out.push(outcome);
+            }
+        }
+        out
     }
 
     /// fail2ban's handling of one line the exact stage reported.

@@ -182,6 +182,9 @@ impl FilterProgram<'_> {
     ) -> Result<ChunkReport, MatcherError> {
         let mut report = ChunkReport {
             lines: scan.lines,
+            // at most one record per candidate line, sized once (growing a
+            // big vector makes glibc's malloc consolidate its fast bins)
+            records: Vec::with_capacity(candidate_lines(scan)),
             ..ChunkReport::default()
         };
         let mut state = RunState {
@@ -433,6 +436,19 @@ fn cut_date(text: &str, now: f64, detector: &mut DateDetector, carry: &mut DateC
         no_date,
         invalid_date,
     }
+}
+
+/// How many lines of a scan have a match (its matches come in line order).
+fn candidate_lines(scan: &LineReport) -> usize {
+    let mut count = 0;
+    let mut previous = None;
+    for m in &scan.matches {
+        if previous != Some(m.0) {
+            count += 1;
+            previous = Some(m.0);
+        }
+    }
+    count
 }
 
 /// Comment (`#…`) and empty lines of a chunk (a line of `\r`s counts as

@@ -253,18 +253,19 @@ impl PyFilterProgram {
             })
             .map_err(to_py_error)?;
         let mut convert = Converter::new(py, self.address_of.bind(py));
-        let records = PyList::empty(py);
+        // (the list made at its size: see `Finisher::finish_all`)
+        let mut converted = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
-            records.append(convert.outcome(outcome)?)?;
+            converted.push(convert.outcome(outcome)?.unbind());
         }
+        let records = PyList::new(py, converted)?;
         let summary = match summary {
             None => None,
             Some(s) => {
-                let lines: Vec<u8> = s
-                    .ignored_lines
-                    .iter()
-                    .flat_map(|n| n.to_ne_bytes())
-                    .collect();
+                let mut lines = Vec::with_capacity(4 * s.ignored_lines.len());
+                for n in &s.ignored_lines {
+                    lines.extend_from_slice(&n.to_ne_bytes());
+                }
                 Some((
                     s.ignored,
                     s.prefregex,
