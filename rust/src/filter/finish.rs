@@ -27,6 +27,10 @@ pub const CIDR_UNSPEC: i32 = -1;
 pub const FAM_IPV4: i32 = CIDR_RAW - 2;
 pub const FAM_IPV6: i32 = CIDR_RAW - 10;
 
+/// Keys the finishing stage may add to a failure's groups (`matches`,
+/// `users`, `ip`, `mlfpending`, ...): room kept for them up front.
+const EXTRA_KEYS: usize = 4;
+
 // `_mergeFailure`'s flags.
 const NOFAIL: u8 = 1;
 const FORGET: u8 = 2;
@@ -345,8 +349,9 @@ impl Finisher {
         let mut fail = if pre_groups.is_empty() {
             groups
         } else {
-            let mut merged = pre_groups.clone();
-            merged.update(&groups);
+            // (room for the keys the session rules may add)
+            let mut merged = pre_groups.clone_with_room(groups.len() + EXTRA_KEYS);
+            merged.update_owned(groups);
             merged
         };
         let mlfid = fail.some("mlfid").map(Value::text);
@@ -366,9 +371,7 @@ impl Finisher {
                 return Step::EndLine;
             }
         } else {
-            let mut lines = fail.lines("matches");
-            lines.push(tuple_line.clone());
-            fail.set("matches", Value::Lines(lines));
+            fail.append_line("matches", tuple_line.clone());
         }
         let fid = fail.some("fid").cloned();
         let mut cidr = default_cidr;
@@ -474,7 +477,7 @@ impl Finisher {
             if flags & PREVIOUS_STATE == 0 && !known.truthy("mlfpending") {
                 known.pop("matches");
             }
-            known.update_present(&fail);
+            known.update_present_owned(std::mem::take(&mut fail));
             fail = known;
             if flags & FORGET != 0 {
                 self.sessions.unset(key);
@@ -502,15 +505,13 @@ impl Finisher {
                     Value::Lines(lines) => lines,
                     _ => Vec::new(),
                 });
-            merged.extend(fail.lines("matches"));
+            merged.extend(fail.take_lines("matches"));
             if flags & GAINED == 0 {
                 merged.push(tuple_line.clone());
             }
             fail.set("matches", Value::Lines(merged));
         } else if flags & (NOFAIL | FORGET) == NOFAIL {
-            let mut lines = fail.lines("nofail-matches");
-            lines.push(tuple_line.clone());
-            fail.set("nofail-matches", Value::Lines(lines));
+            fail.append_line("nofail-matches", tuple_line.clone());
         }
         // (a stored session's cache entry is brought up to date by the caller,
         // once it has finished changing the data)
@@ -537,11 +538,12 @@ enum Step {
 /// The groups of a match as a failure dict (unmatched groups are `None`);
 /// the values are moved out of the match.
 fn groups_of(index: usize, groups: &mut [Option<String>], names: &[Vec<Arc<str>>]) -> Fields {
-    let mut out = Fields::new();
-    if let Some(names) = names.get(index) {
-        for (name, value) in names.iter().zip(groups) {
-            out.push_new(name.clone(), value.take().map_or(Value::None, Value::Str));
-        }
+    let Some(names) = names.get(index) else {
+        return Fields::new();
+    };
+    let mut out = Fields::with_capacity(names.len() + EXTRA_KEYS);
+    for (name, value) in names.iter().zip(groups) {
+        out.push_new(name.clone(), value.take().map_or(Value::None, Value::Str));
     }
     out
 }
