@@ -90,6 +90,11 @@ ProgramRun = tuple[
 #: find_time, wall_now, report_quiet_lines)``: the filter settings a run reads.
 FinishSettings = tuple[bool, bool, bool, bool, bool, float, float, bool]
 
+class ChunkScan:
+    """The candidate scan of one chunk (:meth:`FilterProgram.scan`,
+    :meth:`MultiProgram.scan`), made ahead of the run that takes it; only
+    taken by the set it was made with, for a chunk of the same length."""
+
 class FilterProgram:
     """A single-line filter's exact stage (date cut, prefregex, failregex,
     ignoreregex) and its finishing (F-MLFID sessions, failure ids) over one
@@ -120,11 +125,16 @@ class FilterProgram:
         settings: FinishSettings,
         *,
         summarize: int | None = None,
+        scan: ChunkScan | None = None,
     ) -> ProgramRun:
         """Runs a chunk (the GIL is released meanwhile).  With ``summarize=keep``
         the quiet lines (no failure proper, nothing to log, no host name to
         resolve) are counted in the run's ``quiet`` summary instead of being
-        reported, except the first ``keep`` of them that count as ignored."""
+        reported, except the first ``keep`` of them that count as ignored.
+        ``scan`` is :meth:`scan` of ``data`` made ahead (else the run scans)."""
+    def scan(self, data: bytes) -> ChunkScan:
+        """The candidate scan of ``data`` for :meth:`run` (the GIL is released
+        meanwhile)."""
     def reset(self) -> None: ...
 
 class MultiProgram:
@@ -138,9 +148,14 @@ class MultiProgram:
         carries: list[tuple[float | None, str, FinishSettings]],
         *,
         summarize: list[int | None] | None = None,
+        scan: ChunkScan | None = None,
     ) -> list[ProgramRun]:
         """One :meth:`FilterProgram.run` per filter; ``summarize`` holds each
-        filter's ``summarize`` argument."""
+        filter's ``summarize`` argument; ``scan`` is :meth:`scan` of ``data``
+        made ahead (else the run scans)."""
+    def scan(self, data: bytes) -> ChunkScan:
+        """The shared candidate scan of ``data`` for :meth:`run` (the GIL is
+        released meanwhile)."""
 
 class TimerWheel:
     """Hierarchical timer wheel: str keys with absolute deadlines (epoch seconds).

@@ -149,7 +149,7 @@ def test_counted_quiet_lines_and_pipeline_change_nothing(tmp_path, monkeypatch, 
     monkeypatch.setattr(
         regex_tool,
         "_pipelined",
-        lambda chunks, stage, arg: ((stage(c, arg()), c, n, t) for c, n, t in chunks),
+        lambda chunks, stage, arg: ((stage(c, arg(c)), c, n, t) for c, n, t in chunks),
     )
     assert output() == fast
     assert "ignored" in fast

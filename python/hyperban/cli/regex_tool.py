@@ -35,6 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
 
+from hyperban._core import ChunkScan
 from hyperban.filter import ChunkResult, Filter, FilterError, LineResult
 from hyperban.filter.failure import fields_for_output
 from hyperban.filter.filter import QuietLines
@@ -438,13 +439,16 @@ class RegexTool:
             if flt.program is not None:
                 # The Rust stage of the next chunk runs on a worker thread
                 # while this one accounts for the current chunk.
-                def stage(chunk: bytes, keep: int | None) -> tuple:  # type: ignore[type-arg]
-                    flt.summarize_quiet = keep
-                    return flt.run_stage(chunk)
+                # (the candidate scan of the next chunk is made here, while
+                # the worker runs the current chunk's stage)
+                def stage(chunk: bytes, arg: tuple[int | None, ChunkScan]) -> tuple:  # type: ignore[type-arg]
+                    flt.summarize_quiet = arg[0]
+                    return flt.run_stage(chunk, arg[1])
 
-                for run, chunk, consumed, total in _pipelined(
-                    self._input(is_file), stage, lambda: self._quiet_keep(stats, out_fn, collect)
-                ):
+                def arg(chunk: bytes) -> tuple[int | None, ChunkScan]:
+                    return self._quiet_keep(stats, out_fn, collect), flt.scan_stage(chunk)
+
+                for run, chunk, consumed, total in _pipelined(self._input(is_file), stage, arg):
                     result = flt.finish_stage(run, chunk, first)
                     first += result.lines
                     self._account_chunk(flt, stats, result, recent, out_fn, collect)
@@ -791,17 +795,17 @@ _Run = TypeVar("_Run")
 def _pipelined(
     chunks: Iterator[tuple[bytes, int, int]],
     stage: Callable[[bytes, _Arg], _Run],
-    arg: Callable[[], _Arg],
+    arg: Callable[[bytes], _Arg],
 ) -> Iterator[tuple[_Run, bytes, int, int]]:
-    """``(stage(chunk, arg()), chunk, consumed, total)`` for each of
+    """``(stage(chunk, arg(chunk)), chunk, consumed, total)`` for each of
     ``chunks``, in order; the stage of the next chunk runs on a worker thread
     (one stage at a time, in chunk order) while the caller handles the
-    current one.  ``arg()`` is called on this thread before each stage is
-    started."""
+    current one.  ``arg(chunk)`` is called on this thread before the chunk's
+    stage is started (while the previous chunk's stage runs)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyperban-stage") as pool:
         pending: tuple[Future[_Run], bytes, int, int] | None = None
         for chunk, consumed, total in chunks:
-            future = pool.submit(stage, chunk, arg())
+            future = pool.submit(stage, chunk, arg(chunk))
             if pending is not None:
                 yield pending[0].result(), *pending[1:]
             pending = (future, chunk, consumed, total)
@@ -882,17 +886,18 @@ def run_single_pass(options: list[str], log_path: str, filters: list[str]) -> di
     collecting = gc.isenabled()
     gc.disable()
 
-    def stage(chunk: bytes, keeps: list[int | None]) -> list | None:  # type: ignore[type-arg]
-        for flt, keep in zip(flts, keeps, strict=True):
+    def stage(chunk: bytes, arg: tuple[list[int | None], ChunkScan | None]) -> list | None:  # type: ignore[type-arg]
+        for flt, keep in zip(flts, arg[0], strict=True):
             flt.summarize_quiet = keep
-        return multi.run_stage(chunk)
+        return multi.run_stage(chunk, arg[1])
 
-    def keeps() -> list[int | None]:
-        return [t._quiet_keep(s, None, True) for t, s in zip(tools, all_stats, strict=True)]
+    def arg(chunk: bytes) -> tuple[list[int | None], ChunkScan | None]:
+        keeps = [t._quiet_keep(s, None, True) for t, s in zip(tools, all_stats, strict=True)]
+        return keeps, multi.scan_stage(chunk)
 
     t0 = time.time()
     try:
-        for runs, chunk, _, _ in _pipelined(tools[0]._input(True), stage, keeps):
+        for runs, chunk, _, _ in _pipelined(tools[0]._input(True), stage, arg):
             results = multi.finish_stage(runs, chunk, first)
             first += results[0].lines
             for tool, flt, stats, recent, result in zip(

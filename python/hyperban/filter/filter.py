@@ -56,7 +56,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
-from hyperban._core import DateDetector, FilterProgram, PatternSet, count_skipped
+from hyperban._core import ChunkScan, DateDetector, FilterProgram, PatternSet, count_skipped
 from hyperban.filter.candidate import candidate_pattern, relaxed_pattern
 from hyperban.filter.dns import (
     CIDR_RAW,
@@ -511,13 +511,19 @@ class Filter:
         )
         return self._finish_program_run(run, data, first)
 
-    def run_stage(self, data: bytes) -> tuple:  # type: ignore[type-arg]
+    def scan_stage(self, data: bytes) -> ChunkScan:
+        """The candidate scan of ``data`` for :meth:`run_stage`, made ahead
+        (stateless: any thread, any time; the GIL is released meanwhile)."""
+        assert self._program is not None
+        return self._program.scan(data)
+
+    def run_stage(self, data: bytes, scan: ChunkScan | None = None) -> tuple:  # type: ignore[type-arg]
         """The Rust stage of :meth:`process_chunk` alone (fast path only, see
         :attr:`program`), for a pipeline: it may run on another thread (the
         GIL is released while the chunk runs) while this thread finishes the
         previous chunk with :meth:`finish_stage`.  Stages must run one at a
         time, in chunk order; each carries the last date on to the next one
-        itself."""
+        itself.  ``scan`` is :meth:`scan_stage` of ``data``, when made."""
         assert self._program is not None
         run = self._program.run(
             data,
@@ -526,6 +532,7 @@ class Filter:
             self._last_time_text,
             self.finish_settings(),
             summarize=self.summarize_quiet,
+            scan=scan,
         )
         self._last_date = run[6]
         self._last_time_text = run[7]

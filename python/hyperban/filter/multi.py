@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 
-from hyperban._core import MULTI_SHIFT, MultiProgram
+from hyperban._core import MULTI_SHIFT, ChunkScan, MultiProgram
 from hyperban.filter.filter import ChunkResult, Filter
 from hyperban.matcher import compile_patterns
 
@@ -54,15 +54,21 @@ class MultiFilter:
             if collecting:
                 gc.enable()
 
-    def run_stage(self, data: bytes) -> list | None:  # type: ignore[type-arg]
+    def scan_stage(self, data: bytes) -> ChunkScan | None:
+        """The shared candidate scan of ``data`` for :meth:`run_stage`, made
+        ahead (stateless; the GIL is released meanwhile)."""
+        return None if self._multi is None else self._multi.scan(data)
+
+    def run_stage(self, data: bytes, scan: ChunkScan | None = None) -> list | None:  # type: ignore[type-arg]
         """The shared Rust stage of :meth:`process_chunk` alone, for a
         pipeline (see :meth:`Filter.run_stage`): it may run on another thread
         while this one finishes the previous chunk with :meth:`finish_stage`;
         stages run one at a time, in chunk order, and carry the filters'
-        last dates on themselves."""
-        return self._run_shared(data, carry=True)
+        last dates on themselves.  ``scan`` is :meth:`scan_stage` of
+        ``data``, when made."""
+        return self._run_shared(data, carry=True, scan=scan)
 
-    def _run_shared(self, data: bytes, carry: bool) -> list | None:  # type: ignore[type-arg]
+    def _run_shared(self, data: bytes, carry: bool, scan: ChunkScan | None = None) -> list | None:  # type: ignore[type-arg]
         if self._multi is None:
             return None
         filters = [self.filters[k] for k in self._shared]
@@ -72,6 +78,7 @@ class MultiFilter:
             now,
             [(f._last_date, f._last_time_text, f.finish_settings()) for f in filters],
             summarize=[f.summarize_quiet for f in filters],
+            scan=scan,
         )
         if carry:
             for flt, run in zip(filters, runs, strict=True):

@@ -31,6 +31,43 @@ use crate::filter::{
 };
 use crate::matcher::{LineReport, MatcherError};
 
+/// The candidate scan of one chunk, made ahead of the run that takes it
+/// (`FilterProgram.scan` / `MultiProgram.scan`): a caller can scan the next
+/// chunk while the previous one runs. It knows the set and the length of
+/// the chunk it was made for, and is only taken for those.
+#[pyclass(name = "ChunkScan", module = "hyperban._core", frozen)]
+pub struct PyChunkScan {
+    report: LineReport,
+    /// Address of the scanned `PatternSet` object.
+    set: usize,
+    /// Length of the scanned chunk.
+    len: usize,
+}
+
+impl PyChunkScan {
+    fn make(py: Python<'_>, set: &Py<PyPatternSet>, data: &[u8]) -> PyResult<Self> {
+        let inner = &set.get().inner;
+        let report = py
+            .allow_threads(|| inner.matching_lines(data))
+            .map_err(to_py_error)?;
+        Ok(PyChunkScan {
+            report,
+            set: set.as_ptr() as usize,
+            len: data.len(),
+        })
+    }
+
+    /// The scan, when it was made by `set` on a chunk as long as `data`.
+    fn of(&self, set: &Py<PyPatternSet>, data: &[u8]) -> PyResult<&LineReport> {
+        if self.set != set.as_ptr() as usize || self.len != data.len() {
+            return Err(PyValueError::new_err(
+                "this scan was made for another set or another chunk",
+            ));
+        }
+        Ok(&self.report)
+    }
+}
+
 /// A single-line filter's exact stage over one chunk per call.
 #[pyclass(name = "FilterProgram", module = "hyperban._core", frozen)]
 pub struct PyFilterProgram {
@@ -177,7 +214,11 @@ impl PyFilterProgram {
     /// `summarize=keep`, the quiet lines are counted in a summary instead of
     /// reported, except the first `keep` ignored ones (see
     /// [`QuietSummary::take`]).
-    #[pyo3(signature = (data, now, last_date, last_time_text, settings, *, summarize=None))]
+    /// `scan` is this program's `scan(data)`, made ahead (else the run
+    /// scans `data` itself).
+    #[pyo3(signature = (
+        data, now, last_date, last_time_text, settings, *, summarize=None, scan=None
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn run<'py>(
         &self,
@@ -188,12 +229,26 @@ impl PyFilterProgram {
         last_time_text: String,
         settings: SettingsArg,
         summarize: Option<usize>,
+        scan: Option<PyRef<'py, PyChunkScan>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let carry = DateCarry {
             last_date,
             last_time_text,
         };
-        self.run_with(py, data, now, carry, settings, None, summarize)
+        let scan = scan
+            .as_deref()
+            .map(|s| s.of(&self.scan, data))
+            .transpose()?;
+        // A scan that hit the match limit cannot tell the candidates: the
+        // run then checks every line (`FilterProgram::run_chunk`).
+        let scan = scan.filter(|s| s.limit_hits == 0);
+        self.run_with(py, data, now, carry, settings, scan, summarize)
+    }
+
+    /// The candidate scan of `data` for `run(..., scan=...)`; the GIL is
+    /// released meanwhile.
+    fn scan(&self, py: Python<'_>, data: &[u8]) -> PyResult<PyChunkScan> {
+        PyChunkScan::make(py, &self.scan, data)
     }
 
     /// Forget the multi-line sessions (the filter was reset).
@@ -318,11 +373,19 @@ impl PyMultiProgram {
         Ok(PyMultiProgram { scan, programs })
     }
 
+    /// The shared candidate scan of `data` for `run(..., scan=...)`; the
+    /// GIL is released meanwhile.
+    fn scan(&self, py: Python<'_>, data: &[u8]) -> PyResult<PyChunkScan> {
+        PyChunkScan::make(py, &self.scan, data)
+    }
+
     /// Runs one chunk for every filter: `carries` holds each filter's
     /// `(last_date, last_time_text, settings)`, `summarize` (when given)
     /// each filter's `summarize` argument of `FilterProgram.run`; the result
     /// is one `FilterProgram.run` tuple per filter.
-    #[pyo3(signature = (data, now, carries, *, summarize=None))]
+    /// `scan` is this program's `scan(data)`, made ahead (else the run
+    /// scans `data` itself).
+    #[pyo3(signature = (data, now, carries, *, summarize=None, scan=None))]
     fn run<'py>(
         &self,
         py: Python<'py>,
@@ -330,6 +393,7 @@ impl PyMultiProgram {
         now: f64,
         carries: Vec<(Option<f64>, String, SettingsArg)>,
         summarize: Option<Vec<Option<usize>>>,
+        scan: Option<PyRef<'py, PyChunkScan>>,
     ) -> PyResult<Bound<'py, PyList>> {
         if carries.len() != self.programs.len() {
             return Err(PyValueError::new_err("one carry per filter expected"));
@@ -340,14 +404,18 @@ impl PyMultiProgram {
                 "one summarize value per filter expected",
             ));
         }
-        let set = &self.scan.get().inner;
-        let scan = py
-            .allow_threads(|| set.matching_lines(data))
-            .map_err(to_py_error)?;
+        let made;
+        let scan = match scan.as_deref() {
+            Some(scan) => scan.of(&self.scan, data)?,
+            None => {
+                made = PyChunkScan::make(py, &self.scan, data)?;
+                &made.report
+            }
+        };
         let out = PyList::empty(py);
         // A shared scan that hit the match limit cannot tell whose pattern
         // did: each filter then scans on its own (and decides for itself).
-        let shares = (scan.limit_hits == 0).then(|| split_scan(&scan, self.programs.len()));
+        let shares = (scan.limit_hits == 0).then(|| split_scan(scan, self.programs.len()));
         for (k, ((program, (last_date, last_time_text, settings)), keep)) in
             self.programs.iter().zip(carries).zip(summarize).enumerate()
         {
@@ -380,6 +448,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(count_skipped, m)?)?;
     m.add_class::<PyFilterProgram>()?;
     m.add_class::<PyMultiProgram>()?;
+    m.add_class::<PyChunkScan>()?;
     m.add("MULTI_SHIFT", MULTI_SHIFT)?;
     Ok(())
 }
