@@ -19,6 +19,7 @@ Exit status: 0 on success, 255 on errors (like fail2ban-regex).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import io
@@ -939,13 +940,30 @@ def main_single_pass(argv: list[str] | None = None) -> int:
     if len(rest) < 2:
         print("usage: OPTIONS... -- LOG FILTER...", file=sys.stderr)
         return 2
-    try:
-        result = run_single_pass(options, rest[0], rest[1:])
-    except ToolError as e:
-        print(f"ERROR: {e}", file=sys.stderr)
-        return 255
-    print(json.dumps(result, ensure_ascii=False))
+    with _no_cyclic_gc():
+        try:
+            result = run_single_pass(options, rest[0], rest[1:])
+        except ToolError as e:
+            print(f"ERROR: {e}", file=sys.stderr)
+            return 255
+        print(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector off for one run of the tool: the run
+    makes no cycles to speak of, and once processing is over, each of the
+    collector's passes would walk every result object kept for the report
+    (the millions of objects made while it was off are all in its youngest
+    generation: about 0.8 s of an auth50 run's output)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -954,7 +972,8 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(opts.log_level)
     tool = RegexTool(opts)
     try:
-        return tool.run()
+        with _no_cyclic_gc():
+            return tool.run()
     except ToolError as e:
         print(f"ERROR: {e}", file=sys.stdout if not opts.json else sys.stderr)
         return 255
