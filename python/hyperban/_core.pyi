@@ -89,12 +89,26 @@ ProgramOutcome = tuple[
     bool,
     list[int],
 ]
+#: The quiet lines of a run counted instead of reported (``summarize``):
+#: ``(ignored, prefregex, fail_hits, ignore_hits, ignored_lines)``: lines
+#: counted as ignored, lines the prefregex matched, failures (all ``nofail``)
+#: per failregex, matches per ignoreregex, and the chunk line numbers of the
+#: ignored ones (native-endian unsigned 32-bit integers, in line order).
+QuietSummary = tuple[int, int, list[int], list[int], bytes]
 #: ``(scan_limit_hit, lines, processed, prefregex_only, limit_hits, outcomes,
-#: last_date, last_time_text)``.
-ProgramRun = tuple[bool, int, int, int, int, list[ProgramOutcome], float | None, str]
+#: last_date, last_time_text, quiet)``; ``quiet`` is ``None`` unless the run
+#: was asked to ``summarize``.
+ProgramRun = tuple[
+    bool, int, int, int, int, list[ProgramOutcome], float | None, str, QuietSummary | None
+]
 #: ``(check_all, ignore_pending, raw_ids, check_find_time, in_operation,
 #: find_time, wall_now, report_quiet_lines)``: the filter settings a run reads.
 FinishSettings = tuple[bool, bool, bool, bool, bool, float, float, bool]
+
+class ChunkScan:
+    """The candidate scan of one chunk (:meth:`FilterProgram.scan`,
+    :meth:`MultiProgram.scan`), made ahead of the run that takes it; only
+    taken by the set it was made with, for a chunk of the same length."""
 
 class FilterProgram:
     """A single-line filter's exact stage (date cut, prefregex, failregex,
@@ -124,7 +138,18 @@ class FilterProgram:
         last_date: float | None,
         last_time_text: str,
         settings: FinishSettings,
-    ) -> ProgramRun: ...
+        *,
+        summarize: int | None = None,
+        scan: ChunkScan | None = None,
+    ) -> ProgramRun:
+        """Runs a chunk (the GIL is released meanwhile).  With ``summarize=keep``
+        the quiet lines (no failure proper, nothing to log, no host name to
+        resolve) are counted in the run's ``quiet`` summary instead of being
+        reported, except the first ``keep`` of them that count as ignored.
+        ``scan`` is :meth:`scan` of ``data`` made ahead (else the run scans)."""
+    def scan(self, data: bytes) -> ChunkScan:
+        """The candidate scan of ``data`` for :meth:`run` (the GIL is released
+        meanwhile)."""
     def reset(self) -> None: ...
 
 class MultiProgram:
@@ -132,8 +157,20 @@ class MultiProgram:
 
     def __init__(self, scan: PatternSet, programs: list[FilterProgram]) -> None: ...
     def run(
-        self, data: bytes, now: float, carries: list[tuple[float | None, str, FinishSettings]]
-    ) -> list[ProgramRun]: ...
+        self,
+        data: bytes,
+        now: float,
+        carries: list[tuple[float | None, str, FinishSettings]],
+        *,
+        summarize: list[int | None] | None = None,
+        scan: ChunkScan | None = None,
+    ) -> list[ProgramRun]:
+        """One :meth:`FilterProgram.run` per filter; ``summarize`` holds each
+        filter's ``summarize`` argument; ``scan`` is :meth:`scan` of ``data``
+        made ahead (else the run scans)."""
+    def scan(self, data: bytes) -> ChunkScan:
+        """The shared candidate scan of ``data`` for :meth:`run` (the GIL is
+        released meanwhile)."""
 
 class TimerWheel:
     """Hierarchical timer wheel: str keys with absolute deadlines (epoch seconds).

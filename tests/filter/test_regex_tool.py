@@ -112,3 +112,44 @@ def test_module_entry_point(tmp_path):
         check=True,
     )
     assert json.loads(done.stdout)["matched"] == 1
+
+
+@needs_stock
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["--print-all-ignored", "--print-all-missed"],
+        ["--print-no-ignored", "--print-all-matched"],
+        ["--json", "--print-all-matched"],
+    ],
+)
+def test_counted_quiet_lines_and_pipeline_change_nothing(tmp_path, monkeypatch, options):
+    """The quiet lines counted in bulk (all but the ignored lines the report
+    may still list) and the Rust stage of the next chunk run on a worker
+    thread give the output of reporting every line, chunk after chunk."""
+    from hyperban.bench.genlog import write_log
+    from hyperban.cli import regex_tool
+
+    log = tmp_path / "auth.log"
+    write_log(str(log), "auth", 3000, 0.3, seed=7)
+    args = [*options, "--chunk-size", "4096", str(log), "sshd"]
+
+    def output() -> str:
+        code, out = run(*args)
+        assert code == 0
+        if "--json" in options:
+            data = json.loads(out)
+            del data["seconds"], data["lines_per_second"]
+            return json.dumps(data)
+        return "\n".join(x for x in out.splitlines() if not x.startswith("[processed in"))
+
+    fast = output()
+    monkeypatch.setattr(regex_tool.RegexTool, "_quiet_keep", lambda *a: None)
+    monkeypatch.setattr(
+        regex_tool,
+        "_pipelined",
+        lambda chunks, stage, arg: ((stage(c, arg(c)), c, n, t) for c, n, t in chunks),
+    )
+    assert output() == fast
+    assert "ignored" in fast

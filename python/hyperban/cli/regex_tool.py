@@ -19,6 +19,7 @@ Exit status: 0 on success, 255 on errors (like fail2ban-regex).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import io
@@ -30,11 +31,15 @@ import re
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TextIO, TypeVar
 
+from hyperban._core import ChunkScan
 from hyperban.filter import ChunkResult, Filter, FilterError, LineResult
+from hyperban.filter.failure import fields_for_output
+from hyperban.filter.filter import QuietLines
 from hyperban.filter.source import DEFAULT_CHUNK_SIZE
 from hyperban.matcher import ENGINES
 
@@ -145,7 +150,16 @@ class _Stats:
     matches: list[dict[str, object]] = field(default_factory=list)
     # line numbers that are not missed (for listing missed lines afterwards)
     not_missed: set[int] = field(default_factory=set)
+    # quiet lines counted in bulk; their ignored lines are not missed either
+    quiet: list[QuietLines] = field(default_factory=list)
     seconds: float = 0.0
+
+    def all_not_missed(self) -> set[int]:
+        """``not_missed`` with the ignored lines of the ``quiet`` summaries."""
+        for q in self.quiet:
+            self.not_missed.update(q.ignored_numbers())
+        self.quiet.clear()
+        return self.not_missed
 
 
 @dataclass
@@ -423,12 +437,31 @@ class RegexTool:
         gc.disable()
         t0 = time.time()
         try:
-            for chunk, consumed, total in self._input(is_file):
-                result = flt.process_chunk(chunk, first)
-                first += result.lines
-                self._account_chunk(flt, stats, result, recent, out_fn, collect)
-                if progress is not None:
-                    progress.update(consumed, total, first, time.time() - t0)
+            if flt.program is not None:
+                # The Rust stage of the next chunk runs on a worker thread
+                # while this one accounts for the current chunk.
+                # (the candidate scan of the next chunk is made here, while
+                # the worker runs the current chunk's stage)
+                def stage(chunk: bytes, arg: tuple[int | None, ChunkScan]) -> tuple:  # type: ignore[type-arg]
+                    flt.summarize_quiet = arg[0]
+                    return flt.run_stage(chunk, arg[1])
+
+                def arg(chunk: bytes) -> tuple[int | None, ChunkScan]:
+                    return self._quiet_keep(stats, out_fn, collect), flt.scan_stage(chunk)
+
+                for run, chunk, consumed, total in _pipelined(self._input(is_file), stage, arg):
+                    result = flt.finish_stage(run, chunk, first)
+                    first += result.lines
+                    self._account_chunk(flt, stats, result, recent, out_fn, collect)
+                    if progress is not None:
+                        progress.update(consumed, total, first, time.time() - t0)
+            else:
+                for chunk, consumed, total in self._input(is_file):
+                    result = flt.process_chunk(chunk, first)
+                    first += result.lines
+                    self._account_chunk(flt, stats, result, recent, out_fn, collect)
+                    if progress is not None:
+                        progress.update(consumed, total, first, time.time() - t0)
         finally:
             if collecting:
                 gc.enable()
@@ -437,6 +470,18 @@ class RegexTool:
         stats.seconds = time.time() - t0
         stats.missed = stats.tested - stats.matched - stats.ignored
         return stats
+
+    def _quiet_keep(self, stats: _Stats, out_fn: object, collect: bool) -> int | None:
+        """``Filter.summarize_quiet`` for the next chunk: the quiet lines are
+        only counted, except the ignored ones whose text the report may
+        still list (``stats`` may lag behind: then more are kept)."""
+        opts = self.opts
+        if out_fn is not None or not collect or opts.print_no_ignored:
+            return 0
+        if opts.print_all_ignored:
+            return None
+        # _account lists an ignored line while the count is at most this
+        return max(0, self.report_lines + 1 - stats.ignored)
 
     def _account_chunk(
         self,
@@ -452,6 +497,18 @@ class RegexTool:
         stats.prefregex += result.prefregex_only
         for line in result.results:
             self._account(flt, stats, line, recent, out_fn, collect)
+        quiet = result.quiet
+        if quiet is not None and out_fn is None:
+            # (the lines kept in ``results`` come first in line order among
+            # the ignored ones, so the listed ones are the same)
+            stats.ignored += quiet.ignored
+            stats.prefregex += quiet.prefregex
+            for i, n in enumerate(quiet.fail_hits):
+                stats.fail_hits[i] += n
+            for j, n in enumerate(quiet.ignore_hits):
+                stats.ignore_hits[j] += n
+            if quiet.ignored:
+                stats.quiet.append(quiet)
 
     def _account(
         self,
@@ -471,8 +528,10 @@ class RegexTool:
             if found and not line.is_ignored:
                 out_fn(found)  # type: ignore[operator]
             return
-        for failure in line.failures:
-            stats.fail_hits[failure.regex] += 1
+        failures = line.failures
+        fail_hits = stats.fail_hits
+        for failure in failures:
+            fail_hits[failure.regex] += 1
         for j in line.ignored_by:
             stats.ignore_hits[j] += 1
         if line.prefregex_matched:
@@ -487,29 +546,33 @@ class RegexTool:
                     stats.missed_lines.remove(text)
                 if opts.print_all_matched and text is not None:
                     stats.matched_lines.append(text)
-        recent.append((line.number, line.line))
-        status = line.status
-        if status == "ignored":
+        number = line.number
+        recent.append((number, line.line))
+        # line.status, with the failures proper (``line.found``) listed once
+        found = [f for f in failures if not f.data.get("nofail")]
+        if line.ignored_by or len(found) != len(failures):
             stats.ignored += 1
-            stats.not_missed.add(line.number)
+            stats.not_missed.add(number)
             if (
                 collect
                 and not opts.print_no_ignored
                 and (opts.print_all_ignored or stats.ignored <= self.report_lines + 1)
             ):
                 stats.ignored_lines.append(line.line)
-        elif status == "matched":
+        elif found:
             stats.matched += 1
-            stats.not_missed.add(line.number)
+            stats.not_missed.add(number)
             if collect and opts.print_all_matched:
                 stats.matched_lines.append(line.line)
-                for failure in line.found:
-                    stats.matches.append(
+                matches = stats.matches
+                for failure in found:
+                    fid = failure.fid
+                    matches.append(
                         {
-                            "line": line.number + 1,
-                            "id": failure.id,
+                            "line": number + 1,
+                            "id": None if fid is None else str(fid),
                             "time": failure.time,
-                            "fields": failure.fields(),
+                            "fields": fields_for_output(failure.data),
                         }
                     )
 
@@ -565,10 +628,11 @@ class RegexTool:
             return
         collected: list[str] = []
         number = 0
+        not_missed = stats.all_not_missed()
         for chunk, _, _ in self._input(is_file):
             for raw in chunk.split(b"\n")[:-1]:
                 line = raw.decode("utf-8", "replace").rstrip("\r")
-                if line and line[0] != "#" and number not in stats.not_missed:
+                if line and line[0] != "#" and number not in not_missed:
                     collected.append(line)
                 number += 1
         stats.missed_lines = collected
@@ -725,6 +789,31 @@ class _Progress:
         self.stream.flush()
 
 
+_Arg = TypeVar("_Arg")
+_Run = TypeVar("_Run")
+
+
+def _pipelined(
+    chunks: Iterator[tuple[bytes, int, int]],
+    stage: Callable[[bytes, _Arg], _Run],
+    arg: Callable[[bytes], _Arg],
+) -> Iterator[tuple[_Run, bytes, int, int]]:
+    """``(stage(chunk, arg(chunk)), chunk, consumed, total)`` for each of
+    ``chunks``, in order; the stage of the next chunk runs on a worker thread
+    (one stage at a time, in chunk order) while the caller handles the
+    current one.  ``arg(chunk)`` is called on this thread before the chunk's
+    stage is started (while the previous chunk's stage runs)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyperban-stage") as pool:
+        pending: tuple[Future[_Run], bytes, int, int] | None = None
+        for chunk, consumed, total in chunks:
+            future = pool.submit(stage, chunk, arg(chunk))
+            if pending is not None:
+                yield pending[0].result(), *pending[1:]
+            pending = (future, chunk, consumed, total)
+        if pending is not None:
+            yield pending[0].result(), *pending[1:]
+
+
 def _tag_value(values: dict[str, object], found: re.Match[str]) -> str:
     key = found.group(1)
     if key.startswith("F-"):
@@ -738,8 +827,6 @@ def _shorten(text: str, limit: int = 53) -> str:
 
 
 def _plain_value(value: object) -> object:
-    from hyperban.filter.failure import fields_for_output
-
     if value is None:
         return None
     return fields_for_output({"v": value}).get("v")
@@ -799,10 +886,20 @@ def run_single_pass(options: list[str], log_path: str, filters: list[str]) -> di
     first = 0
     collecting = gc.isenabled()
     gc.disable()
+
+    def stage(chunk: bytes, arg: tuple[list[int | None], ChunkScan | None]) -> list | None:  # type: ignore[type-arg]
+        for flt, keep in zip(flts, arg[0], strict=True):
+            flt.summarize_quiet = keep
+        return multi.run_stage(chunk, arg[1])
+
+    def arg(chunk: bytes) -> tuple[list[int | None], ChunkScan | None]:
+        keeps = [t._quiet_keep(s, None, True) for t, s in zip(tools, all_stats, strict=True)]
+        return keeps, multi.scan_stage(chunk)
+
     t0 = time.time()
     try:
-        for chunk, _, _ in tools[0]._input(True):
-            results = multi.process_chunk(chunk, first)
+        for runs, chunk, _, _ in _pipelined(tools[0]._input(True), stage, arg):
+            results = multi.finish_stage(runs, chunk, first)
             first += results[0].lines
             for tool, flt, stats, recent, result in zip(
                 tools, flts, all_stats, recents, results, strict=True
@@ -843,13 +940,30 @@ def main_single_pass(argv: list[str] | None = None) -> int:
     if len(rest) < 2:
         print("usage: OPTIONS... -- LOG FILTER...", file=sys.stderr)
         return 2
-    try:
-        result = run_single_pass(options, rest[0], rest[1:])
-    except ToolError as e:
-        print(f"ERROR: {e}", file=sys.stderr)
-        return 255
-    print(json.dumps(result, ensure_ascii=False))
+    with _no_cyclic_gc():
+        try:
+            result = run_single_pass(options, rest[0], rest[1:])
+        except ToolError as e:
+            print(f"ERROR: {e}", file=sys.stderr)
+            return 255
+        print(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector off for one run of the tool: the run
+    makes no cycles to speak of, and once processing is over, each of the
+    collector's passes would walk every result object kept for the report
+    (the millions of objects made while it was off are all in its youngest
+    generation: about 0.8 s of an auth50 run's output)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -858,7 +972,8 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(opts.log_level)
     tool = RegexTool(opts)
     try:
-        return tool.run()
+        with _no_cyclic_gc():
+            return tool.run()
     except ToolError as e:
         print(f"ERROR: {e}", file=sys.stdout if not opts.json else sys.stderr)
         return 255

@@ -60,18 +60,22 @@ class Failure:
 
 def fields_for_output(data: dict[str, object]) -> dict[str, object]:
     """The failure data as JSON-friendly values (no ``None``, no bookkeeping)."""
-    out: dict[str, object] = {}
-    for key, value in data.items():
-        if value is None or key in _INTERNAL:
-            continue
-        if isinstance(value, Address):
-            value = str(value)
-        elif isinstance(value, (set, frozenset)):
-            value = sorted(str(v) for v in value)
-        elif isinstance(value, tuple):
-            value = [None if v is None else str(v) for v in value]
-        out[key] = value
-    return out
+    # (one pass in key order; most values are strings, taken as they are)
+    return {
+        key: value if type(value) is str else _output_value(value)
+        for key, value in data.items()
+        if value is not None and key not in _INTERNAL
+    }
+
+
+def _output_value(value: object) -> object:
+    if isinstance(value, Address):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(str(v) for v in value)
+    if isinstance(value, tuple):
+        return [None if v is None else str(v) for v in value]
+    return value
 
 
 @dataclass(slots=True)

@@ -52,10 +52,11 @@ import functools
 import gc
 import logging
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
-from hyperban._core import DateDetector, FilterProgram, PatternSet, count_skipped
+from hyperban._core import ChunkScan, DateDetector, FilterProgram, PatternSet, count_skipped
 from hyperban.filter.candidate import candidate_pattern, relaxed_pattern
 from hyperban.filter.dns import (
     CIDR_RAW,
@@ -77,7 +78,7 @@ from hyperban.matcher import Matcher, compile_patterns
 if TYPE_CHECKING:
     from hyperban.config import FilterDefinition
 
-__all__ = ["ChunkResult", "Filter", "FilterError"]
+__all__ = ["ChunkResult", "Filter", "FilterError", "QuietLines"]
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,32 @@ class FilterError(ValueError):
         self.source = source
 
 
+# An array type code for the native unsigned 32-bit line numbers of a summary.
+_U32 = "I" if array("I").itemsize == 4 else "L"
+
+
+class QuietLines:
+    """The quiet lines of a chunk that the Rust stage counted instead of
+    reporting them (``Filter.summarize_quiet``): lines with no failure proper
+    (``nofail`` matches, ignoreregex vetoes, prefregex-only session lines) and
+    nothing to log.  ``ignored`` of them count as ignored, ``prefregex`` were
+    matched by the prefregex; ``fail_hits``/``ignore_hits`` are their
+    matches per failregex/ignoreregex."""
+
+    __slots__ = ("_lines", "fail_hits", "first", "ignore_hits", "ignored", "prefregex")
+
+    def __init__(self, summary: tuple, first: int) -> None:  # type: ignore[type-arg]
+        self.ignored, self.prefregex, self.fail_hits, self.ignore_hits, self._lines = summary
+        self.first: int = first
+
+    def ignored_numbers(self) -> list[int]:
+        """The line numbers of the ignored ones, in line order."""
+        numbers = array(_U32)
+        numbers.frombytes(self._lines)
+        first = self.first
+        return [first + n for n in numbers]
+
+
 class ChunkResult:
     """What :meth:`Filter.process_chunk` found in a chunk.
 
@@ -114,9 +141,11 @@ class ChunkResult:
     or ignoreregex matched, or the date could not be converted.  Candidate
     lines that only matched the prefregex are counted in
     ``prefregex_only``; the others are dropped (they would be *missed*).
+    With ``Filter.summarize_quiet`` set, ``quiet`` counts the quiet lines
+    left out of ``results`` (:class:`QuietLines`).
     """
 
-    __slots__ = ("limit_hits", "lines", "prefregex_only", "results", "skipped")
+    __slots__ = ("limit_hits", "lines", "prefregex_only", "quiet", "results", "skipped")
 
     def __init__(
         self,
@@ -134,6 +163,8 @@ class ChunkResult:
         #: prefregex matched them (nothing else did): they only count as
         #: prefregex hits.
         self.prefregex_only = prefregex_only
+        #: Quiet lines counted rather than reported (``summarize_quiet``).
+        self.quiet: QuietLines | None = None
 
     def __repr__(self) -> str:
         return (
@@ -210,6 +241,11 @@ class Filter:
         #: ``ChunkResult.results`` on the Rust fast path; a jail, which only
         #: takes failures, turns this off (they are still processed).
         self.report_quiet_lines = True
+        #: On the Rust fast path, ``keep``: count the quiet lines (see
+        #: :class:`QuietLines`) in ``ChunkResult.quiet`` instead of reporting
+        #: them, except the first ``keep`` ignored ones; ``None``: report them.
+        #: For callers that only count such lines (``regex``).
+        self.summarize_quiet: int | None = None
         self.ignore_pending = ignore_pending
         self.raw_host = raw_host
         self.check_find_time = check_find_time
@@ -466,9 +502,49 @@ class Filter:
         building in one call; Python only makes the result objects."""
         assert self._program is not None
         run = self._program.run(
-            data, self.clock(), self._last_date, self._last_time_text, self.finish_settings()
+            data,
+            self.clock(),
+            self._last_date,
+            self._last_time_text,
+            self.finish_settings(),
+            summarize=self.summarize_quiet,
         )
         return self._finish_program_run(run, data, first)
+
+    def scan_stage(self, data: bytes) -> ChunkScan:
+        """The candidate scan of ``data`` for :meth:`run_stage`, made ahead
+        (stateless: any thread, any time; the GIL is released meanwhile)."""
+        assert self._program is not None
+        return self._program.scan(data)
+
+    def run_stage(self, data: bytes, scan: ChunkScan | None = None) -> tuple:  # type: ignore[type-arg]
+        """The Rust stage of :meth:`process_chunk` alone (fast path only, see
+        :attr:`program`), for a pipeline: it may run on another thread (the
+        GIL is released while the chunk runs) while this thread finishes the
+        previous chunk with :meth:`finish_stage`.  Stages must run one at a
+        time, in chunk order; each carries the last date on to the next one
+        itself.  ``scan`` is :meth:`scan_stage` of ``data``, when made."""
+        assert self._program is not None
+        run = self._program.run(
+            data,
+            self.clock(),
+            self._last_date,
+            self._last_time_text,
+            self.finish_settings(),
+            summarize=self.summarize_quiet,
+            scan=scan,
+        )
+        self._last_date = run[6]
+        self._last_time_text = run[7]
+        return run
+
+    def finish_stage(self, run: tuple, data: bytes, first: int) -> ChunkResult:  # type: ignore[type-arg]
+        """What :meth:`process_chunk` gives, from the :meth:`run_stage` of
+        ``data`` (line numbers starting at ``first``)."""
+        before = self.limit_hits
+        result = self._finish_program_run(run, data, first, carry=False)
+        result.limit_hits += self.limit_hits - before
+        return result
 
     def finish_settings(self) -> tuple[bool, bool, bool, bool, bool, float, float, bool]:
         """The settings the Rust finishing stage reads at each chunk (they can
@@ -499,10 +575,13 @@ class Filter:
         data: bytes,
         first: int,
         skipped: int | None = None,
+        carry: bool = True,
     ) -> ChunkResult:
         """A :class:`ChunkResult` from what ``FilterProgram.run`` returned
         for ``data``: the failures of the reported lines are built here.
-        ``skipped`` is ``_count_skipped(data)`` when known already."""
+        ``skipped`` is ``_count_skipped(data)`` when known already; ``carry``
+        false when the run's stage carried the last date on already
+        (:meth:`run_stage`)."""
         (
             _scan_limit_hit,  # then the Rust stage checked every line of the chunk
             lines,
@@ -512,6 +591,7 @@ class Filter:
             outcomes,
             last_date,
             last_time_text,
+            quiet,
         ) = run
         self.limit_hits += limit_hits
         if not self.skip_comments:
@@ -519,9 +599,13 @@ class Filter:
         elif skipped is None:
             skipped = self._count_skipped(data)
         results = [self._outcome(outcome, first) for outcome in outcomes]
-        self._last_date = last_date
-        self._last_time_text = last_time_text
-        return ChunkResult(results, lines, skipped, 0, prefregex_only)
+        if carry:
+            self._last_date = last_date
+            self._last_time_text = last_time_text
+        result = ChunkResult(results, lines, skipped, 0, prefregex_only)
+        if quiet is not None:
+            result.quiet = QuietLines(quiet, first)
+        return result
 
     def _outcome(self, outcome: tuple, first: int) -> LineResult:  # type: ignore[type-arg]
         """A :class:`LineResult` from a line the Rust stage finished: its

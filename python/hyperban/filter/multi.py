@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 
-from hyperban._core import MULTI_SHIFT, MultiProgram
+from hyperban._core import MULTI_SHIFT, ChunkScan, MultiProgram
 from hyperban.filter.filter import ChunkResult, Filter
 from hyperban.matcher import compile_patterns
 
@@ -49,26 +49,63 @@ class MultiFilter:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            results: list[ChunkResult | None] = [None] * len(self.filters)
-            shared = self._shared
-            if self._multi is not None:
-                filters = [self.filters[k] for k in shared]
-                before = [f.limit_hits for f in filters]
-                now = filters[0].clock()
-                runs = self._multi.run(
-                    data,
-                    now,
-                    [(f._last_date, f._last_time_text, f.finish_settings()) for f in filters],
-                )
-                skipped = Filter._count_skipped(data)  # the same for every filter
-                for k, flt, hits, run in zip(shared, filters, before, runs, strict=True):
-                    result = flt._finish_program_run(run, data, first, skipped)
-                    result.limit_hits += flt.limit_hits - hits
-                    results[k] = result
-            for k, flt in enumerate(self.filters):
-                if results[k] is None:
-                    results[k] = flt.process_chunk(data, first)
-            return results  # type: ignore[return-value]
+            return self.finish_stage(self._run_shared(data, carry=False), data, first, carry=True)
         finally:
             if collecting:
                 gc.enable()
+
+    def scan_stage(self, data: bytes) -> ChunkScan | None:
+        """The shared candidate scan of ``data`` for :meth:`run_stage`, made
+        ahead (stateless; the GIL is released meanwhile)."""
+        return None if self._multi is None else self._multi.scan(data)
+
+    def run_stage(self, data: bytes, scan: ChunkScan | None = None) -> list | None:  # type: ignore[type-arg]
+        """The shared Rust stage of :meth:`process_chunk` alone, for a
+        pipeline (see :meth:`Filter.run_stage`): it may run on another thread
+        while this one finishes the previous chunk with :meth:`finish_stage`;
+        stages run one at a time, in chunk order, and carry the filters'
+        last dates on themselves.  ``scan`` is :meth:`scan_stage` of
+        ``data``, when made."""
+        return self._run_shared(data, carry=True, scan=scan)
+
+    def _run_shared(self, data: bytes, carry: bool, scan: ChunkScan | None = None) -> list | None:  # type: ignore[type-arg]
+        if self._multi is None:
+            return None
+        filters = [self.filters[k] for k in self._shared]
+        now = filters[0].clock()
+        runs = self._multi.run(
+            data,
+            now,
+            [(f._last_date, f._last_time_text, f.finish_settings()) for f in filters],
+            summarize=[f.summarize_quiet for f in filters],
+            scan=scan,
+        )
+        if carry:
+            for flt, run in zip(filters, runs, strict=True):
+                flt._last_date = run[6]
+                flt._last_time_text = run[7]
+        return runs
+
+    def finish_stage(
+        self,
+        runs: list | None,  # type: ignore[type-arg]
+        data: bytes,
+        first: int,
+        carry: bool = False,
+    ) -> list[ChunkResult]:
+        """What :meth:`process_chunk` gives, from the :meth:`run_stage` of
+        ``data`` (the filters that do not share the scan are processed
+        here)."""
+        results: list[ChunkResult | None] = [None] * len(self.filters)
+        if runs is not None:
+            skipped = Filter._count_skipped(data)  # the same for every filter
+            for k, run in zip(self._shared, runs, strict=True):
+                flt = self.filters[k]
+                hits = flt.limit_hits
+                result = flt._finish_program_run(run, data, first, skipped, carry=carry)
+                result.limit_hits += flt.limit_hits - hits
+                results[k] = result
+        for k, flt in enumerate(self.filters):
+            if results[k] is None:
+                results[k] = flt.process_chunk(data, first)
+        return results  # type: ignore[return-value]

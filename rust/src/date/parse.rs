@@ -70,6 +70,19 @@ const WEEKDAYS: [&str; 7] = [
 /// Index of a month name, fail2ban style: the abbreviation list has an
 /// empty entry 0, so an empty text yields month 0.
 fn month_index(text: &str, abbreviated: bool) -> Option<i128> {
+    if text.is_ascii() {
+        // (ASCII text: the comparison below without the lowercased copy)
+        if abbreviated && text.is_empty() {
+            return Some(0);
+        }
+        return MONTHS
+            .iter()
+            .position(|m| {
+                let name = if abbreviated { m.get(..3) } else { Some(*m) };
+                name.is_some_and(|n| n.eq_ignore_ascii_case(text))
+            })
+            .map(|i| i as i128 + 1);
+    }
     let lower = text.to_lowercase();
     if abbreviated && lower.is_empty() {
         return Some(0);
@@ -87,6 +100,16 @@ fn month_index(text: &str, abbreviated: bool) -> Option<i128> {
 }
 
 fn weekday_index(text: &str, abbreviated: bool) -> Option<i128> {
+    if text.is_ascii() {
+        // (as in month_index)
+        return WEEKDAYS
+            .iter()
+            .position(|d| {
+                let name = if abbreviated { d.get(..3) } else { Some(*d) };
+                name.is_some_and(|n| n.eq_ignore_ascii_case(text))
+            })
+            .map(|i| i as i128);
+    }
     let lower = text.to_lowercase();
     WEEKDAYS
         .iter()
@@ -295,6 +318,35 @@ fn convert(fields: &[(&str, Option<&str>)], env: &mut ParseEnv<'_>) -> Result<f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_names_match_as_lowercased_text_does() {
+        let slow = |names: &[&str], text: &str, abbreviated: bool| {
+            let lower = text.to_lowercase();
+            names.iter().position(|n| {
+                if abbreviated {
+                    n.get(..3) == Some(lower.as_str())
+                } else {
+                    *n == lower
+                }
+            })
+        };
+        for text in [
+            "", "Jan", "JAN", "jan", "January", "MAY", "Mayo", "Dec ", "Mon", "sUnDaY", "x",
+        ] {
+            for abbreviated in [true, false] {
+                let expected = slow(&MONTHS, text, abbreviated).map(|i| i as i128 + 1);
+                let expected = if abbreviated && text.is_empty() {
+                    Some(0)
+                } else {
+                    expected
+                };
+                assert_eq!(month_index(text, abbreviated), expected, "{text:?}");
+                let expected = slow(&WEEKDAYS, text, abbreviated).map(|i| i as i128);
+                assert_eq!(weekday_index(text, abbreviated), expected, "{text:?}");
+            }
+        }
+    }
 
     fn run(
         fields: &[(&str, Option<&str>)],

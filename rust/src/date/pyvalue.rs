@@ -65,6 +65,11 @@ pub(crate) fn py_isalnum(c: char) -> bool {
 /// Python raises `ValueError`.  Values beyond `i128` saturate (Python would
 /// keep them exact; every consumer rejects such magnitudes anyway).
 pub(crate) fn py_int(s: &str) -> Option<i128> {
+    // The usual case, plain ASCII digits (no sign, blank or underscore),
+    // without the general walk below; the same value.
+    if !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(s.bytes().fold(0i128, |v, b| v * 10 + i128::from(b - b'0')));
+    }
     let s = py_strip(s);
     let (neg, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
@@ -125,6 +130,18 @@ pub(crate) fn char_len(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_digits_take_the_short_way_to_the_same_value() {
+        assert_eq!(py_int("0"), Some(0));
+        assert_eq!(py_int("0042"), Some(42));
+        assert_eq!(py_int("2023"), Some(2023));
+        assert_eq!(py_int(&"9".repeat(30)), Some(10i128.pow(30) - 1));
+        assert_eq!(py_int(&"9".repeat(31)), Some(10i128.pow(31) - 1));
+        assert_eq!(py_int(" 7 "), Some(7));
+        assert_eq!(py_int("1_000"), Some(1000));
+        assert_eq!(py_int(""), None);
+    }
 
     #[test]
     fn digits() {

@@ -111,6 +111,20 @@ impl Fields {
         Fields::default()
     }
 
+    /// A copy with room for `extra` more keys.
+    pub fn clone_with_room(&self, extra: usize) -> Self {
+        let mut entries = Vec::with_capacity(self.entries.len() + extra);
+        entries.extend(self.entries.iter().cloned());
+        Fields { entries }
+    }
+
+    /// An empty dict with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        Fields {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
@@ -175,11 +189,27 @@ impl Fields {
         }
     }
 
+    /// [`Fields::update`] with the values moved out of `other`.
+    pub fn update_owned(&mut self, other: Fields) {
+        for (k, v) in other.entries {
+            self.set_shared(&k, v);
+        }
+    }
+
     /// `dict.update((k, v) for k, v in other.items() if v is not None)`.
     pub fn update_present(&mut self, other: &Fields) {
         for (k, v) in &other.entries {
             if !matches!(v, Value::None) {
                 self.set_shared(k, v.clone());
+            }
+        }
+    }
+
+    /// [`Fields::update_present`] with the values moved out of `other`.
+    pub fn update_present_owned(&mut self, other: Fields) {
+        for (k, v) in other.entries {
+            if !matches!(v, Value::None) {
+                self.set_shared(&k, v);
             }
         }
     }
@@ -191,18 +221,35 @@ impl Fields {
             .unwrap_or_default()
     }
 
+    /// [`Fields::lines`], taken out: a list of lines under `key` is left
+    /// empty in its place (for a [`Fields::set`] of the key to follow).
+    pub fn take_lines(&mut self, key: &str) -> Vec<TupleLine> {
+        match self.entries.iter_mut().find(|(k, _)| &**k == key) {
+            Some((_, Value::Lines(lines))) => std::mem::take(lines),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `dict[key] = dict.get(key, []) + [line]` for a list of lines.
+    pub fn append_line(&mut self, key: &str, line: TupleLine) {
+        match self.entries.iter_mut().find(|(k, _)| &**k == key) {
+            Some((_, Value::Lines(lines))) => lines.push(line),
+            _ => self.set(key, Value::Lines(vec![line])),
+        }
+    }
+
     /// fail2ban's `_addUser`: adds a truthy `user` to the `users` set (made on
     /// first use); returns how many users the set then holds.
     pub fn add_user(&mut self, user: Option<&Value>) -> usize {
         if let Some(user) = user.filter(|u| u.truthy()) {
-            let mut users = match self.get("users") {
-                Some(Value::Users(u)) => u.clone(),
-                _ => Vec::new(),
-            };
-            if !users.contains(user) {
-                users.push(user.clone());
+            match self.entries.iter_mut().find(|(k, _)| &**k == "users") {
+                Some((_, Value::Users(users))) => {
+                    if !users.contains(user) {
+                        users.push(user.clone());
+                    }
+                }
+                _ => self.set("users", Value::Users(vec![user.clone()])),
             }
-            self.set("users", Value::Users(users));
         }
         match self.get("users") {
             Some(Value::Users(u)) => u.len(),
@@ -242,6 +289,40 @@ mod tests {
         known.update_present(&new);
         assert_eq!(known.get("user"), Some(&s("root")));
         assert_eq!(known.get("ip4"), Some(&s("192.0.2.1")));
+    }
+
+    #[test]
+    fn owned_updates_and_line_lists_follow_the_dict_rules() {
+        let line = |t: &str| Arc::new((String::new(), String::new(), t.to_owned()));
+        let mut f = Fields::new();
+        f.set("a", s("1"));
+        f.set("matches", s("not lines"));
+        let mut g = Fields::new();
+        g.set("b", s("2"));
+        g.set("a", Value::None);
+        let mut h = f.clone();
+        h.update(&g);
+        let mut o = f.clone();
+        o.update_owned(g.clone());
+        assert_eq!(o, h);
+        let mut h = f.clone();
+        h.update_present(&g);
+        let mut o = f.clone();
+        o.update_present_owned(g);
+        assert_eq!(o, h);
+        // not a list of lines: taken as empty, replaced in place
+        assert!(f.take_lines("matches").is_empty());
+        assert_eq!(f.get("matches"), Some(&s("not lines")));
+        f.append_line("matches", line("x"));
+        f.append_line("matches", line("y"));
+        f.append_line("other", line("z"));
+        assert_eq!(
+            f.iter().map(|(k, _)| &**k).collect::<Vec<_>>(),
+            ["a", "matches", "other"]
+        );
+        assert_eq!(f.lines("matches"), [line("x"), line("y")]);
+        assert_eq!(f.take_lines("matches"), [line("x"), line("y")]);
+        assert_eq!(f.get("matches"), Some(&Value::Lines(Vec::new())));
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub const CIDR_UNSPEC: i32 = -1;
 pub const FAM_IPV4: i32 = CIDR_RAW - 2;
 pub const FAM_IPV6: i32 = CIDR_RAW - 10;
 
+/// Keys the finishing stage may add to a failure's groups (`matches`,
+/// `users`, `ip`, `mlfpending`, ...): room kept for them up front.
+const EXTRA_KEYS: usize = 4;
+
 // `_mergeFailure`'s flags.
 const NOFAIL: u8 = 1;
 const FORGET: u8 = 2;
@@ -123,6 +127,75 @@ impl LineOutcome {
     }
 }
 
+/// What the quiet lines of a chunk add up to, when a caller that only
+/// counts them (fail2ban-regex's statistics) asks for a summary instead of
+/// one outcome per line: see [`QuietSummary::take`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuietSummary {
+    /// Summarized lines counted as *ignored* (an ignoreregex vetoed them,
+    /// or every failure they gave is a `nofail` one).
+    pub ignored: usize,
+    /// Summarized lines on which the prefregex matched.
+    pub prefregex: usize,
+    /// Failures (all `nofail`) per failregex, over the summarized lines.
+    pub fail_hits: Vec<usize>,
+    /// Ignoreregex matches per ignoreregex, over the summarized lines.
+    pub ignore_hits: Vec<usize>,
+    /// Chunk line numbers of the summarized *ignored* lines, in line order.
+    pub ignored_lines: Vec<u32>,
+}
+
+impl QuietSummary {
+    /// Takes the quiet outcomes out of `outcomes` and counts them, except
+    /// the first `keep` quiet ones that are *ignored* lines (a caller lists
+    /// the texts of the first ignored lines) and the lines a caller must
+    /// still look at: a failure id to resolve (the number of addresses, so
+    /// of failures, is only known then), or a line number too big for the
+    /// summary.
+    pub fn take(
+        outcomes: &mut Vec<LineOutcome>,
+        keep: usize,
+        fail_count: usize,
+        ignore_count: usize,
+    ) -> Self {
+        let mut summary = QuietSummary {
+            fail_hits: vec![0; fail_count],
+            ignore_hits: vec![0; ignore_count],
+            ignored_lines: Vec::with_capacity(outcomes.len()),
+            ..QuietSummary::default()
+        };
+        let mut kept_ignored = 0;
+        outcomes.retain(|o| {
+            let countable = o.is_quiet()
+                && o.failures
+                    .iter()
+                    .all(|f| !matches!(f.id, FailureId::Dns { .. }) && f.regex < fail_count)
+                && o.ignored_by.iter().all(|&j| j < ignore_count);
+            let Some(number) = countable.then(|| u32::try_from(o.line).ok()).flatten() else {
+                return true;
+            };
+            let is_ignored = !o.ignored_by.is_empty() || !o.failures.is_empty();
+            if is_ignored && kept_ignored < keep {
+                kept_ignored += 1;
+                return true;
+            }
+            if is_ignored {
+                summary.ignored += 1;
+                summary.ignored_lines.push(number);
+            }
+            summary.prefregex += usize::from(o.prefregex_matched);
+            for f in &o.failures {
+                summary.fail_hits[f.regex] += 1;
+            }
+            for &j in &o.ignored_by {
+                summary.ignore_hits[j] += 1;
+            }
+            false
+        });
+        summary
+    }
+}
+
 /// The finishing stage of one filter, with its session state.
 pub struct Finisher {
     folds: Vec<GroupFolds>,
@@ -152,11 +225,16 @@ impl Finisher {
         names: &SetNames,
         settings: &FinishSettings,
     ) -> Vec<LineOutcome> {
-        records
-            .into_iter()
-            .map(|r| self.finish(r, shape, names, settings))
-            .filter(|o| settings.report_quiet_lines || !o.is_quiet())
-            .collect()
+        // (sized once: growing big vectors makes glibc's malloc consolidate
+        // its fast bins each time, which the many small frees make costly)
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let outcome = self.finish(record, shape, names, settings);
+            if settings.report_quiet_lines || !outcome.is_quiet() {
+                out.push(outcome);
+            }
+        }
+        out
     }
 
     /// fail2ban's handling of one line the exact stage reported.
@@ -271,8 +349,9 @@ impl Finisher {
         let mut fail = if pre_groups.is_empty() {
             groups
         } else {
-            let mut merged = pre_groups.clone();
-            merged.update(&groups);
+            // (room for the keys the session rules may add)
+            let mut merged = pre_groups.clone_with_room(groups.len() + EXTRA_KEYS);
+            merged.update_owned(groups);
             merged
         };
         let mlfid = fail.some("mlfid").map(Value::text);
@@ -292,9 +371,7 @@ impl Finisher {
                 return Step::EndLine;
             }
         } else {
-            let mut lines = fail.lines("matches");
-            lines.push(tuple_line.clone());
-            fail.set("matches", Value::Lines(lines));
+            fail.append_line("matches", tuple_line.clone());
         }
         let fid = fail.some("fid").cloned();
         let mut cidr = default_cidr;
@@ -400,7 +477,7 @@ impl Finisher {
             if flags & PREVIOUS_STATE == 0 && !known.truthy("mlfpending") {
                 known.pop("matches");
             }
-            known.update_present(&fail);
+            known.update_present_owned(std::mem::take(&mut fail));
             fail = known;
             if flags & FORGET != 0 {
                 self.sessions.unset(key);
@@ -428,15 +505,13 @@ impl Finisher {
                     Value::Lines(lines) => lines,
                     _ => Vec::new(),
                 });
-            merged.extend(fail.lines("matches"));
+            merged.extend(fail.take_lines("matches"));
             if flags & GAINED == 0 {
                 merged.push(tuple_line.clone());
             }
             fail.set("matches", Value::Lines(merged));
         } else if flags & (NOFAIL | FORGET) == NOFAIL {
-            let mut lines = fail.lines("nofail-matches");
-            lines.push(tuple_line.clone());
-            fail.set("nofail-matches", Value::Lines(lines));
+            fail.append_line("nofail-matches", tuple_line.clone());
         }
         // (a stored session's cache entry is brought up to date by the caller,
         // once it has finished changing the data)
@@ -463,11 +538,12 @@ enum Step {
 /// The groups of a match as a failure dict (unmatched groups are `None`);
 /// the values are moved out of the match.
 fn groups_of(index: usize, groups: &mut [Option<String>], names: &[Vec<Arc<str>>]) -> Fields {
-    let mut out = Fields::new();
-    if let Some(names) = names.get(index) {
-        for (name, value) in names.iter().zip(groups) {
-            out.push_new(name.clone(), value.take().map_or(Value::None, Value::Str));
-        }
+    let Some(names) = names.get(index) else {
+        return Fields::new();
+    };
+    let mut out = Fields::with_capacity(names.len() + EXTRA_KEYS);
+    for (name, value) in names.iter().zip(groups) {
+        out.push_new(name.clone(), value.take().map_or(Value::None, Value::Str));
     }
     out
 }

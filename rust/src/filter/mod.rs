@@ -24,6 +24,8 @@
 //! The exact sets are evaluated in the very order and on the very texts the
 //! per-line path uses, so match-limit hits are counted identically.
 
+use std::borrow::Cow;
+
 use crate::date::{DateDetector, DateValue};
 use crate::matcher::{LineMatch, LineReport, MatcherError, PatternSet, RecordScratch};
 
@@ -32,7 +34,8 @@ pub mod finish;
 pub mod sessions;
 
 pub use finish::{
-    FailureId, FinishSettings, Finisher, FoundFailure, GroupFolds, LineOutcome, SetNames,
+    FailureId, FinishSettings, Finisher, FoundFailure, GroupFolds, LineOutcome, QuietSummary,
+    SetNames,
 };
 
 /// Id of the prefregex in the "pre" set.
@@ -181,6 +184,9 @@ impl FilterProgram<'_> {
     ) -> Result<ChunkReport, MatcherError> {
         let mut report = ChunkReport {
             lines: scan.lines,
+            // at most one record per candidate line, sized once (growing a
+            // big vector makes glibc's malloc consolidate its fast bins)
+            records: Vec::with_capacity(candidate_lines(scan)),
             ..ChunkReport::default()
         };
         let mut state = RunState {
@@ -192,6 +198,8 @@ impl FilterProgram<'_> {
                 fail: self.fail.scratch(),
             },
             among: Vec::new(),
+            full: String::new(),
+            content: String::new(),
         };
         let shape = self.shape;
         let mut rest = scan.matches.as_slice();
@@ -201,7 +209,11 @@ impl FilterProgram<'_> {
             rest = tail;
             let raw = data.get(start..).unwrap_or_default();
             let raw = memchr::memchr(b'\n', raw).map_or(raw, |end| &raw[..end]);
-            let text = String::from_utf8_lossy(raw);
+            // (the same as from_utf8_lossy, whose check is slower on valid text)
+            let text = match std::str::from_utf8(raw) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(raw),
+            };
             let text = text.trim_end_matches('\r');
             if shape.skip_comments && (text.is_empty() || text.starts_with('#')) {
                 continue;
@@ -232,27 +244,24 @@ impl FilterProgram<'_> {
         state: &mut RunState<'_>,
         report: &mut ChunkReport,
     ) -> Result<(), MatcherError> {
-        let mut record = LineRecord {
-            line,
-            text: text.to_owned(),
-            before: String::new(),
-            date_text: String::new(),
-            after: String::new(),
-            when: None,
-            no_date: false,
-            last_date: None,
-            pre: None,
-            fail: None,
-            error: None,
-            invalid_date: false,
-        };
         let cut = cut_date(text, state.now, state.detector, state.carry);
-        record.last_date = state.carry.last_date;
-        let scratch = &mut state.scratch;
-        let (before, date_text, after) = match cut {
+        let last_date = state.carry.last_date;
+        let ((before, date_text, after), when, no_date, invalid_date) = match cut {
             Cut::Abort(message) => {
-                record.error = Some(message);
-                report.records.push(record);
+                report.records.push(LineRecord {
+                    line,
+                    text: text.to_owned(),
+                    before: String::new(),
+                    date_text: String::new(),
+                    after: String::new(),
+                    when: None,
+                    no_date: false,
+                    last_date,
+                    pre: None,
+                    fail: None,
+                    error: Some(message),
+                    invalid_date: false,
+                });
                 return Ok(());
             }
             Cut::Line {
@@ -260,35 +269,52 @@ impl FilterProgram<'_> {
                 when,
                 no_date,
                 invalid_date,
-            } => {
-                record.when = when;
-                record.no_date = no_date;
-                record.invalid_date = invalid_date;
-                parts
-            }
+            } => (parts, when, no_date, invalid_date),
         };
-        let full = format!("{before}{after}\n");
-        let mut interesting = record.invalid_date;
+        // The line without its date, in a buffer kept for the whole chunk
+        // (as is the prefregex's content below): only the lines reported
+        // get their texts copied.
+        let full = &mut state.full;
+        full.clear();
+        full.push_str(&before);
+        full.push_str(&after);
+        full.push('\n');
+        let mut interesting = invalid_date;
         let shape = &self.shape;
+        let mut pre: Option<SetMatches> = None;
+        let mut fail: Option<SetMatches> = None;
 
         let mut ignored_first = false;
         if shape.ignore_first {
-            let found = self.evaluate(self.pre, None, scratch.pre.as_mut(), &full, report)?;
+            let found = self.evaluate(
+                self.pre,
+                None,
+                state.scratch.pre.as_mut(),
+                &state.full,
+                report,
+            )?;
             ignored_first = found.iter().any(|m| shape.is_ignore(m.pattern));
-            record.pre = Some(found);
+            pre = Some(found);
             interesting |= ignored_first;
         }
+        // The failregexes' text: none, the line (`Some(false)`) or the
+        // prefregex's content (`Some(true)`, in `state.content`).
         let mut fail_text = None;
         let mut prefregex_matched = false;
         if !ignored_first {
-            fail_text = Some(full.clone());
+            fail_text = Some(false);
             if shape.has_prefregex {
-                if record.pre.is_none() {
-                    record.pre =
-                        Some(self.evaluate(self.pre, None, scratch.pre.as_mut(), &full, report)?);
+                if pre.is_none() {
+                    pre = Some(self.evaluate(
+                        self.pre,
+                        None,
+                        state.scratch.pre.as_mut(),
+                        &state.full,
+                        report,
+                    )?);
                 }
-                let pre = record.pre.as_deref().unwrap_or_default();
-                match pre.iter().find(|m| m.pattern == PREF_ID) {
+                let found = pre.as_deref().unwrap_or_default();
+                match found.iter().find(|m| m.pattern == PREF_ID) {
                     None => fail_text = None,
                     Some(m) => {
                         prefregex_matched = true;
@@ -298,30 +324,49 @@ impl FilterProgram<'_> {
                             .and_then(|v| v.as_deref())
                             .filter(|c| !c.is_empty());
                         if let Some(content) = content {
-                            fail_text = Some(format!("{content}\n"));
+                            let buffer = &mut state.content;
+                            buffer.clear();
+                            buffer.push_str(content);
+                            buffer.push('\n');
+                            fail_text = Some(true);
                         }
                     }
                 }
             }
         }
-        if let Some(fail_text) = fail_text {
+        if let Some(use_content) = fail_text {
+            let subject = if use_content {
+                &state.content
+            } else {
+                &state.full
+            };
             let found = self.evaluate(
                 Some(self.fail),
                 Some(&state.among),
-                Some(&mut scratch.fail),
-                &fail_text,
+                Some(&mut state.scratch.fail),
+                subject,
                 report,
             )?;
             if found.iter().any(|m| shape.is_fail(m.pattern)) {
                 interesting = true;
             }
-            record.fail = Some(found);
+            fail = Some(found);
         }
         if interesting {
-            record.before = before;
-            record.date_text = date_text;
-            record.after = after;
-            report.records.push(record);
+            report.records.push(LineRecord {
+                line,
+                text: text.to_owned(),
+                before: before.into_owned(),
+                date_text: date_text.into_owned(),
+                after: after.into_owned(),
+                when,
+                no_date,
+                last_date,
+                pre,
+                fail,
+                error: None,
+                invalid_date,
+            });
         } else if prefregex_matched {
             report.prefregex_only += 1;
         }
@@ -343,12 +388,16 @@ impl FilterProgram<'_> {
         };
         let found = set.match_record_among(text.as_bytes(), among, scratch)?;
         report.limit_hits += found.limit_hits;
-        let mut out: SetMatches = Vec::with_capacity(found.matches.len());
-        for m in found.matches {
-            if !out.iter().any(|o| o.pattern == m.pattern) {
-                out.push(m);
+        // each id once, the first of its matches kept (in place)
+        let mut out: SetMatches = found.matches;
+        let mut kept = 0;
+        for i in 0..out.len() {
+            if !out[..kept].iter().any(|o| o.pattern == out[i].pattern) {
+                out.swap(kept, i);
+                kept += 1;
             }
         }
+        out.truncate(kept);
         Ok(out)
     }
 }
@@ -361,6 +410,10 @@ struct RunState<'d> {
     scratch: Scratch,
     /// Positions in the "fail" set worth trying on the current line.
     among: Vec<usize>,
+    /// The current line without its date, then `\n`.
+    full: String,
+    /// The prefregex's `F-CONTENT` of the current line, then `\n`.
+    content: String,
 }
 
 /// PCRE2 buffers kept for a whole chunk.
@@ -369,11 +422,13 @@ struct Scratch {
     fail: RecordScratch,
 }
 
-enum Cut {
+enum Cut<'t> {
     /// fail2ban fails on this line's date and skips the line.
     Abort(String),
     Line {
-        parts: (String, String, String),
+        /// `(before, date text, after)`, borrowed from the line (the date
+        /// text is the carried one when the line's own was taken over).
+        parts: (Cow<'t, str>, Cow<'t, str>, Cow<'t, str>),
         when: Option<f64>,
         no_date: bool,
         invalid_date: bool,
@@ -382,15 +437,25 @@ enum Cut {
 
 /// fail2ban's date handling of `processLine`: find the date, cut it out,
 /// fall back on the last date while it is recent.
-fn cut_date(text: &str, now: f64, detector: &mut DateDetector, carry: &mut DateCarry) -> Cut {
+fn cut_date<'t>(
+    text: &'t str,
+    now: f64,
+    detector: &mut DateDetector,
+    carry: &mut DateCarry,
+) -> Cut<'t> {
     let recent = |carry: &DateCarry| carry.last_date.is_some_and(|d| d > now - 60.0);
-    let carried =
-        |carry: &DateCarry| (String::new(), carry.last_time_text.clone(), text.to_owned());
+    let carried = |carry: &DateCarry| {
+        (
+            Cow::Borrowed(""),
+            Cow::Owned(carry.last_time_text.clone()),
+            Cow::Borrowed(text),
+        )
+    };
     let mut when = None;
     let mut invalid_date = false;
     let mut parts;
     match detector.find(text, now) {
-        None => parts = (String::new(), String::new(), text.to_owned()),
+        None => parts = (Cow::Borrowed(""), Cow::Borrowed(""), Cow::Borrowed(text)),
         Some(m) => {
             let (start, end) = (m.start.min(text.len()), m.end.min(text.len()));
             let date = text.get(start..end).unwrap_or("");
@@ -398,14 +463,16 @@ fn cut_date(text: &str, now: f64, detector: &mut DateDetector, carry: &mut DateC
                 return Cut::Abort(format!("cannot convert the date {date:?} of this line"));
             }
             parts = (
-                text.get(..start).unwrap_or("").to_owned(),
-                date.to_owned(),
-                text.get(end..).unwrap_or("").to_owned(),
+                Cow::Borrowed(text.get(..start).unwrap_or("")),
+                Cow::Borrowed(date),
+                Cow::Borrowed(text.get(end..).unwrap_or("")),
             );
             if start < end {
                 if let DateValue::Time(t) = m.value {
                     when = Some(t);
-                    carry.last_time_text = date.to_owned();
+                    // (the carried text's buffer is reused)
+                    carry.last_time_text.clear();
+                    carry.last_time_text.push_str(date);
                     carry.last_date = Some(t);
                 } else {
                     invalid_date = true;
@@ -432,6 +499,19 @@ fn cut_date(text: &str, now: f64, detector: &mut DateDetector, carry: &mut DateC
         no_date,
         invalid_date,
     }
+}
+
+/// How many lines of a scan have a match (its matches come in line order).
+fn candidate_lines(scan: &LineReport) -> usize {
+    let mut count = 0;
+    let mut previous = None;
+    for m in &scan.matches {
+        if previous != Some(m.0) {
+            count += 1;
+            previous = Some(m.0);
+        }
+    }
+    count
 }
 
 /// Comment (`#…`) and empty lines of a chunk (a line of `\r`s counts as

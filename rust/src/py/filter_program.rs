@@ -19,7 +19,7 @@
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 use std::sync::{Arc, Mutex};
 
 use super::date_detector::PyDateDetector;
@@ -27,9 +27,46 @@ use super::outcome::Converter;
 use super::pattern_set::PyPatternSet;
 use crate::filter::{
     split_id, split_scan, DateCarry, FilterProgram, FilterShape, FinishSettings, Finisher,
-    GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
+    GroupFolds, QuietSummary, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
+
+/// The candidate scan of one chunk, made ahead of the run that takes it
+/// (`FilterProgram.scan` / `MultiProgram.scan`): a caller can scan the next
+/// chunk while the previous one runs. It knows the set and the length of
+/// the chunk it was made for, and is only taken for those.
+#[pyclass(name = "ChunkScan", module = "hyperban._core", frozen)]
+pub struct PyChunkScan {
+    report: LineReport,
+    /// Address of the scanned `PatternSet` object.
+    set: usize,
+    /// Length of the scanned chunk.
+    len: usize,
+}
+
+impl PyChunkScan {
+    fn make(py: Python<'_>, set: &Py<PyPatternSet>, data: &[u8]) -> PyResult<Self> {
+        let inner = &set.get().inner;
+        let report = py
+            .allow_threads(|| inner.matching_lines(data))
+            .map_err(to_py_error)?;
+        Ok(PyChunkScan {
+            report,
+            set: set.as_ptr() as usize,
+            len: data.len(),
+        })
+    }
+
+    /// The scan, when it was made by `set` on a chunk as long as `data`.
+    fn of(&self, set: &Py<PyPatternSet>, data: &[u8]) -> PyResult<&LineReport> {
+        if self.set != set.as_ptr() as usize || self.len != data.len() {
+            return Err(PyValueError::new_err(
+                "this scan was made for another set or another chunk",
+            ));
+        }
+        Ok(&self.report)
+    }
+}
 
 /// A single-line filter's exact stage over one chunk per call.
 #[pyclass(name = "FilterProgram", module = "hyperban._core", frozen)]
@@ -173,7 +210,16 @@ impl PyFilterProgram {
         })
     }
 
-    /// Runs one chunk of `\n`-terminated lines at time `now`.
+    /// Runs one chunk of `\n`-terminated lines at time `now`. With
+    /// `summarize=keep`, the quiet lines are counted in a summary instead of
+    /// reported, except the first `keep` ignored ones (see
+    /// [`QuietSummary::take`]).
+    /// `scan` is this program's `scan(data)`, made ahead (else the run
+    /// scans `data` itself).
+    #[pyo3(signature = (
+        data, now, last_date, last_time_text, settings, *, summarize=None, scan=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn run<'py>(
         &self,
         py: Python<'py>,
@@ -182,12 +228,27 @@ impl PyFilterProgram {
         last_date: Option<f64>,
         last_time_text: String,
         settings: SettingsArg,
+        summarize: Option<usize>,
+        scan: Option<PyRef<'py, PyChunkScan>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let carry = DateCarry {
             last_date,
             last_time_text,
         };
-        self.run_with(py, data, now, carry, settings, None)
+        let scan = scan
+            .as_deref()
+            .map(|s| s.of(&self.scan, data))
+            .transpose()?;
+        // A scan that hit the match limit cannot tell the candidates: the
+        // run then checks every line (`FilterProgram::run_chunk`).
+        let scan = scan.filter(|s| s.limit_hits == 0);
+        self.run_with(py, data, now, carry, settings, scan, summarize)
+    }
+
+    /// The candidate scan of `data` for `run(..., scan=...)`; the GIL is
+    /// released meanwhile.
+    fn scan(&self, py: Python<'_>, data: &[u8]) -> PyResult<PyChunkScan> {
+        PyChunkScan::make(py, &self.scan, data)
     }
 
     /// Forget the multi-line sessions (the filter was reset).
@@ -204,7 +265,8 @@ impl PyFilterProgram {
     }
 
     /// Runs a chunk; `scan` is this filter's share of a shared scan (then
-    /// its own scan set is not run).
+    /// its own scan set is not run); `summarize` as for `run`.
+    #[allow(clippy::too_many_arguments)]
     fn run_with<'py>(
         &self,
         py: Python<'py>,
@@ -213,6 +275,7 @@ impl PyFilterProgram {
         mut carry: DateCarry,
         settings_arg: SettingsArg,
         scan: Option<&LineReport>,
+        summarize: Option<usize>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let finish = settings_arg.at(now);
         let own_scan = self.scan.get();
@@ -227,24 +290,46 @@ impl PyFilterProgram {
         let mut detector = self.detector.bind(py).try_borrow_mut()?;
         let detector = &mut detector.inner;
         let names = &self.names;
-        let (report, outcomes) = py
+        let (report, outcomes, summary) = py
             .allow_threads(|| {
                 let mut report = match scan {
                     Some(scan) => program.run_candidates(data, scan, now, detector, &mut carry),
                     None => program.run_chunk(data, now, detector, &mut carry),
                 }?;
                 let records = std::mem::take(&mut report.records);
-                let outcomes =
+                let mut outcomes =
                     self.lock_finisher()
                         .finish_all(records, &program.shape, names, &finish);
-                Ok((report, outcomes))
+                let shape = &program.shape;
+                let summary = summarize.map(|keep| {
+                    QuietSummary::take(&mut outcomes, keep, shape.fail_count, shape.ignore_count)
+                });
+                Ok((report, outcomes, summary))
             })
             .map_err(to_py_error)?;
         let mut convert = Converter::new(py, self.address_of.bind(py));
-        let records = PyList::empty(py);
+        // (the list made at its size: see `Finisher::finish_all`)
+        let mut converted = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
-            records.append(convert.outcome(outcome)?)?;
+            converted.push(convert.outcome(outcome)?.unbind());
         }
+        let records = PyList::new(py, converted)?;
+        let summary = match summary {
+            None => None,
+            Some(s) => {
+                let mut lines = Vec::with_capacity(4 * s.ignored_lines.len());
+                for n in &s.ignored_lines {
+                    lines.extend_from_slice(&n.to_ne_bytes());
+                }
+                Some((
+                    s.ignored,
+                    s.prefregex,
+                    s.fail_hits,
+                    s.ignore_hits,
+                    PyBytes::new(py, &lines),
+                ))
+            }
+        };
         (
             report.scan_limit_hit,
             report.lines,
@@ -254,6 +339,7 @@ impl PyFilterProgram {
             records,
             carry.last_date,
             carry.last_time_text,
+            summary,
         )
             .into_pyobject(py)
     }
@@ -287,29 +373,51 @@ impl PyMultiProgram {
         Ok(PyMultiProgram { scan, programs })
     }
 
+    /// The shared candidate scan of `data` for `run(..., scan=...)`; the
+    /// GIL is released meanwhile.
+    fn scan(&self, py: Python<'_>, data: &[u8]) -> PyResult<PyChunkScan> {
+        PyChunkScan::make(py, &self.scan, data)
+    }
+
     /// Runs one chunk for every filter: `carries` holds each filter's
-    /// `(last_date, last_time_text, settings)`; the result is one
-    /// `FilterProgram.run` tuple per filter.
+    /// `(last_date, last_time_text, settings)`, `summarize` (when given)
+    /// each filter's `summarize` argument of `FilterProgram.run`; the result
+    /// is one `FilterProgram.run` tuple per filter.
+    /// `scan` is this program's `scan(data)`, made ahead (else the run
+    /// scans `data` itself).
+    #[pyo3(signature = (data, now, carries, *, summarize=None, scan=None))]
     fn run<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         now: f64,
         carries: Vec<(Option<f64>, String, SettingsArg)>,
+        summarize: Option<Vec<Option<usize>>>,
+        scan: Option<PyRef<'py, PyChunkScan>>,
     ) -> PyResult<Bound<'py, PyList>> {
         if carries.len() != self.programs.len() {
             return Err(PyValueError::new_err("one carry per filter expected"));
         }
-        let set = &self.scan.get().inner;
-        let scan = py
-            .allow_threads(|| set.matching_lines(data))
-            .map_err(to_py_error)?;
+        let summarize = summarize.unwrap_or_else(|| vec![None; carries.len()]);
+        if summarize.len() != carries.len() {
+            return Err(PyValueError::new_err(
+                "one summarize value per filter expected",
+            ));
+        }
+        let made;
+        let scan = match scan.as_deref() {
+            Some(scan) => scan.of(&self.scan, data)?,
+            None => {
+                made = PyChunkScan::make(py, &self.scan, data)?;
+                &made.report
+            }
+        };
         let out = PyList::empty(py);
         // A shared scan that hit the match limit cannot tell whose pattern
         // did: each filter then scans on its own (and decides for itself).
-        let shares = (scan.limit_hits == 0).then(|| split_scan(&scan, self.programs.len()));
-        for (k, (program, (last_date, last_time_text, settings))) in
-            self.programs.iter().zip(carries).enumerate()
+        let shares = (scan.limit_hits == 0).then(|| split_scan(scan, self.programs.len()));
+        for (k, ((program, (last_date, last_time_text, settings)), keep)) in
+            self.programs.iter().zip(carries).zip(summarize).enumerate()
         {
             let carry = DateCarry {
                 last_date,
@@ -318,7 +426,7 @@ impl PyMultiProgram {
             let share = shares.as_ref().and_then(|s| s.get(k));
             let run = program
                 .get()
-                .run_with(py, data, now, carry, settings, share)?;
+                .run_with(py, data, now, carry, settings, share, keep)?;
             out.append(run)?;
         }
         Ok(out)
@@ -340,6 +448,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(count_skipped, m)?)?;
     m.add_class::<PyFilterProgram>()?;
     m.add_class::<PyMultiProgram>()?;
+    m.add_class::<PyChunkScan>()?;
     m.add("MULTI_SHIFT", MULTI_SHIFT)?;
     Ok(())
 }

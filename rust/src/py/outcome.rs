@@ -8,6 +8,7 @@
 //! dict; an `ip` address in it is made by the `address_of` callable.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use pyo3::prelude::*;
@@ -27,7 +28,34 @@ pub struct Converter<'py> {
     address_of: &'py Bound<'py, PyAny>,
     /// Python string of each key, by the key's address; the key is kept
     /// alive with it so that its address cannot be reused by another key.
-    keys: HashMap<usize, (Arc<str>, Bound<'py, PyString>)>,
+    keys: HashMap<usize, (Arc<str>, Bound<'py, PyString>), ByAddress>,
+    /// Python tuple of each line, by the line's address (kept alive the
+    /// same way): a line is in its outcome and in the `matches` of its
+    /// failures, and in those of the later failures of its session.
+    lines: HashMap<usize, (TupleLine, Bound<'py, PyTuple>), ByAddress>,
+}
+
+/// Hashes an address (the maps above are keyed by addresses, which need
+/// no SipHash: a multiplication spreads them well enough).
+type ByAddress = BuildHasherDefault<AddressHasher>;
+
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 impl<'py> Converter<'py> {
@@ -35,7 +63,8 @@ impl<'py> Converter<'py> {
         Converter {
             py,
             address_of,
-            keys: HashMap::new(),
+            keys: HashMap::default(),
+            lines: HashMap::default(),
         }
     }
 
@@ -48,7 +77,7 @@ impl<'py> Converter<'py> {
         (
             outcome.line,
             outcome.text,
-            line_to_py(py, &outcome.tuple_line)?,
+            self.line(&outcome.tuple_line)?,
             failures,
             outcome.ignored_by,
             outcome.prefregex_matched,
@@ -76,6 +105,16 @@ impl<'py> Converter<'py> {
             cidr,
         )
             .into_pyobject(self.py)
+    }
+
+    fn line(&mut self, line: &TupleLine) -> PyResult<Bound<'py, PyTuple>> {
+        let at = Arc::as_ptr(line) as usize;
+        if let Some((_, tuple)) = self.lines.get(&at) {
+            return Ok(tuple.clone());
+        }
+        let tuple = line_to_py(self.py, line)?;
+        self.lines.insert(at, (line.clone(), tuple.clone()));
+        Ok(tuple)
     }
 
     fn key(&mut self, key: &Arc<str>) -> Bound<'py, PyString> {
@@ -113,7 +152,7 @@ impl<'py> Converter<'py> {
             Value::Lines(lines) => {
                 let list = PyList::empty(py);
                 for line in lines {
-                    list.append(line_to_py(py, line)?)?;
+                    list.append(self.line(line)?)?;
                 }
                 list.into_any()
             }

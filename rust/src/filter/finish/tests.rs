@@ -271,3 +271,45 @@ fn quiet_lines_can_be_left_out() {
     assert_eq!(line.line, 1);
     assert!(line.failures[0].data.get("users").is_some());
 }
+
+#[test]
+fn quiet_lines_can_be_summarized() {
+    let s = sets(
+        Some(r"^\s*p\[(?P<mlfid>\d+)\]: (?P<content>.+)$"),
+        &[
+            r"^(?P<nofail>pam) user=(?P<user>\S+)$",
+            r"^Failed from (?P<ip4>\S+)$",
+            r"^Closed by (?P<ip4>\S+)$",
+        ],
+        &[r"^Closed by 10\.0\.0\.1$"],
+        false,
+    );
+    let log = "Dec 31 23:59:01 p[7]: pam user=root\n\
+               Dec 31 23:59:02 p[8]: pam user=bob\n\
+               Dec 31 23:59:03 p[7]: Failed from 10.0.0.5\n\
+               Dec 31 23:59:04 p[9]: Closed by 10.0.0.1\n\
+               Dec 31 23:59:05 p[9]: nothing\n\
+               Dec 31 23:59:06 p[10]: pam user=eve\n";
+    let mut f = Finisher::new(vec![GroupFolds::default(); 3]);
+    let mut all = finish(&s, &mut f, log, &settings(true));
+    assert_eq!(all.len(), 5, "{all:?}");
+    let mut kept = all.clone();
+    // the first quiet ignored line is kept, the failure line always
+    let summary = QuietSummary::take(&mut kept, 1, 3, 1);
+    assert_eq!(kept.iter().map(|o| o.line).collect::<Vec<_>>(), [0, 2]);
+    assert_eq!(
+        summary,
+        QuietSummary {
+            ignored: 3,
+            prefregex: 3,
+            fail_hits: vec![2, 0, 0],
+            ignore_hits: vec![1],
+            ignored_lines: vec![1, 3, 5],
+        }
+    );
+    // nothing kept: every quiet line is counted
+    let summary = QuietSummary::take(&mut all, 0, 3, 1);
+    assert_eq!(all.len(), 1);
+    assert_eq!(summary.ignored_lines, [0, 1, 3, 5]);
+    assert_eq!(summary.fail_hits, [3, 0, 0]);
+}
