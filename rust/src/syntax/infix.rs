@@ -116,6 +116,10 @@ fn literal_spellings(nodes: &[Node], caseless: bool) -> Option<BTreeSet<String>>
         }
         let part = match node {
             Node::Char(c) if literal_char(*c, caseless) => BTreeSet::from([c.to_string()]),
+            Node::Class(text) => small_class(text, caseless)?
+                .into_iter()
+                .map(String::from)
+                .collect(),
             Node::Group(g) if plain_group(&g.kind) => literal_spellings(&g.body, caseless)?,
             _ => return None,
         };
@@ -176,6 +180,12 @@ fn flatten<'a>(nodes: &'a [Node], caseless: bool, out: &mut Vec<Piece<'a>>) {
                 nodes: Cow::Borrowed(whole),
                 width: Some(1),
             }),
+            Node::Class(text) if !repeated && small_class(text, caseless).is_some() => {
+                out.push(Piece {
+                    nodes: Cow::Borrowed(whole),
+                    width: Some(1),
+                });
+            }
             _ => out.push(Piece {
                 nodes: Cow::Borrowed(whole),
                 width: None,
@@ -200,6 +210,18 @@ fn plain_group(kind: &GroupKind) -> bool {
 /// (printed as alternatives: Unicode folds them onto non-ASCII letters).
 fn literal_char(c: char, caseless: bool) -> bool {
     c.is_ascii() && c != '\n' && !(caseless && matches!(c.to_ascii_lowercase(), 'i' | 'k' | 's'))
+}
+
+/// The members of a class of a few plain letters or digits, such as the
+/// `[Uu]` fail2ban writes for a word in either case: a literal of one
+/// character out of a small set. `None` for any other class.
+fn small_class(text: &str, caseless: bool) -> Option<Vec<char>> {
+    let body = text.strip_prefix('[')?.strip_suffix(']')?;
+    let members: Vec<char> = body.chars().collect();
+    let plain = members
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() && literal_char(c, caseless));
+    ((2..=4).contains(&members.len()) && plain).then_some(members)
 }
 
 fn has_alternation(nodes: &[Node]) -> bool {

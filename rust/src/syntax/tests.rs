@@ -174,6 +174,32 @@ fn literal_core_leaves_out_what_it_cannot_keep_whole() {
 }
 
 #[test]
+fn literal_core_takes_a_word_in_either_case() {
+    // dovecot's failregex ends in a choice of words written `[Uu]nknown user`:
+    // a class of a few letters is one character out of a small set.
+    let c = core(r"\S*,(?P<h>\S+)\): (?:[Uu]nknown user|[Pp]assword mismatch)$").unwrap();
+    assert_eq!(
+        c.literal,
+        r"\):\x{20}(?:[Uu]nknown\x{20}user|[Pp]assword\x{20}mismatch)"
+    );
+    assert_eq!(
+        c.spellings,
+        [
+            "): Password mismatch",
+            "): Unknown user",
+            "): password mismatch",
+            "): unknown user"
+        ]
+    );
+    // Larger classes, ranges and negations are no literal.
+    assert_eq!(
+        core(r"\d+ [Uu]nk[a-z]own user$").unwrap().literal,
+        r"own\x{20}user"
+    );
+    assert_eq!(core(r"x[abcde]xxxxx"), core(r"x.xxxxx"));
+}
+
+#[test]
 fn literal_core_never_depends_on_what_it_drops() {
     // The back-reference refers to a group before the core: the check spells
     // it as any text (`.*`), as every superset does, so it refers to nothing.
