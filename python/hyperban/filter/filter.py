@@ -500,16 +500,7 @@ class Filter:
     def _process_chunk_program(self, data: bytes, first: int) -> ChunkResult:
         """The Rust fast path: scan, date cut, every exact check and the failure
         building in one call; Python only makes the result objects."""
-        assert self._program is not None
-        run = self._program.run(
-            data,
-            self.clock(),
-            self._last_date,
-            self._last_time_text,
-            self.finish_settings(),
-            summarize=self.summarize_quiet,
-        )
-        return self._finish_program_run(run, data, first)
+        return self._finish_program_run(self.run_stage(data), data, first, carry=False)
 
     def scan_stage(self, data: bytes) -> ChunkScan:
         """The candidate scan of ``data`` for :meth:`run_stage`, made ahead
