@@ -449,19 +449,23 @@ class RegexTool:
                 def arg(chunk: bytes) -> tuple[int | None, ChunkScan]:
                     return self._quiet_keep(stats, out_fn, collect), flt.scan_stage(chunk)
 
-                for run, chunk, consumed, total in _pipelined(self._input(is_file), stage, arg):
-                    result = flt.finish_stage(run, chunk, first)
-                    first += result.lines
-                    self._account_chunk(flt, stats, result, recent, out_fn, collect)
-                    if progress is not None:
-                        progress.update(consumed, total, first, time.time() - t0)
+                staged = _pipelined(self._input(is_file), stage, arg)
+                chunks: Iterator[tuple[Callable[[int], ChunkResult], int, int]] = (
+                    (functools.partial(flt.finish_stage, run, chunk), consumed, total)
+                    for run, chunk, consumed, total in staged
+                )
             else:
-                for chunk, consumed, total in self._input(is_file):
-                    result = flt.process_chunk(chunk, first)
-                    first += result.lines
-                    self._account_chunk(flt, stats, result, recent, out_fn, collect)
-                    if progress is not None:
-                        progress.update(consumed, total, first, time.time() - t0)
+                chunks = (
+                    (functools.partial(flt.process_chunk, chunk), consumed, total)
+                    for chunk, consumed, total in self._input(is_file)
+                )
+            # each chunk's result, given the number of its first line
+            for process, consumed, total in chunks:
+                result = process(first)
+                first += result.lines
+                self._account_chunk(flt, stats, result, recent, out_fn, collect)
+                if progress is not None:
+                    progress.update(consumed, total, first, time.time() - t0)
         finally:
             if collecting:
                 gc.enable()

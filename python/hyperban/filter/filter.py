@@ -500,7 +500,7 @@ class Filter:
     def _process_chunk_program(self, data: bytes, first: int) -> ChunkResult:
         """The Rust fast path: scan, date cut, every exact check and the failure
         building in one call; Python only makes the result objects."""
-        return self._finish_program_run(self.run_stage(data), data, first, carry=False)
+        return self._finish_program_run(self.run_stage(data), data, first)
 
     def scan_stage(self, data: bytes) -> ChunkScan:
         """The candidate scan of ``data`` for :meth:`run_stage`, made ahead
@@ -533,7 +533,7 @@ class Filter:
         """What :meth:`process_chunk` gives, from the :meth:`run_stage` of
         ``data`` (line numbers starting at ``first``)."""
         before = self.limit_hits
-        result = self._finish_program_run(run, data, first, carry=False)
+        result = self._finish_program_run(run, data, first)
         result.limit_hits += self.limit_hits - before
         return result
 
@@ -566,13 +566,11 @@ class Filter:
         data: bytes,
         first: int,
         skipped: int | None = None,
-        carry: bool = True,
     ) -> ChunkResult:
         """A :class:`ChunkResult` from what ``FilterProgram.run`` returned
         for ``data``: the failures of the reported lines are built here.
-        ``skipped`` is ``_count_skipped(data)`` when known already; ``carry``
-        false when the run's stage carried the last date on already
-        (:meth:`run_stage`)."""
+        ``skipped`` is ``_count_skipped(data)`` when known already.  The run's
+        stage (:meth:`run_stage`) has carried the last date on already."""
         (
             _scan_limit_hit,  # then the Rust stage checked every line of the chunk
             lines,
@@ -580,8 +578,8 @@ class Filter:
             prefregex_only,
             limit_hits,
             outcomes,
-            last_date,
-            last_time_text,
+            _last_date,  # carried on by the stage
+            _last_time_text,
             quiet,
         ) = run
         self.limit_hits += limit_hits
@@ -590,9 +588,6 @@ class Filter:
         elif skipped is None:
             skipped = self._count_skipped(data)
         results = [self._outcome(outcome, first) for outcome in outcomes]
-        if carry:
-            self._last_date = last_date
-            self._last_time_text = last_time_text
         result = ChunkResult(results, lines, skipped, 0, prefregex_only)
         if quiet is not None:
             result.quiet = QuietLines(quiet, first)

@@ -49,7 +49,7 @@ class MultiFilter:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self.finish_stage(self._run_shared(data, carry=False), data, first, carry=True)
+            return self.finish_stage(self._run_shared(data), data, first)
         finally:
             if collecting:
                 gc.enable()
@@ -66,9 +66,9 @@ class MultiFilter:
         stages run one at a time, in chunk order, and carry the filters'
         last dates on themselves.  ``scan`` is :meth:`scan_stage` of
         ``data``, when made."""
-        return self._run_shared(data, carry=True, scan=scan)
+        return self._run_shared(data, scan=scan)
 
-    def _run_shared(self, data: bytes, carry: bool, scan: ChunkScan | None = None) -> list | None:  # type: ignore[type-arg]
+    def _run_shared(self, data: bytes, scan: ChunkScan | None = None) -> list | None:  # type: ignore[type-arg]
         if self._multi is None:
             return None
         filters = [self.filters[k] for k in self._shared]
@@ -80,10 +80,9 @@ class MultiFilter:
             summarize=[f.summarize_quiet for f in filters],
             scan=scan,
         )
-        if carry:
-            for flt, run in zip(filters, runs, strict=True):
-                flt._last_date = run[6]
-                flt._last_time_text = run[7]
+        for flt, run in zip(filters, runs, strict=True):
+            flt._last_date = run[6]
+            flt._last_time_text = run[7]
         return runs
 
     def finish_stage(
@@ -91,7 +90,6 @@ class MultiFilter:
         runs: list | None,  # type: ignore[type-arg]
         data: bytes,
         first: int,
-        carry: bool = False,
     ) -> list[ChunkResult]:
         """What :meth:`process_chunk` gives, from the :meth:`run_stage` of
         ``data`` (the filters that do not share the scan are processed
@@ -102,7 +100,7 @@ class MultiFilter:
             for k, run in zip(self._shared, runs, strict=True):
                 flt = self.filters[k]
                 hits = flt.limit_hits
-                result = flt._finish_program_run(run, data, first, skipped, carry=carry)
+                result = flt._finish_program_run(run, data, first, skipped)
                 result.limit_hits += flt.limit_hits - hits
                 results[k] = result
         for k, flt in enumerate(self.filters):
