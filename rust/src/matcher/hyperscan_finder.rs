@@ -10,17 +10,16 @@
 //! Two supersets serve here. A pattern with a literal core (see
 //! [`crate::syntax::to_literal_core`]) goes into the database as that core
 //! alone, which Hyperscan's literal matcher finds with no automaton behind
-//! it. Each core match is then checked with the `regex` crate: the text from
+//! it. Each core match is then checked (see `core_check`): the text from
 //! the match's start to the end of its line must hold a match of a superset
 //! of the pattern from its core on. Only then is the line a candidate. Any
 //! other pattern goes into the database as its superset
 //! ([`crate::syntax::to_superset`]). On fail2ban's sshd set the automata
 //! behind the literals took half of the scan: they ran from every line
 //! holding a common word such as `Accepted` or `Received disconnect`. The
-//! check runs on those lines only, mostly backwards from the line's end,
-//! where the lines that do not match differ.
+//! check runs on those lines only, from whichever end of the line's rest
+//! tells the lines that do not match apart sooner.
 
-use std::ops::Range;
 use std::sync::Mutex;
 
 use crate::exact::ExactPattern;
@@ -28,6 +27,9 @@ use crate::hyperscan::{self, Database, Expression, Flags, RawMatch, Scratch};
 use crate::syntax::{self, SupersetFor};
 
 use super::chunk::{Line, LineLocator};
+#[cfg(test)]
+use super::core_check::CHECK_SAMPLE;
+use super::core_check::{CheckCache, CheckTally, CoreCheck};
 use super::{Candidate, MatcherError};
 
 /// How Hyperscan holds a pattern; later modes admit more false candidates.
@@ -58,16 +60,13 @@ const MAX_SCAN: usize = 1 << 30;
 pub struct HyperscanFinder {
     /// `None` when every pattern is in [`HsMode::EveryLine`].
     database: Option<Database>,
-    scratch: Mutex<Vec<Scratch>>,
+    /// Scratch space of scans that have finished, for the next ones.
+    scratch: Mutex<Vec<ScanScratch>>,
     modes: Vec<HsMode>,
     /// For each pattern held by its literal core: the check that a core
     /// match must pass for its line to become a candidate.
     checks: Vec<Option<CoreCheck>>,
 }
-
-/// Keeps a check's automaton within reason; a pattern whose check is larger
-/// keeps its tighter superset in the database instead.
-const CHECK_SIZE_LIMIT: usize = 16 << 20;
 
 /// A pattern's literal core (what the database holds for it) and the check
 /// of its core matches.
@@ -76,107 +75,22 @@ struct Core {
     check: CoreCheck,
 }
 
-/// Checks a core match: does the rest of its line, from the match's start,
-/// hold something the pattern from its core on could match?
-struct CoreCheck {
-    /// See [`syntax::LiteralCore::check`].
-    regex: regex::bytes::Regex,
-    /// What a core match can be (see [`syntax::LiteralCore::spellings`]).
-    spellings: Vec<String>,
-    caseless: bool,
-}
-
 impl Core {
     fn new(pattern: &ExactPattern) -> Option<Core> {
         let core = syntax::to_literal_core(pattern.parsed())?;
-        // Byte mode, as Hyperscan reads it: `\w` and the like are ASCII
-        // and the printer spells out the non-ASCII bytes they admit.
-        let regex = regex::bytes::RegexBuilder::new(&core.check)
-            .unicode(false)
-            .size_limit(CHECK_SIZE_LIMIT)
-            .build()
-            .ok()?;
+        let check = CoreCheck::new(&core)?;
         Some(Core {
             literal: core.literal,
-            check: CoreCheck {
-                regex,
-                spellings: core.spellings,
-                caseless: core.caseless,
-            },
+            check,
         })
     }
 }
 
-impl CoreCheck {
-    /// Whether the core match ending at `end` (inside `line`) may belong to
-    /// a match of the pattern. The core has no `\n` and Hyperscan reports
-    /// every end of every core match, so the core match inside a true match
-    /// is reported: its text is one of the spellings ending at `end`, and
-    /// the check matches in the line from its start on. Starting at the
-    /// earliest spelling that ends there covers every such start in one
-    /// search (the check is not anchored at its start, so a match in a later
-    /// suffix of the line is a match here too).
-    fn passes(&self, text: &str, line: Range<usize>, end: usize) -> bool {
-        let bytes = text.as_bytes();
-        let end = end.min(line.end);
-        let Some(before) = bytes.get(line.start..end) else {
-            return true; // cannot happen (`end` lies in `line`); keep the line
-        };
-        let start = self
-            .spellings
-            .iter()
-            .map(String::as_bytes)
-            .filter(|spelling| {
-                before.len() >= spelling.len() && {
-                    let found = &before[before.len() - spelling.len()..];
-                    if self.caseless {
-                        found.eq_ignore_ascii_case(spelling)
-                    } else {
-                        found == *spelling
-                    }
-                }
-            })
-            .map(|spelling| end - spelling.len())
-            .min();
-        start.is_some_and(|start| self.regex.is_match(&bytes[start..line.end]))
-    }
-}
-
-/// Checks of one pattern a scan runs before it judges whether they pay.
-const CHECK_SAMPLE: u32 = 512;
-
-/// How a pattern's core checks have gone in the current scan.
-///
-/// A check only saves work when it rejects: a line that passes goes to the
-/// exact engine anyway, having paid for a reverse search over most of the
-/// line first. Some patterns' core hits nearly always pass (sshd's `Failed `
-/// lines are failures), so once [`CHECK_SAMPLE`] of a pattern's checks have
-/// run in a scan and nine in ten passed, the rest of that scan skips them
-/// and sends every core hit straight to the exact engine. Skipping only
-/// adds candidates, which the exact engine rejects, so results never
-/// change; the state lives for one scan, so a scan's work depends on its
-/// chunk alone. (The `regex` crate retires prefilters that stop paying in
-/// the same spirit.)
-#[derive(Clone, Copy, Default)]
-struct CheckTally {
-    run: u32,
-    passed: u32,
-}
-
-impl CheckTally {
-    /// `check()`'s answer while checks still pay, `true` once they do not.
-    fn run(&mut self, check: impl FnOnce() -> bool) -> bool {
-        let judged = self.run >= CHECK_SAMPLE;
-        if judged && u64::from(self.passed) * 10 >= u64::from(self.run) * 9 {
-            return true;
-        }
-        let passed = check();
-        if !judged {
-            self.run += 1;
-            self.passed += u32::from(passed);
-        }
-        passed
-    }
+/// What one scan needs to itself: Hyperscan's scratch space, and the caches
+/// of the checks' lazy DFAs (one per pattern with a check).
+struct ScanScratch {
+    hyperscan: Scratch,
+    checks: Vec<Option<CheckCache>>,
 }
 
 impl HyperscanFinder {
@@ -282,20 +196,36 @@ impl HyperscanFinder {
         };
         let mut scratch = self.take_scratch(database)?;
         let mut raw = Vec::new();
-        let result = scan_in_pieces(database, &mut scratch, text, &mut raw);
+        let result = scan_in_pieces(database, &mut scratch.hyperscan, text, &mut raw)
+            .map(|()| self.keep_candidates(text, &raw, &mut scratch.checks, out));
         self.scratch.lock().map(|mut pool| pool.push(scratch)).ok();
-        result?;
+        result
+    }
 
+    /// The candidates of [`HyperscanFinder::candidates`] from Hyperscan's
+    /// `raw` matches in `text`.
+    fn keep_candidates(
+        &self,
+        text: &str,
+        raw: &[RawMatch],
+        caches: &mut [Option<CheckCache>],
+        out: &mut Vec<Candidate>,
+    ) -> usize {
+        let mut sorted = Vec::new();
         // Hyperscan reports in order of end offset; sort only if that ever
         // does not hold, since the locator needs non-decreasing positions.
-        if !raw.windows(2).all(|w| w[0].end <= w[1].end) {
-            raw.sort_unstable();
-        }
+        let raw = if raw.windows(2).all(|w| w[0].end <= w[1].end) {
+            raw
+        } else {
+            sorted.extend_from_slice(raw);
+            sorted.sort_unstable();
+            &sorted
+        };
         let first_new = out.len();
         let mut tallies = vec![CheckTally::default(); self.checks.len()];
         let mut locator = LineLocator::new(text);
         let bytes = text.as_bytes();
-        for m in &raw {
+        for m in raw {
             // `end` is one past the match's last byte. A match ending right
             // after a `\n` either spans lines (no line-local match ends
             // there) or is empty at the start of the next line, so it belongs
@@ -320,9 +250,9 @@ impl HyperscanFinder {
                 .any(|c| c.pattern == pattern);
             // A core match must pass its check (see the module docs), while
             // the check still earns its keep in this scan.
-            let mut checked = || match self.checks.get(pattern) {
-                Some(Some(check)) => {
-                    tallies[pattern].run(|| check.passes(text, start..line_end, end))
+            let mut checked = || match (self.checks.get(pattern), caches.get_mut(pattern)) {
+                (Some(Some(check)), Some(Some(cache))) => {
+                    check.passes(cache, &mut tallies[pattern], text, start..line_end, end)
                 }
                 _ => true,
             };
@@ -336,7 +266,7 @@ impl HyperscanFinder {
             }
         }
         out[first_new..].sort_unstable_by_key(|c| (c.line.index, c.pattern));
-        Ok(locator.total_lines())
+        locator.total_lines()
     }
 
     /// The bare Hyperscan pass over `text`: how many raw matches it reports.
@@ -347,7 +277,7 @@ impl HyperscanFinder {
         };
         let mut scratch = self.take_scratch(database)?;
         let mut raw = Vec::new();
-        let result = scan_in_pieces(database, &mut scratch, text, &mut raw);
+        let result = scan_in_pieces(database, &mut scratch.hyperscan, text, &mut raw);
         self.scratch.lock().map(|mut pool| pool.push(scratch)).ok();
         result?;
         Ok(raw.len())
@@ -365,35 +295,46 @@ impl HyperscanFinder {
         line.push('\n');
         let mut scratch = self.take_scratch(database)?;
         let mut raw = Vec::new();
-        let result = scan_in_pieces(database, &mut scratch, &line, &mut raw);
-        self.scratch.lock().map(|mut pool| pool.push(scratch)).ok();
-        result?;
+        let result = scan_in_pieces(database, &mut scratch.hyperscan, &line, &mut raw);
         // A single line gets the core checks a chunk's lines get. A record
         // of several lines does not: a match of the exact pattern may span
         // its lines there, which the checks do not allow for.
-        let whole = 0..text.len();
         let single_line = !text.contains('\n');
         let mut ids: Vec<usize> = raw
             .iter()
             .filter(|m| {
+                let pattern = m.id as usize;
                 !single_line
-                    || match self.checks.get(m.id as usize) {
-                        Some(Some(check)) => check.passes(&line, whole.clone(), m.end as usize),
+                    || match (self.checks.get(pattern), scratch.checks.get_mut(pattern)) {
+                        (Some(Some(check)), Some(Some(cache))) => {
+                            let end = m.end as usize;
+                            let mut tally = CheckTally::default();
+                            check.passes(cache, &mut tally, &line, 0..text.len(), end)
+                        }
                         _ => true,
                     }
             })
             .map(|m| m.id as usize)
             .collect();
+        self.scratch.lock().map(|mut pool| pool.push(scratch)).ok();
+        result?;
         ids.sort_unstable();
         ids.dedup();
         Ok(ids)
     }
 
-    fn take_scratch(&self, database: &Database) -> Result<Scratch, MatcherError> {
+    fn take_scratch(&self, database: &Database) -> Result<ScanScratch, MatcherError> {
         if let Some(s) = self.scratch.lock().ok().and_then(|mut pool| pool.pop()) {
             return Ok(s);
         }
-        Scratch::new(database).map_err(|e| MatcherError::Hyperscan(e.to_string()))
+        let hyperscan =
+            Scratch::new(database).map_err(|e| MatcherError::Hyperscan(e.to_string()))?;
+        let checks = self
+            .checks
+            .iter()
+            .map(|check| check.as_ref().map(CoreCheck::cache))
+            .collect();
+        Ok(ScanScratch { hyperscan, checks })
     }
 }
 

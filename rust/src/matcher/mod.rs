@@ -12,6 +12,7 @@
 //! Only matching lines come back, as [`LineMatch`] records.
 
 mod chunk;
+mod core_check;
 mod hyperscan_finder;
 mod regex_finder;
 mod set;
