@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use super::ast::{GroupKind, Node};
+use super::ast::{Group, GroupKind, Node};
 
 /// Shortest literal worth searching for on its own. Short ones are common
 /// words: postfix's `from ` core hit most syslog lines, and checking each hit
@@ -54,9 +54,10 @@ pub(super) struct LiteralInfix {
 /// `caseless` is whether the pattern ignores case.
 pub(super) fn literal_infix(nodes: &[Node], caseless: bool) -> Option<LiteralInfix> {
     // `A|B` is not a concatenation: an infix of one branch is no superset of
-    // the other.
+    // the other, but the set of both branches' cores is (see
+    // [`alternatives_infix`]).
     if has_alternation(nodes) {
-        return None;
+        return alternatives_infix(nodes, caseless, Vec::new());
     }
     let mut pieces = Vec::new();
     flatten(nodes, caseless, &mut pieces);
@@ -65,37 +66,97 @@ pub(super) fn literal_infix(nodes: &[Node], caseless: bool) -> Option<LiteralInf
     let mut start = 0;
     let mut width = 0;
     for (i, piece) in pieces.iter().enumerate() {
-        match piece.width {
-            Some(w) => width += w,
-            None => {
-                start = i + 1;
-                width = 0;
-                continue;
-            }
-        }
         // Strictly longer only: the first of equal runs wins, so the output
         // does not depend on anything but the pattern.
-        if best.as_ref().is_none_or(|(w, _)| width > *w) {
-            best = Some((width, start..i + 1));
+        let mut consider = |width: usize, range: std::ops::Range<usize>| {
+            if best.as_ref().is_none_or(|(w, _)| width > *w) {
+                best = Some((width, range));
+            }
+        };
+        match piece.kind {
+            PieceKind::Literal(w) => {
+                width += w;
+                consider(width, start..i + 1);
+            }
+            PieceKind::Alternatives(w) => {
+                // A core of its own: it joins no run.
+                consider(w, i..i + 1);
+                start = i + 1;
+                width = 0;
+            }
+            PieceKind::Other => {
+                start = i + 1;
+                width = 0;
+            }
         }
     }
     let (width, range) = best?;
     if width < MIN_LITERAL {
         return None;
     }
+    let rest = || {
+        pieces[range.end..]
+            .iter()
+            .flat_map(|p| p.nodes.iter().cloned())
+    };
+    if let [piece] = &pieces[range.clone()] {
+        if let (PieceKind::Alternatives(_), [Node::Group(group)]) = (piece.kind, &*piece.nodes) {
+            return alternatives_infix(&group.body, caseless, rest().collect());
+        }
+    }
     let core: Vec<Node> = pieces[range.clone()]
         .iter()
         .flat_map(|p| p.nodes.iter().cloned())
         .collect();
     let spellings = literal_spellings(&core, caseless)?.into_iter().collect();
-    let tail = pieces[range.start..]
-        .iter()
-        .flat_map(|p| p.nodes.iter().cloned())
-        .collect();
+    let tail = core.iter().cloned().chain(rest()).collect();
     Some(LiteralInfix {
         core,
         tail,
         spellings,
+    })
+}
+
+/// The core of the alternatives `branches` (nodes with `|` between them)
+/// followed by `rest`: the set of every branch's own core.
+///
+/// A match of `(?:A|B) rest` holds a match of `A rest` or of `B rest`, so it
+/// holds a match of `A`'s core or of `B`'s, and from that core match's start
+/// a match of `A`'s tail then `rest`, or of `B`'s tail then `rest`. So the
+/// core is `(?:coreA|coreB)`, the tail `(?:tailA|tailB) rest`, and every
+/// branch must have a core. postfix's `(?:\w+: reject:|too many errors
+/// after \S+) from ...` gets `(?:reject:|too many errors after )` in place of
+/// its ` from `, which most syslog lines hold.
+fn alternatives_infix(branches: &[Node], caseless: bool, rest: Vec<Node>) -> Option<LiteralInfix> {
+    let mut cores = Vec::new();
+    let mut tails = Vec::new();
+    let mut spellings = BTreeSet::new();
+    for branch in branches.split(|n| matches!(n, Node::Alternation)) {
+        let infix = literal_infix(branch, caseless)?;
+        if !cores.is_empty() {
+            cores.push(Node::Alternation);
+            tails.push(Node::Alternation);
+        }
+        cores.extend(infix.core);
+        tails.extend(infix.tail);
+        spellings.extend(infix.spellings);
+    }
+    if spellings.len() > MAX_SPELLINGS {
+        return None;
+    }
+    let group = |body| {
+        Node::Group(Box::new(Group {
+            kind: GroupKind::NonCapture,
+            body,
+            position: 0,
+        }))
+    };
+    let mut tail = vec![group(tails)];
+    tail.extend(rest);
+    Some(LiteralInfix {
+        core: vec![group(cores)],
+        tail,
+        spellings: spellings.into_iter().collect(),
     })
 }
 
@@ -135,11 +196,20 @@ fn literal_spellings(nodes: &[Node], caseless: bool) -> Option<BTreeSet<String>>
 }
 
 /// One element of the flattened top-level concatenation: a node with its
-/// quantifiers. `width` is the length of the literal text it always
-/// matches when it is a literal piece, `None` when it is anything else.
+/// quantifiers.
 struct Piece<'a> {
     nodes: Cow<'a, [Node]>,
-    width: Option<usize>,
+    kind: PieceKind,
+}
+
+#[derive(Clone, Copy)]
+enum PieceKind {
+    /// Literal text of this length, which it always matches.
+    Literal(usize),
+    /// A group of alternatives, not all literal, each with a literal core:
+    /// the shortest of those cores (see [`alternatives_infix`]).
+    Alternatives(usize),
+    Other,
 }
 
 /// Appends the concatenation `nodes` (no top-level `|`) to `out` as pieces,
@@ -166,29 +236,38 @@ fn flatten<'a>(nodes: &'a [Node], caseless: bool, out: &mut Vec<Piece<'a>>) {
                     // `x(?:ab)y` is `xaby`: same strings, one longer run.
                     flatten(&g.body, caseless, out);
                 } else {
+                    // Its shortest alternative; a group that may match
+                    // nothing guarantees no text.
+                    let shortest = |spellings: BTreeSet<String>| {
+                        spellings.iter().map(String::len).min().filter(|&w| w > 0)
+                    };
+                    let kind = match literal_spellings(&g.body, caseless) {
+                        Some(spellings) => {
+                            shortest(spellings).map_or(PieceKind::Other, PieceKind::Literal)
+                        }
+                        None => alternatives_infix(&g.body, caseless, Vec::new())
+                            .and_then(|infix| shortest(infix.spellings.into_iter().collect()))
+                            .map_or(PieceKind::Other, PieceKind::Alternatives),
+                    };
                     out.push(Piece {
                         nodes: Cow::Borrowed(whole),
-                        // Its shortest alternative; a group that may match
-                        // nothing guarantees no text.
-                        width: literal_spellings(&g.body, caseless)
-                            .and_then(|s| s.iter().map(String::len).min())
-                            .filter(|&w| w > 0),
+                        kind,
                     });
                 }
             }
             Node::Char(c) if !repeated && literal_char(*c, caseless) => out.push(Piece {
                 nodes: Cow::Borrowed(whole),
-                width: Some(1),
+                kind: PieceKind::Literal(1),
             }),
             Node::Class(text) if !repeated && small_class(text, caseless).is_some() => {
                 out.push(Piece {
                     nodes: Cow::Borrowed(whole),
-                    width: Some(1),
+                    kind: PieceKind::Literal(1),
                 });
             }
             _ => out.push(Piece {
                 nodes: Cow::Borrowed(whole),
-                width: None,
+                kind: PieceKind::Other,
             }),
         }
     }

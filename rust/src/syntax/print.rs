@@ -141,7 +141,8 @@ fn superset_style(pattern: &Pattern, dialect: Dialect) -> Style {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiteralCore {
     /// The core in Hyperscan's byte-mode dialect: a literal, or a
-    /// concatenation of small literal sets, that every match of the pattern
+    /// concatenation of small literal sets, or a set of such cores of the
+    /// alternatives of a group, that every match of the pattern
     /// contains. Searched anywhere, it is a superset of the pattern (a much
     /// looser one than [`to_superset`]).
     pub literal: String,
@@ -175,10 +176,9 @@ pub fn to_literal_core(pattern: &Pattern) -> Option<LiteralCore> {
     // part of the pattern before the core is left out, which only admits
     // more; the tail keeps the pattern's own end (`$`, if it has one), which
     // is the line's end there as for the exact engine. Not anchored at the
-    // start: a match starting later in that text only admits more, and the
-    // `regex` crate then runs a `$`-anchored check backwards from the line's
-    // end, where most failing lines differ (about 20 ns against 100 ns
-    // forwards on sshd's `Accepted` and `Received disconnect` lines).
+    // start: a match starting later in that text only admits more, and a
+    // `$`-anchored check can then run backwards from the line's end (see
+    // `matcher::core_check` for how a scan picks the direction).
     let mut check = flags;
     write_nodes(&mut check, &infix.tail, style(Dialect::Hyperscan));
     Some(LiteralCore {

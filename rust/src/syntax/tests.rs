@@ -153,8 +153,8 @@ fn literal_core_is_the_longest_literal_run() {
 
 #[test]
 fn literal_core_leaves_out_what_it_cannot_keep_whole() {
-    // A top-level alternation is no concatenation: no core.
-    assert_eq!(core(r"Failed password|Invalid user"), None);
+    // A top-level alternation with a branch without a core: no core.
+    assert_eq!(core(r"Failed password|\d+"), None);
     // Nothing literal of three characters: no core (the finder keeps the
     // superset of the whole pattern).
     assert_eq!(core(r"^a\d+bc\s$"), None);
@@ -171,6 +171,38 @@ fn literal_core_leaves_out_what_it_cannot_keep_whole() {
         core("é failed login").unwrap().literal,
         r"\x{20}failed\x{20}login"
     );
+}
+
+#[test]
+fn literal_core_may_be_a_set_of_the_alternatives_cores() {
+    // postfix: each alternative has its own core, longer than the ` from `
+    // after the group that most syslog lines hold. The core is the set of
+    // the alternatives' cores; the check runs each alternative from its
+    // core on, then the rest of the pattern.
+    let c = core(r"^\S+ (?:\w+: reject:|too many errors after \S+) from (?P<h>\S+)$").unwrap();
+    assert_eq!(
+        c.literal,
+        r"(?::\x{20}reject:|too\x{20}many\x{20}errors\x{20}after\x{20})"
+    );
+    assert_eq!(c.spellings, [": reject:", "too many errors after "]);
+    assert!(
+        c.check
+            .starts_with(r"(?::\x{20}reject:|too\x{20}many\x{20}errors\x{20}after\x{20}"),
+        "{}",
+        c.check
+    );
+    assert!(
+        c.check
+            .ends_with(r"\x{20}from\x{20}[^\t\n\x0b\x0c\r\x1c-\x1f\x20]+$"),
+        "{}",
+        c.check
+    );
+    // A top-level alternation is the same set, with nothing after it.
+    let c = core(r"Failed password for \S+|Invalid user \S+ from").unwrap();
+    assert_eq!(c.spellings, ["Failed password for ", "Invalid user "]);
+    // A shorter literal run elsewhere loses to the set; a longer one wins.
+    let c = core(r"(?:\w+ rejected|\d+ refused) by the remote host$").unwrap();
+    assert_eq!(c.literal, r"\x{20}by\x{20}the\x{20}remote\x{20}host");
 }
 
 #[test]
