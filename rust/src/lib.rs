@@ -25,3 +25,13 @@ pub mod timer;
 
 #[cfg(feature = "python")]
 mod py;
+
+/// The extension's Rust allocations go to mimalloc, as in pydantic-core
+/// (Python's own objects keep CPython's allocators). A chunk's exact stage
+/// makes and drops many small blocks (group strings, fields, records);
+/// under glibc's malloc, folding its fast bins back together took about a
+/// sixth of `hyperban regex` on an sshd log, and mimalloc cut the whole
+/// run by 14% (`--json --print-all-matched`, 1M lines, 5% attack).
+#[cfg(feature = "python")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
