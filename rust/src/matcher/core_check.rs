@@ -257,7 +257,7 @@ pub(super) const CHECK_SAMPLE: u32 = 512;
 
 /// Checks of one pattern a scan samples, alternating directions, before it
 /// picks the direction that read fewer bytes per check.
-const DIRECTION_SAMPLE: u32 = 64;
+const DIRECTION_SAMPLE: u32 = 32;
 
 /// How a check searches its next core match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
