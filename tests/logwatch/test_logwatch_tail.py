@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -142,6 +143,21 @@ def test_copytruncate_regrown_past_position(log: Path) -> None:
     append(log, "b1 longer than before\nb2\n")  # bigger than our position: size can't tell
     t.poll(s)
     assert s.data == b"a1\nb1 longer than before\nb2\n"
+    t.close()
+
+
+@pytest.mark.parametrize("first", ["a1 longer\n", "a\n", "a2\n"])
+def test_copytruncate_regrown_with_a_first_line_like_the_old_one(log: Path, first: str) -> None:
+    # The old first line's bytes are compared with what is now at its place: a new
+    # first line that extends it, is shorter, or differs in one byte is seen.
+    t, s = make(log), Sink()
+    append(log, "a1\n")
+    t.poll(s)
+    os.truncate(log, 0)
+    append(log, first + "b2 makes it bigger than our position\n")
+    t.poll(s)
+    assert s.data == b"a1\n" + first.encode() + b"b2 makes it bigger than our position\n"
+    assert t.hash == hashlib.md5(first.encode(), usedforsecurity=False).hexdigest()
     t.close()
 
 
