@@ -161,6 +161,24 @@ def test_copytruncate_regrown_with_a_first_line_like_the_old_one(log: Path, firs
     t.close()
 
 
+@pytest.mark.parametrize("chunk_size", [1 << 20, 150_000])
+def test_reads_return_what_is_there_up_to_the_chunk_size(log: Path, chunk_size: int) -> None:
+    # A read asks for what the last stat saw plus some slack; when the file grew past
+    # that since the stat, it still returns all of it, up to chunk_size.
+    t, s = make(log, chunk_size=chunk_size), Sink()
+    append(log, "a1\n")
+    t.poll(s)
+    cur = t._cur
+    assert cur is not None
+    grown = b"x" * 99 + b"\n"
+    append(log, grown * 2000)  # 200 kB, more than the slack
+    cur.size = cur.pos + 100  # as if the stat had seen only the first new line
+    assert t._pread(cur, cur.pos) == (grown * 2000)[:chunk_size]
+    t.poll(s)
+    assert s.data == b"a1\n" + grown * 2000
+    t.close()
+
+
 def test_truncate_drops_partial_line(log: Path) -> None:
     t, s = make(log), Sink()
     append(log, "a1\npartial")

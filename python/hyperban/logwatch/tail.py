@@ -314,7 +314,7 @@ class FileTail:
         off = r.read_end
         while True:
             try:
-                block = os.pread(r.fd, self.chunk_size, off)
+                block = self._pread(r, off)
             except OSError as e:
                 self._report(f"read error: {e.strerror}")
                 return got
@@ -336,6 +336,22 @@ class FileTail:
             r.first = first_line_fd(r.fd)
             r.hash = line_hash(r.first)
         return got
+
+    def _pread(self, r: _Open, off: int) -> bytes:
+        """Up to ``chunk_size`` bytes at ``off`` (less only at the end of the file).
+
+        A busy log gains some 100 KB between two polls: a ``chunk_size`` (8 MB) read
+        buffer for that costs more than the read itself (90 vs 25 us of CPU per read
+        after the hub's sleep).  So the read asks for what the last stat saw plus some
+        slack, and reads on only if the file grew past that meanwhile.
+        """
+        want = self.chunk_size
+        if r.size > off:
+            want = min(want, r.size - off + _BLOCK)
+        block = os.pread(r.fd, want, off)
+        if len(block) == want < self.chunk_size:
+            block += os.pread(r.fd, self.chunk_size - want, off + want)
+        return block
 
     def _retire(self, r: _Open) -> None:
         if self._cur is r:
