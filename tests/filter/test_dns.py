@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from hyperban.filter.dns import (
@@ -117,3 +119,14 @@ def test_expiring_cache():
 @pytest.mark.parametrize("text", ["192.0.2.1", "2001:db8::1", "host"])
 def test_address_cache(text):
     assert Address.of(text) is Address.of(text)
+
+
+@pytest.mark.parametrize("text", ["192.0.2.1", "2001:db8::1", "10.0.0.0/8", "host"])
+def test_address_hash_is_cached_but_not_pickled(text):
+    address = Address(text)
+    assert hash(address) == hash(str(address)) == hash(address)  # the cached value
+    copy = pickle.loads(pickle.dumps(address))
+    # str hashes differ between processes: the copy hashes its text again
+    assert copy._hash is None
+    assert copy == address and hash(copy) == hash(address) and str(copy) == str(address)
+    assert {address: 1}[copy] == 1

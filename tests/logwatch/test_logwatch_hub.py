@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -208,6 +209,37 @@ def test_inotify_sleeps_without_timer(tmp_path: Path) -> None:
         # Once positions are written nothing is due: the thread blocks in poll()
         # with no timeout (no busy polling).
         assert wait_until(lambda: hub._timeout() is None)
+    finally:
+        hub.stop()
+
+
+def test_inotify_paces_a_busy_log_not_a_quiet_one(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.touch()
+    interval = 0.4
+    hub = LogHub(backend="inotify", min_read_interval=interval)
+    stamps: list[float] = []
+    got = Collector()
+
+    def on_data(path: str, chunk: bytes) -> None:
+        stamps.append(time.monotonic())
+        got(path, chunk)
+
+    hub.subscribe("j", str(log), on_data)
+    hub.start()
+    try:
+        assert wait_until(lambda: hub._pace_next is False and hub.tail_of(str(log)))
+        append(log, "a1\n")
+        got.wait_lines(1)
+        append(log, "a2\n")  # right after a read: waits out the interval
+        got.wait_lines(2)
+        assert stamps[1] - stamps[0] >= interval - 0.01
+        time.sleep(interval + 0.1)  # a quiet log: the next line is read at once
+        written = time.monotonic()
+        append(log, "a3\n")
+        got.wait_lines(3)
+        assert stamps[2] - written < interval / 2
+        assert len(stamps) == 3
     finally:
         hub.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -142,6 +143,39 @@ def test_copytruncate_regrown_past_position(log: Path) -> None:
     append(log, "b1 longer than before\nb2\n")  # bigger than our position: size can't tell
     t.poll(s)
     assert s.data == b"a1\nb1 longer than before\nb2\n"
+    t.close()
+
+
+@pytest.mark.parametrize("first", ["a1 longer\n", "a\n", "a2\n"])
+def test_copytruncate_regrown_with_a_first_line_like_the_old_one(log: Path, first: str) -> None:
+    # The old first line's bytes are compared with what is now at its place: a new
+    # first line that extends it, is shorter, or differs in one byte is seen.
+    t, s = make(log), Sink()
+    append(log, "a1\n")
+    t.poll(s)
+    os.truncate(log, 0)
+    append(log, first + "b2 makes it bigger than our position\n")
+    t.poll(s)
+    assert s.data == b"a1\n" + first.encode() + b"b2 makes it bigger than our position\n"
+    assert t.hash == hashlib.md5(first.encode(), usedforsecurity=False).hexdigest()
+    t.close()
+
+
+@pytest.mark.parametrize("chunk_size", [1 << 20, 150_000])
+def test_reads_return_what_is_there_up_to_the_chunk_size(log: Path, chunk_size: int) -> None:
+    # A read asks for what the last stat saw plus some slack; when the file grew past
+    # that since the stat, it still returns all of it, up to chunk_size.
+    t, s = make(log, chunk_size=chunk_size), Sink()
+    append(log, "a1\n")
+    t.poll(s)
+    cur = t._cur
+    assert cur is not None
+    grown = b"x" * 99 + b"\n"
+    append(log, grown * 2000)  # 200 kB, more than the slack
+    cur.size = cur.pos + 100  # as if the stat had seen only the first new line
+    assert t._pread(cur, cur.pos) == (grown * 2000)[:chunk_size]
+    t.poll(s)
+    assert s.data == b"a1\n" + grown * 2000
     t.close()
 
 

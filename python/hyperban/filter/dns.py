@@ -69,9 +69,10 @@ class Address:
     Instances are immutable; :meth:`of` returns a cached one.
     """
 
-    # ``_text`` caches str(): ids are hashed (by their text) in every set and dict
-    # look-up of the ban path, and printing an address costs an inet_ntop.
-    __slots__ = ("_text", "addr", "family", "plen", "raw")
+    # ``_text`` caches str() and ``_hash`` its hash: ids are hashed (by their text) in
+    # every set and dict look-up of the ban path -- several per failure -- and printing
+    # an address costs an inet_ntop.
+    __slots__ = ("_hash", "_text", "addr", "family", "plen", "raw")
 
     _cache: ClassVar[dict[tuple[str, int], Address]] = {}
 
@@ -88,6 +89,7 @@ class Address:
 
     def __init__(self, text: str, cidr: int = CIDR_UNSPEC) -> None:
         self._text: str | None = None
+        self._hash: int | None = None
         self.raw = text
         self.family = socket.AF_UNSPEC
         self.addr = 0
@@ -157,7 +159,19 @@ class Address:
         return repr(str(self))
 
     def __hash__(self) -> int:
-        return hash(str(self))
+        h = self._hash
+        if h is None:
+            h = self._hash = hash(str(self))
+        return h
+
+    def __getstate__(self) -> dict[str, object]:
+        # str hashes differ from process to process: a pickled address leaves its hash
+        return {name: getattr(self, name) for name in ("_text", "addr", "family", "plen", "raw")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._hash = None
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def __eq__(self, other: object) -> bool:
         if self.is_raw and not isinstance(other, Address):

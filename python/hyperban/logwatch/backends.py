@@ -130,13 +130,17 @@ class InotifyWaiter:
 
     def wait(self, timeout: float | None) -> set[str] | None:
         ms = None if timeout is None else max(0, int(timeout * 1000) + 1)
-        self._poller.poll(ms)
-        try:
-            while os.read(self._rpipe, 4096):
-                pass
-        except BlockingIOError:
-            pass
+        ready = {fd for fd, _ in self._poller.poll(ms)}
         changed: set[str] = set()
+        # only the descriptors poll() reported are read: no failing read per wait
+        if self._rpipe in ready:
+            try:
+                while os.read(self._rpipe, 4096):
+                    pass
+            except BlockingIOError:
+                pass
+        if self._ino.fd not in ready:
+            return changed
         check_all = False
         for ev in self._ino.read():
             if ev.mask & IN_Q_OVERFLOW:

@@ -48,6 +48,10 @@ DIR_MASK = (
 )
 
 _HEADER = struct.Struct("iIII")  # wd, mask, cookie, len (struct inotify_event)
+_READ_SIZE = 256 << 10
+# A read returns every queued event that fits; one that leaves room for a largest event
+# (header + NAME_MAX + NUL) has emptied the queue.
+_ROOMY = _READ_SIZE - (_HEADER.size + 256)
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class Inotify:
         events: list[Event] = []
         while True:
             try:
-                buf = os.read(self.fd, 256 << 10)
+                buf = os.read(self.fd, _READ_SIZE)
             except BlockingIOError:
                 return events
             off = 0
@@ -108,6 +112,8 @@ class Inotify:
                 name = buf[off : off + length].split(b"\0", 1)[0]
                 off += length
                 events.append(Event(wd, mask, os.fsdecode(name)))
+            if len(buf) < _ROOMY:
+                return events  # queue emptied: spare the read that would fail (EAGAIN)
 
     def close(self) -> None:
         if self.fd >= 0:
