@@ -32,6 +32,9 @@ mod py;
 /// under glibc's malloc, folding its fast bins back together took about a
 /// sixth of `hyperban regex` on an sshd log, and mimalloc cut the whole
 /// run by 14% (`--json --print-all-matched`, 1M lines, 5% attack).
+/// Built without transparent huge pages (`no_thp` in Cargo.toml): with
+/// them the daemon's peak RSS at 16k lines/s went from 50 MB (glibc) to
+/// 82 MB; without, 59 MB, and the regex tool ran 6% faster still.
 #[cfg(feature = "python")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
