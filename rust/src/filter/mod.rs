@@ -386,7 +386,7 @@ impl FilterProgram<'_> {
         let (Some(set), Some(scratch)) = (set, scratch) else {
             return Ok(Vec::new());
         };
-        let found = set.match_record_among(text.as_bytes(), among, scratch)?;
+        let found = set.match_record_among(text, among, scratch)?;
         report.limit_hits += found.limit_hits;
         // each id once, the first of its matches kept (in place)
         let mut out: SetMatches = found.matches;

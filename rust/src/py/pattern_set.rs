@@ -81,10 +81,7 @@ impl PyPatternSet {
     /// Matches one record (a line, or several `\n`-joined lines as in
     /// fail2ban's multi-line buffers). Same result shape as `scan`.
     fn match_line<'py>(&self, py: Python<'py>, record: &str) -> PyResult<Bound<'py, PyTuple>> {
-        let report = self
-            .inner
-            .match_record(record.as_bytes())
-            .map_err(to_py_error)?;
+        let report = self.inner.match_record(record).map_err(to_py_error)?;
         self.report(py, report)
     }
 
