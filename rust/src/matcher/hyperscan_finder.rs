@@ -308,7 +308,7 @@ impl HyperscanFinder {
                     || match (self.checks.get(pattern), scratch.checks.get_mut(pattern)) {
                         (Some(Some(check)), Some(Some(cache))) => {
                             let end = m.end as usize;
-                            let mut tally = CheckTally::default();
+                            let mut tally = CheckTally::unsampled();
                             check.passes(cache, &mut tally, &line, 0..text.len(), end)
                         }
                         _ => true,
