@@ -32,15 +32,20 @@ def _frozen_time(monkeypatch: pytest.MonkeyPatch, t: float = T0) -> None:
     monkeypatch.setattr(time, "time", lambda: t)
 
 
+def _log_both_ways(log: logging.Logger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MESSAGE at one frozen time: through ``log.info``, then through a batch."""
+    _frozen_time(monkeypatch)
+    log.info(*MESSAGE)
+    with BatchLog(log) as batch:
+        batch(*MESSAGE)
+
+
 def test_batch_lines_equal_logger_lines(
     tmp_path: Path, log: logging.Logger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "hyperban.log"
     logs.configure(str(target), "INFO")
-    _frozen_time(monkeypatch)
-    log.info(*MESSAGE)
-    with BatchLog(log) as batch:
-        batch(*MESSAGE)
+    _log_both_ways(log, monkeypatch)
     usual, direct = target.read_text().splitlines()
     assert direct == usual
     assert usual.endswith(
@@ -98,10 +103,7 @@ def test_stream_target_takes_direct_lines(
     monkeypatch.setattr("sys.stderr", stream)
     logs.configure("STDERR", "INFO")
     assert isinstance(logs._handler, DirectStreamHandler)
-    _frozen_time(monkeypatch)
-    log.info(*MESSAGE)
-    with BatchLog(log) as batch:
-        batch(*MESSAGE)
+    _log_both_ways(log, monkeypatch)
     usual, direct = stream.getvalue().splitlines()
     assert direct == usual
 
