@@ -41,6 +41,16 @@ QUANTIFIERS = ["", "", "", "*", "+", "?", "{1,2}", "*?", "+?", "{,2}"]
 #: the repeat, so captures differ (README, Compatibility). Generated groups that
 #: can match empty get another quantifier instead.
 BOUNDED = {"{1,2}", "{,2}"}
+#: Repeats without an upper bound. One of them on a group whose body repeats
+#: without bound too (`(?:a*b+?)*?`) can make Python's `re`, which has no match
+#: limit, back-track for hours on a 9-character line; the test would hang in
+#: the python engine before PCRE2's limit could excuse the example. Such groups
+#: get at most one iteration (`?`) instead.
+UNBOUNDED = {"*", "+", "*?", "+?"}
+
+
+def repeats_without_bound(body: str) -> bool:
+    return any(q in body for q in ("*", "+"))
 
 
 def can_match_empty(body: str) -> bool:
@@ -65,8 +75,10 @@ def patterns(draw: st.DrawFn, depth: int = 0, names: list[int] | None = None) ->
         elif kind == "group":
             body = draw(patterns(depth + 1, names))
             quantifier = draw(st.sampled_from(QUANTIFIERS))
-            if quantifier in BOUNDED and can_match_empty(body):
-                quantifier = "*"
+            if quantifier in UNBOUNDED and repeats_without_bound(body):
+                quantifier = "?"
+            elif quantifier in BOUNDED and can_match_empty(body):
+                quantifier = "*" if not repeats_without_bound(body) else "?"
             piece = "(?:" + body + ")" + quantifier
         elif kind == "named":
             names[0] += 1
