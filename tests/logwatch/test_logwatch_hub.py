@@ -293,6 +293,37 @@ def test_positions_per_jail(tmp_path: Path, make_hub: MakeHub) -> None:
     db.close()
 
 
+def test_a_closed_subscription_keeps_its_place_past_lines_it_skips(
+    tmp_path: Path, make_hub: MakeHub
+) -> None:
+    """The interleaving behind a rare failure of the test below, replayed step by step
+    on this thread (the hub's thread is not started): a jail resubscribes to a file with
+    nothing new (its fresh reader delivers nothing, so it has no position of its own
+    yet), a line is written, the jail closes, the hub reads the line before it applies
+    the close, and the jail subscribes again. The line must reach the new subscription."""
+    log = tmp_path / "a.log"
+    append(log, "l1\n")
+    hub, got = make_hub(), Collector()
+
+    def step() -> None:
+        with hub._lock:
+            hub._apply_queue()
+            hub._poll(None, False)
+
+    sub = hub.subscribe("j", str(log), got)
+    step()
+    sub.close()
+    sub = hub.subscribe("j", str(log), got)
+    step()  # the file's reader is closed and opened again: nothing new to deliver
+    append(log, "r0\n")
+    sub.close()
+    with hub._lock:
+        hub._poll(None, False)  # reads r0; the closed subscription takes nothing
+    hub.subscribe("j", str(log), got)
+    step()
+    assert got.lines() == [b"l1", b"r0"]
+
+
 @pytest.mark.parametrize("shared", [False, True], ids=["alone", "shared-file"])
 def test_resubscribing_loses_no_line(tmp_path: Path, make_hub: MakeHub, shared: bool) -> None:
     """A jail reload closes a subscription and opens a new one for the same jail: lines

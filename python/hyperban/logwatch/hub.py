@@ -436,7 +436,10 @@ class LogHub:
         for fs in list(w.subs):
             if fs.owner.closed:
                 # Unsubscribed, not yet removed: it takes nothing, so its position (what
-                # a resubscribing jail resumes from) stays at what it did take.
+                # a resubscribing jail resumes from) stays at what it did take. With no
+                # position of its own in this generation it was at the reader's, which
+                # is `start`: pinned there, or it would read as past these lines.
+                fs.positions.setdefault(gen, start)
                 continue
             pos = fs.positions.get(gen, 0)
             if pos >= end:
