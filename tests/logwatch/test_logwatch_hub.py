@@ -337,9 +337,13 @@ def test_resubscribing_loses_no_line(tmp_path: Path, make_hub: MakeHub, shared: 
     hub.start()
     assert old.wait_lines(1) == [b"l1"]
     for round_ in range(3):
-        append(log, f"r{round_}\n")
-        sub.close()  # before the hub has read the line
-        sub = hub.subscribe("j", str(log), new)
+        # The hub reads under its lock: holding it makes sure the close comes before
+        # the hub has read the line (without it the hub could read the line first and
+        # rightly deliver it to the open subscription, 1 run in ~100).
+        with hub._lock:
+            append(log, f"r{round_}\n")
+            sub.close()
+            sub = hub.subscribe("j", str(log), new)
     assert new.wait_lines(3) == [b"r0", b"r1", b"r2"]
     if shared:
         assert other.wait_lines(4) == [b"l1", b"r0", b"r1", b"r2"]
