@@ -103,6 +103,8 @@ impl DateMatch {
 
 /// One entry of the ordered template list.
 struct Slot {
+    /// Position of the template when the detector was built (slots move).
+    id: usize,
     template: Template,
     /// Times this template won.
     hits: u64,
@@ -114,8 +116,9 @@ struct Slot {
 }
 
 impl Slot {
-    fn new(template: Template) -> Slot {
+    fn new(id: usize, template: Template) -> Slot {
         Slot {
+            id,
             template,
             hits: 0,
             matched: 0,
@@ -160,35 +163,96 @@ pub struct DateDetector {
     default_tz: Option<i32>,
     zone: LocalZone,
     mktime_guess: i64,
+    memo: Option<ConversionMemo>,
+    /// A spare key buffer (the memo's is kept with it).
+    key: Vec<u8>,
 }
 
 fn char_index(line: &str, byte: usize) -> usize {
-    let byte = byte.min(line.len());
-    if line.is_ascii() {
-        byte
-    } else {
-        line[..byte].chars().count()
+    LineText::new(line).char_index(byte)
+}
+
+/// A line with its ASCII-ness tested once: the position helpers below run
+/// several times per line, and on ASCII text (almost every log line) a
+/// character index is a byte index.
+#[derive(Clone, Copy)]
+struct LineText<'a> {
+    line: &'a str,
+    ascii: bool,
+}
+
+impl<'a> LineText<'a> {
+    fn new(line: &'a str) -> Self {
+        LineText {
+            line,
+            ascii: line.is_ascii(),
+        }
+    }
+
+    /// The character index of byte offset `byte`.
+    fn char_index(self, byte: usize) -> usize {
+        let byte = byte.min(self.line.len());
+        if self.ascii {
+            byte
+        } else {
+            self.line[..byte].chars().count()
+        }
+    }
+
+    /// The byte offset of character index `chars` (the end past the last).
+    fn byte_index(self, chars: i64) -> usize {
+        let c = chars.max(0) as usize;
+        if self.ascii {
+            c.min(self.line.len())
+        } else {
+            self.line
+                .char_indices()
+                .nth(c)
+                .map_or(self.line.len(), |(b, _)| b)
+        }
+    }
+
+    /// Python's `line[i:i+1]` as an optional character.
+    fn char_at(self, i: i64) -> Option<char> {
+        if i < 0 {
+            return None;
+        }
+        if self.ascii {
+            self.line.as_bytes().get(i as usize).map(|&b| char::from(b))
+        } else {
+            self.line.chars().nth(i as usize)
+        }
     }
 }
 
-fn byte_index(line: &str, chars: i64) -> usize {
-    let c = chars.max(0) as usize;
-    if line.is_ascii() {
-        c.min(line.len())
-    } else {
-        line.char_indices().nth(c).map_or(line.len(), |(b, _)| b)
-    }
+/// The last conversion, kept because consecutive log lines mostly carry the
+/// same date text: converting it again (fields, year inference, `mktime`)
+/// cost more than finding it.  A conversion is a function of the template,
+/// the texts of the match's groups, `now` and `mktime`'s carried guess, so a
+/// line that agrees on all four gets the stored result (and the guess
+/// `mktime` left), exactly what converting again would give.
+struct ConversionMemo {
+    template: usize,
+    now_bits: u64,
+    guess_in: i64,
+    /// The group texts, each as a presence byte, a length and the bytes.
+    key: Vec<u8>,
+    guess_out: i64,
+    result: Conversion,
 }
 
-/// Python's `line[i:i+1]` as an optional character.
-fn char_at(line: &str, i: i64) -> Option<char> {
-    if i < 0 {
-        return None;
-    }
-    if line.is_ascii() {
-        line.as_bytes().get(i as usize).map(|&b| char::from(b))
-    } else {
-        line.chars().nth(i as usize)
+/// Writes the memo key of `found` on `line` into `key`.
+fn conversion_key(line: &str, found: &Found, key: &mut Vec<u8>) {
+    key.clear();
+    for span in &found.spans {
+        match span.and_then(|(s, e)| line.get(s..e)) {
+            None => key.push(0),
+            Some(text) => {
+                key.push(1);
+                key.extend_from_slice(&(text.len() as u32).to_le_bytes());
+                key.extend_from_slice(text.as_bytes());
+            }
+        }
     }
 }
 
@@ -237,6 +301,8 @@ impl DateDetector {
             default_tz,
             zone,
             mktime_guess: 0,
+            memo: None,
+            key: Vec::new(),
         };
         for line in datepattern.unwrap_or("").split('\n') {
             let p = py_strip(line);
@@ -268,7 +334,7 @@ impl DateDetector {
                 }
                 return Err(DateError::Duplicate(t.name));
             }
-            self.slots.push(Slot::new(t));
+            self.slots.push(Slot::new(self.slots.len(), t));
         }
         Ok(())
     }
@@ -373,6 +439,35 @@ impl DateDetector {
     }
 
     fn convert(&mut self, index: usize, line: &str, found: &Found, now: f64) -> Conversion {
+        let template = self.slots[index].id;
+        let mut key = std::mem::take(&mut self.key);
+        conversion_key(line, found, &mut key);
+        if let Some(memo) = &self.memo {
+            if memo.template == template
+                && memo.now_bits == now.to_bits()
+                && memo.guess_in == self.mktime_guess
+                && memo.key == key
+            {
+                self.mktime_guess = memo.guess_out;
+                self.key = key;
+                return memo.result;
+            }
+        }
+        let guess_in = self.mktime_guess;
+        let result = self.convert_anew(index, line, found, now);
+        let previous = self.memo.replace(ConversionMemo {
+            template,
+            now_bits: now.to_bits(),
+            guess_in,
+            key,
+            guess_out: self.mktime_guess,
+            result,
+        });
+        self.key = previous.map(|m| m.key).unwrap_or_default();
+        result
+    }
+
+    fn convert_anew(&mut self, index: usize, line: &str, found: &Found, now: f64) -> Conversion {
         let local_now = Naive::from_epoch_f64(now, 0)
             .and_then(|utc| utc.checked_add_secs(self.zone.offset_at(utc.secs).0));
         let Some(local_now) = local_now else {
@@ -393,7 +488,8 @@ impl DateDetector {
     fn match_time(&mut self, line: &str, now: f64) -> Option<(usize, Found, bool)> {
         let n = self.slots.len();
         let len = line.len();
-        let char_pos = |b: usize| char_index(line, b) as i64;
+        let text = LineText::new(line);
+        let char_pos = |b: usize| text.char_index(b) as i64;
         let mut reserve: Option<(Found, i64, i64, usize)> = None;
         let mut skip = usize::MAX;
         let mut winner: Option<(Found, i64, i64, usize)> = None;
@@ -404,15 +500,15 @@ impl DateDetector {
             let m = match last {
                 Some(lp) if !self.slots[i].anchored() => {
                     let before_ok = (if lp.start >= 1 {
-                        char_at(line, lp.start - 1)
+                        text.char_at(lp.start - 1)
                     } else {
                         None
                     }) == lp.before
-                        || (char_at(line, lp.start) == lp.first
+                        || (text.char_at(lp.start) == lp.first
                             && lp.first.is_some_and(|c| !py_isalnum(c)));
-                    let after_ok = char_at(line, lp.end) == lp.after
+                    let after_ok = text.char_at(lp.end) == lp.after
                         || ((if lp.end >= 1 {
-                            char_at(line, lp.end - 1)
+                            text.char_at(lp.end - 1)
                         } else {
                             None
                         }) == lp.last
@@ -420,8 +516,8 @@ impl DateDetector {
                     if before_ok && after_ok {
                         self.slots[i].search(
                             line,
-                            byte_index(line, lp.start),
-                            byte_index(line, lp.end),
+                            text.byte_index(lp.start),
+                            text.byte_index(lp.end),
                         )
                     } else {
                         skip = i;
@@ -483,21 +579,21 @@ impl DateDetector {
             self.first_unused += 1;
         }
         // Python reads line[distance]: past the end it raises IndexError.
-        let Some(first) = char_at(line, d) else {
+        let Some(first) = text.char_at(d) else {
             return Some((idx, found, true));
         };
         let last = if ep >= 1 {
-            char_at(line, ep - 1)
+            text.char_at(ep - 1)
         } else {
             line.chars().last()
         };
         self.last = Some(LastPos {
             start: d,
-            before: if d >= 1 { char_at(line, d - 1) } else { None },
+            before: if d >= 1 { text.char_at(d - 1) } else { None },
             first: Some(first),
             end: ep,
             last,
-            after: char_at(line, ep),
+            after: text.char_at(ep),
         });
         let mut idx = idx;
         if idx != 0 && idx != self.last_index {
@@ -778,5 +874,47 @@ mod tests {
         for created in [f64::NAN, -1e300, 1e300] {
             assert!(DateDetector::new(None, None, created).is_ok());
         }
+    }
+    /// The conversion memo never changes an answer: a detector that keeps it
+    /// and one that forgets it before every line agree, line by line, on
+    /// repeated dates, alternating dates, a changing `now`, and the
+    /// fall-back hour of CET where `mktime`'s carried guess picks the side.
+    #[test]
+    fn the_conversion_memo_gives_what_converting_again_gives() {
+        let lines = [
+            "Oct 30 02:30:00 host a",
+            "Oct 30 02:30:00 host b",
+            "Oct 30 01:30:00 host c",
+            "Oct 30 02:30:00 host d",
+            "Oct 30 03:30:00 host e",
+            "Oct 30 02:30:00 host f",
+            "2005-10-30 02:30:00 g",
+            "2005-10-30 02:30:00 h",
+            "Oct 30 02:30:00 host i",
+            "Mar 27 02:30:00 host j",
+            "Mar 27 02:30:00 host k",
+            "Jan 23 21:59:59 host l",
+            "Jan 23 21:59:59 host m",
+        ];
+        let nows = [1_130_700_000.0, 1_130_700_000.0, 1_130_710_000.0];
+        let mut kept = det(None, None);
+        let mut forgetting = det(None, None);
+        let mut reused = 0;
+        for round in 0..3 {
+            for (i, line) in lines.iter().enumerate() {
+                let now = nows[(round + i) % nows.len()];
+                let memo_before = kept.memo.as_ref().map(|m| m.key.clone());
+                let a = kept.find(line, now);
+                forgetting.memo = None;
+                let b = forgetting.find(line, now);
+                assert_eq!(a, b, "{line} at {now}");
+                assert_eq!(kept.mktime_guess, forgetting.mktime_guess, "{line}");
+                if memo_before.is_some() && memo_before == kept.memo.as_ref().map(|m| m.key.clone())
+                {
+                    reused += 1;
+                }
+            }
+        }
+        assert!(reused > 0, "no line reused the memo");
     }
 }
