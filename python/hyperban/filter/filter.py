@@ -475,7 +475,12 @@ class Filter:
             return self._process_chunk_per_line(data, first, date)
         if self._program is not None and date is None:
             return self._process_chunk_program(data, first)
-        matches, lines, limit_hits = self._scan.scan(data)
+        # (a Rust set's candidates go unconfirmed, as in the Rust stage: every
+        # candidate line is checked exactly below anyway)
+        if isinstance(self._scan, PatternSet):
+            matches, lines, limit_hits = self._scan.candidate_lines(data)
+        else:
+            matches, lines, limit_hits = self._scan.scan(data)
         if limit_hits:
             # Some candidate check gave up at the match limit: which lines is
             # not known, so take the exact path for the whole chunk.
@@ -485,7 +490,7 @@ class Filter:
         skipped = self._count_skipped(data) if self.skip_comments else 0
         results: list[LineResult] = []
         previous = -1
-        for number, offset, _pattern, _groups in matches:
+        for number, offset, *_ in matches:
             if number == previous:
                 continue
             previous = number

@@ -154,7 +154,8 @@ impl FilterProgram<'_> {
         detector: &mut DateDetector,
         carry: &mut DateCarry,
     ) -> Result<ChunkReport, MatcherError> {
-        let scan = self.scan.matching_lines(data)?;
+        // (unconfirmed: the exact sets below check every candidate line)
+        let scan = self.scan.candidate_lines(data)?;
         if scan.limit_hits > 0 {
             // Staying in this stage (rather than handing the chunk to the
             // per-line Python path) keeps the F-MLFID sessions in one place.

@@ -312,7 +312,7 @@ Dec 31 23:59:32 h: nothing\n";
         false,
     )
     .unwrap();
-    let scan = shared.matching_lines(log).unwrap();
+    let scan = shared.candidate_lines(log).unwrap();
     let shares = split_scan(&scan, 2);
     for (sets, share) in [(&a, &shares[0]), (&b, &shares[1])] {
         let alone = sets
@@ -326,6 +326,35 @@ Dec 31 23:59:32 h: nothing\n";
         assert_eq!(alone, together);
         assert!(!alone.records.is_empty());
     }
+}
+
+/// The exact stage takes the finder's candidates unconfirmed: a false
+/// candidate (here a back-reference Hyperscan cannot hold) costs one more
+/// processed line, never a different record.
+#[test]
+fn unconfirmed_candidates_give_the_records_confirmed_ones_give() {
+    let s = sets(
+        None,
+        &[r"user (?P<u>\w+) is (?P=u) from (?P<ip4>\S+)"],
+        &[],
+        false,
+    );
+    let log = b"Dec 31 23:59:30 h: user ab is ab from 10.0.0.1\n\
+Dec 31 23:59:31 h: user ab is cd from 10.0.0.2\n\
+Dec 31 23:59:32 h: nothing\n";
+    let loose = s.scan.candidate_lines(log).unwrap();
+    let confirmed = s.scan.matching_lines(log).unwrap();
+    assert_eq!(loose.matches.len(), 2);
+    assert_eq!(confirmed.matches.len(), 1);
+    let run = |scan: &LineReport| {
+        s.program()
+            .run_candidates(log, scan, NOW, &mut detector(), &mut DateCarry::default())
+            .unwrap()
+    };
+    let (from_loose, from_confirmed) = (run(&loose), run(&confirmed));
+    assert_eq!(from_loose.records, from_confirmed.records);
+    assert_eq!(from_loose.records.len(), 1);
+    assert_eq!((from_loose.processed, from_confirmed.processed), (2, 1));
 }
 
 #[test]

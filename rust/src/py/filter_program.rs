@@ -48,7 +48,7 @@ impl PyChunkScan {
     fn make(py: Python<'_>, set: &Py<PyPatternSet>, data: &[u8]) -> PyResult<Self> {
         let inner = &set.get().inner;
         let report = py
-            .allow_threads(|| inner.matching_lines(data))
+            .allow_threads(|| inner.candidate_lines(data))
             .map_err(to_py_error)?;
         Ok(PyChunkScan {
             report,

@@ -78,6 +78,17 @@ impl PyPatternSet {
         self.report(py, report)
     }
 
+    /// The finder's candidates of a chunk, unconfirmed (a superset of what
+    /// `scan` finds): `(candidates, lines, limit_hits)`, `candidates` a list
+    /// of `(line_number, byte_offset, pattern_id)` in line order. For a
+    /// caller that runs the exact patterns on every candidate line anyway.
+    fn candidate_lines<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
+        let report = py
+            .allow_threads(|| self.inner.candidate_lines(data))
+            .map_err(to_py_error)?;
+        (report.matches, report.lines, report.limit_hits).into_pyobject(py)
+    }
+
     /// Matches one record (a line, or several `\n`-joined lines as in
     /// fail2ban's multi-line buffers). Same result shape as `scan`.
     fn match_line<'py>(&self, py: Python<'py>, record: &str) -> PyResult<Bound<'py, PyTuple>> {
