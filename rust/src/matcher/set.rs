@@ -339,10 +339,12 @@ impl PatternSet {
         if scratch.locations.len() != self.patterns.len() {
             *scratch = self.scratch();
         }
+        // (asked once: the record path runs this several times per log line)
+        let multi_line_record = memchr::memchr(b'\n', text.as_bytes()).is_some();
         let mut patterns = match (&self.finder, among) {
-            (Finder::Regex(_), Some(among)) if text.contains('\n') => among.to_vec(),
+            (Finder::Regex(_), Some(among)) if multi_line_record => among.to_vec(),
             (Finder::Hyperscan(f), _) => f.patterns_anywhere(text)?,
-            (Finder::Regex(_), _) if text.contains('\n') => (0..self.patterns.len()).collect(),
+            (Finder::Regex(_), _) if multi_line_record => (0..self.patterns.len()).collect(),
             (Finder::Regex(f), _) => {
                 let mut out = Vec::new();
                 let line = Line {
@@ -365,7 +367,6 @@ impl PatternSet {
             lines: 1,
             ..ScanReport::default()
         };
-        let multi_line_record = text.contains('\n');
         let mut confirmer = Confirmer::new(self, scratch);
         for pattern in patterns {
             match confirmer.groups(pattern, text, multi_line_record) {
