@@ -293,7 +293,8 @@ impl Finisher {
             .collect();
         matched.sort_unstable();
         matched.dedup();
-        for index in matched {
+        let last = matched.len().saturating_sub(1);
+        for (n, index) in matched.into_iter().enumerate() {
             let Some(m) = fail.iter_mut().find(|m| m.pattern as usize == index + 1) else {
                 continue;
             };
@@ -315,7 +316,14 @@ impl Finisher {
                     continue;
                 }
             }
-            match self.failure(index, groups, &pre_groups, &tuple_line, when, settings) {
+            // (the prefregex's groups are copied for each failregex but the
+            // last, which takes them)
+            let pre = if n == last {
+                std::mem::take(&mut pre_groups)
+            } else {
+                pre_groups.clone_with_room(groups.len() + EXTRA_KEYS)
+            };
+            match self.failure(index, groups, pre, &tuple_line, when, settings) {
                 Step::Found(found) => out.failures.push(*found),
                 Step::NoIdGroup => {
                     out.no_id_group.push(index);
@@ -336,7 +344,7 @@ impl Finisher {
         &mut self,
         index: usize,
         groups: Fields,
-        pre_groups: &Fields,
+        pre_groups: Fields,
         tuple_line: &TupleLine,
         when: Option<f64>,
         settings: &FinishSettings,
@@ -349,8 +357,7 @@ impl Finisher {
         let mut fail = if pre_groups.is_empty() {
             groups
         } else {
-            // (room for the keys the session rules may add)
-            let mut merged = pre_groups.clone_with_room(groups.len() + EXTRA_KEYS);
+            let mut merged = pre_groups;
             merged.update_owned(groups);
             merged
         };
@@ -367,7 +374,7 @@ impl Finisher {
             if fail.truthy("nofail") && !settings.check_all {
                 // fail2ban returns here: the line is a session event, not a
                 // failure (with check_all it is reported, marked nofail)
-                self.store(stored_in, &fail, settings.wall_now);
+                self.store_owned(stored_in, fail, settings.wall_now);
                 return Step::EndLine;
             }
         } else {
@@ -397,7 +404,7 @@ impl Finisher {
             None => {
                 fail.set("mlfpending", Value::Int(1));
                 if !settings.check_all && settings.ignore_pending {
-                    self.store(stored_in, &fail, settings.wall_now);
+                    self.store_owned(stored_in, fail, settings.wall_now);
                     return Step::EndLine;
                 }
                 FailureId::Pending
@@ -434,6 +441,16 @@ impl Finisher {
         if let Some(key) = key {
             if let Some(slot) = self.sessions.get_mut(key, wall_now) {
                 *slot = fields.clone();
+            }
+        }
+    }
+
+    /// [`Finisher::store`] of data the caller is done with (a session line
+    /// that is no failure, the commonest kind: no copy).
+    fn store_owned(&mut self, key: Option<&str>, fields: Fields, wall_now: f64) {
+        if let Some(key) = key {
+            if let Some(slot) = self.sessions.get_mut(key, wall_now) {
+                *slot = fields;
             }
         }
     }

@@ -11,8 +11,48 @@
 //! each once (by the sequence number stored with the entry).
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::fields::Fields;
+
+/// rustc's FxHash over 8-byte words. Each session line looks its id up two
+/// or three times, and SipHash of a 30-byte id was most of a lookup; its
+/// resistance to crafted collisions buys nothing here: the cache holds at
+/// most `max_count` (100) ids, so a collision costs at most that many
+/// comparisons.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 struct Entry {
     seq: u64,
@@ -24,7 +64,7 @@ struct Entry {
 pub struct SessionCache {
     max_count: usize,
     max_time: f64,
-    entries: HashMap<String, Entry>,
+    entries: HashMap<String, Entry, BuildHasherDefault<FxHasher>>,
     order: BTreeMap<u64, String>,
     next_seq: u64,
 }
@@ -34,7 +74,7 @@ impl SessionCache {
         SessionCache {
             max_count,
             max_time,
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             order: BTreeMap::new(),
             next_seq: 0,
         }
