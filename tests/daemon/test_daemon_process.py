@@ -127,6 +127,47 @@ def test_sighup_reloads_and_a_bad_reload_keeps_the_running_config(
     assert daemon.client("status").returncode == 0
 
 
+def _currently_failed(daemon: Daemon) -> str:
+    for line in daemon.client("status", "sshd").stdout.splitlines():
+        if "Currently failed:" in line:
+            return line.split("\t")[-1].strip()
+    raise AssertionError(daemon.client("status", "sshd").stdout)
+
+
+def test_a_reload_leaves_an_unchanged_jail_running(daemon: Daemon, log_path: Path) -> None:
+    """As fail2ban's reload does: nothing about the jail changed, so its failure counts
+    (and its firewall state) stay; the third failure across the reload bans."""
+    with open(log_path, "a") as f:
+        f.write(failure_lines("192.0.2.30", 2))
+    wait_until(lambda: _currently_failed(daemon) == "1", what="two failures counted")
+    daemon.client("reload")
+    assert "unchanged, still running: sshd" in daemon.log()
+    assert _currently_failed(daemon) == "1"
+    with open(log_path, "a") as f:
+        f.write(failure_lines("192.0.2.30", 1, pid=5000))
+    wait_until(lambda: "192.0.2.30" in daemon.banned(), what="the ban after the reload")
+
+
+def test_a_reload_restarts_a_jail_changed_by_a_command_or_asked_to(
+    daemon: Daemon, log_path: Path
+) -> None:
+    """A jail changed at run time goes back to its configuration on reload (fail2ban
+    re-sends the whole configuration); ``--restart`` restarts an unchanged one."""
+    daemon.client("set", "sshd", "maxretry", "9")
+    assert daemon.client("get", "sshd", "maxretry").stdout.strip() == "9"
+    daemon.client("reload")
+    assert daemon.client("get", "sshd", "maxretry").stdout.strip() == "3"
+    with open(log_path, "a") as f:
+        f.write(failure_lines("192.0.2.31", 2))
+    wait_until(lambda: _currently_failed(daemon) == "1", what="two failures counted")
+    daemon.client("reload", "--restart")
+    wait_until(lambda: _currently_failed(daemon) == "0", what="the restarted jail")
+    # the restarted jail still reads the log (from where the old one stopped)
+    with open(log_path, "a") as f:
+        f.write(failure_lines("192.0.2.32", 3, pid=6000))
+    wait_until(lambda: "192.0.2.32" in daemon.banned(), what="a ban after the restart")
+
+
 def test_garbage_on_the_socket_does_not_stop_the_server(daemon: Daemon) -> None:
     for payload in (b"\x00" * 64, os.urandom(4096), b"\x80\x04garbage", b"{" * 1000):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:

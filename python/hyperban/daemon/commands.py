@@ -93,13 +93,15 @@ class ServerCommands:
             names = {d.name for d in read_jails(self.options.confdir)}
             if jail not in names:
                 raise UnknownJailError(jail)
-        self._reload(jail, unban=unban)
+        self._reload(jail, unban=unban, restart=restart)
 
-    def _reload(self: Server, jail: str | None, *, unban: bool = False) -> None:
+    def _reload(
+        self: Server, jail: str | None, *, unban: bool = False, restart: bool = False
+    ) -> None:
         from .server import StartupError
 
         try:
-            self.reload_jails(jail, unban=unban)
+            self.reload_jails(jail, unban=unban, restart=restart)
         except StartupError as exc:
             # a bad configuration or a journal that cannot be opened: the client's
             # error message, not a bug (with its traceback) in the daemon's log
@@ -234,6 +236,7 @@ class ServerCommands:
 
     def set_jail_param(self: Server, jail: str, name: str, value: Any) -> None:
         j = self._jail(jail)
+        self.note_runtime_change(jail)
         if name.startswith("bantime.") and name != "bantime":
             key = name[len("bantime.") :]
             # parse the one new value, keep every other setting as it is
@@ -265,12 +268,15 @@ class ServerCommands:
 
     def add_ignore_ip(self: Server, jail: str, ip: str) -> None:
         self._jail(jail).ignore.add(ip)
+        self.note_runtime_change(jail)
 
     def del_ignore_ip(self: Server, jail: str, ip: str) -> None:
         self._jail(jail).ignore.remove(ip)
+        self.note_runtime_change(jail)
 
     def add_log_path(self: Server, jail: str, path: str, tail: bool) -> None:
         j = self._jail(jail)
+        self.note_runtime_change(jail)
         if jail in self._journals:
             return  # a journal jail has no files: fail2ban's server ignores it too
         built = self.jails[jail]
@@ -292,6 +298,7 @@ class ServerCommands:
 
     def del_log_path(self: Server, jail: str, path: str) -> None:
         j = self._jail(jail)
+        self.note_runtime_change(jail)
         subs = self._subscriptions.get(jail, [])
         for sub in list(subs):
             if sub.logpath.pattern == path:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hyperban.config import ConfigError
-from hyperban.config.jails import read_jails
+from hyperban.config.jails import JailDefinition, read_jails
 from hyperban.config.server import ServerConfig, read_server_config
 from hyperban.control.socket_server import ControlSocketError, ControlSocketServer
 from hyperban.control.transmitter import Transmitter
@@ -85,6 +85,11 @@ class Server(ServerCommands):
         self._subscriptions: dict[str, list[Subscription]] = {}
         self._journals: dict[str, JournalWatch] = {}
         self._feeds: dict[str, JailFeed] = {}
+        # What each running jail was built from, and the jails changed since by
+        # commands (``set``, ``addignoreip``, ...): a reload keeps a jail running
+        # only if neither its configuration nor the jail changed.
+        self._definitions: dict[str, JailDefinition] = {}
+        self._changed_at_runtime: set[str] = set()
         self._control: ControlSocketServer | None = None
         self._lock = threading.RLock()
         self._stop_requested = threading.Event()
@@ -134,6 +139,7 @@ class Server(ServerCommands):
             self._close_database()
             raise StartupError(str(exc)) from None
         self.jails = built
+        self._definitions = {d.name: d for d in definitions if d.name in built}
         if not built:
             log.warning("no enabled jail in %s; serving the control socket only", confdir)
 
@@ -266,6 +272,8 @@ class Server(ServerCommands):
 
     def _stop_jail(self, name: str, *, unban: bool = False) -> BuiltJail:
         built = self.jails.pop(name)
+        self._definitions.pop(name, None)
+        self._changed_at_runtime.discard(name)
         feed = self._feeds.pop(name, None)
         if feed is not None and feed.scan_group is not None:
             feed.scan_group.leave(feed)
@@ -344,13 +352,23 @@ class Server(ServerCommands):
 
     # -- reload -----------------------------------------------------------------------
 
-    def reload_jails(self, only: str | None = None, *, unban: bool = False) -> list[str]:
-        """Re-read the configuration and restart the jails (all, or ``only``).
+    def reload_jails(
+        self, only: str | None = None, *, unban: bool = False, restart: bool = False
+    ) -> list[str]:
+        """Re-read the configuration and apply it to the jails (all, or ``only``).
+
+        As in fail2ban, a reload leaves a running jail alone when nothing about it
+        changed: its firewall rules, bans and failure counts stay as they are.  Here
+        that is a jail whose configuration reads exactly as when it was built and that
+        no command changed since (``set``, ``addignoreip``, ``addlogpath``, ...: a
+        reload puts those back to the configuration's values, as fail2ban's does).
+        Every other jail is stopped and started again from the new configuration;
+        its bans are restored from the database, unless ``unban``.  ``restart`` (or
+        ``unban``) restarts every jail reloaded.
 
         The new configuration is built completely before anything is stopped: a bad
         configuration leaves the running jails untouched and raises
-        :class:`StartupError`.  Bans survive (they are restored from the database by the
-        new jail) unless ``unban``.  Returns the names of the jails now running.
+        :class:`StartupError`.  Returns the names of the jails now running.
         """
         assert self.observer is not None
         confdir = self.options.confdir
@@ -369,12 +387,32 @@ class Server(ServerCommands):
                         database=self.database,
                     )
                 except JailBuildError as exc:
+                    self._reclaim_observer(fresh)
                     raise StartupError(str(exc)) from None
-                _check_backend(fresh[definition.name])
+                try:
+                    _check_backend(fresh[definition.name])
+                except StartupError:
+                    self._reclaim_observer(fresh)
+                    raise
+            new_definitions = {d.name: d for d in definitions}
             targets = [only] if only else list(self.jails)
+            kept = [
+                name
+                for name in targets
+                if not (unban or restart)
+                and name in self.jails
+                and name in fresh
+                and name not in self._changed_at_runtime
+                and self._definitions.get(name) == new_definitions[name]
+            ]
+            for name in kept:
+                del fresh[name]  # built only to compare; never started
             for name in targets:
-                if name in self.jails:
+                if name in self.jails and name not in kept:
                     self._stop_jail(name, unban=unban)
+            # Building took the observer's registration of each jail name; the jails
+            # that keep running take theirs back.
+            self._reclaim_observer({name: self.jails[name] for name in kept})
             # A journal that cannot be opened (only its options were checked above)
             # leaves that jail stopped, not the others.
             failed: list[str] = []
@@ -386,13 +424,31 @@ class Server(ServerCommands):
                     del self.jails[name]  # nothing of it was started
                     log.error("reload: %s; the jail is not running", exc)
                     failed.append(str(exc))
+                    continue
+                self._definitions[name] = new_definitions[name]
             started = [b for n, b in fresh.items() if n in self.jails]
             if only is None:
+                # (jails kept running keep the scan groups they are in)
                 self._share_scans(started)
-            log.info("reloaded: %s", ", ".join(b.jail.name for b in started) or "no jail enabled")
+            if kept:
+                log.info("unchanged, still running: %s", ", ".join(kept))
+            log.info("reloaded: %s", ", ".join(b.jail.name for b in started) or "no jail restarted")
             if failed:
                 raise JailStartError("; ".join(failed))
             return list(self.jails)
+
+    def _reclaim_observer(self, built: dict[str, BuiltJail]) -> None:
+        """Give the running jails among ``built``'s names their registration with the
+        observer back (building a jail of the same name took it)."""
+        for name in built:
+            running = self.jails.get(name)
+            if running is not None:
+                running.jail.register_with_observer()
+
+    def note_runtime_change(self, jail: str) -> None:
+        """A command changed ``jail``: the next reload restarts it from the
+        configuration (see :meth:`reload_jails`)."""
+        self._changed_at_runtime.add(jail)
 
 
 # -- journal (``backend = systemd``) jails ----------------------------------------------

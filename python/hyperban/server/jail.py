@@ -92,8 +92,16 @@ class Jail:
         self.log_paths: list[str] = []
         self._next_cleanup = 0.0
         self._alive = False
-        if observer is not None:
-            observer.add_jail(name, bantime, self.increment, on_failure=self._recount_known_bad)
+        self.register_with_observer()
+
+    def register_with_observer(self) -> None:
+        """Register this jail's ban time, increment and failure callback with the
+        observer under its name (again, after another jail of that name was built
+        and discarded: a reload that kept this one running)."""
+        if self.observer is not None:
+            self.observer.add_jail(
+                self.name, self.bantime, self.increment, on_failure=self._recount_known_bad
+            )
 
     # -- settings that live in several parts ------------------------------------------
 
