@@ -148,6 +148,25 @@ def test_a_reload_leaves_an_unchanged_jail_running(daemon: Daemon, log_path: Pat
     wait_until(lambda: "192.0.2.30" in daemon.banned(), what="the ban after the reload")
 
 
+def test_a_reload_applies_new_settings_to_the_running_jail(
+    daemon: Daemon, confdir: Path, log_path: Path
+) -> None:
+    """Only maxretry changed: the jail takes it on in place and keeps its counts, so
+    one failure before the reload and one after make two, which now bans."""
+    with open(log_path, "a") as f:
+        f.write(failure_lines("192.0.2.40", 1))
+    wait_until(lambda: _currently_failed(daemon) == "1", what="one failure counted")
+    local = confdir / "jail.d" / "test.local"
+    local.write_text(local.read_text().replace("maxretry = 3", "maxretry = 2"))
+    daemon.client("reload")
+    assert "new settings applied, still running: sshd" in daemon.log()
+    assert daemon.client("get", "sshd", "maxretry").stdout.strip() == "2"
+    assert _currently_failed(daemon) == "1"
+    with open(log_path, "a") as f:
+        f.write(failure_lines("192.0.2.40", 1, pid=5100))
+    wait_until(lambda: "192.0.2.40" in daemon.banned(), what="the ban at the new maxretry")
+
+
 def test_a_reload_restarts_a_jail_changed_by_a_command_or_asked_to(
     daemon: Daemon, log_path: Path
 ) -> None:

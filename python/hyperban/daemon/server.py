@@ -18,6 +18,7 @@ The control commands (:class:`~hyperban.control.api.ControlTarget`) are implemen
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import threading
@@ -357,14 +358,15 @@ class Server(ServerCommands):
     ) -> list[str]:
         """Re-read the configuration and apply it to the jails (all, or ``only``).
 
-        As in fail2ban, a reload leaves a running jail alone when nothing about it
-        changed: its firewall rules, bans and failure counts stay as they are.  Here
-        that is a jail whose configuration reads exactly as when it was built and that
-        no command changed since (``set``, ``addignoreip``, ``addlogpath``, ...: a
-        reload puts those back to the configuration's values, as fail2ban's does).
-        Every other jail is stopped and started again from the new configuration;
-        its bans are restored from the database, unless ``unban``.  ``restart`` (or
-        ``unban``) restarts every jail reloaded.
+        As in fail2ban, a reload keeps a running jail (its firewall rules, bans and
+        failure counts) when its configuration reads as when it was built, or differs
+        only in settings a running jail takes on (``maxretry``, ``findtime``,
+        ``bantime``, ``bantime.*``, ``maxmatches``, the ``ignore*`` options: applied
+        in place), and no command changed the jail since (``set``, ``addignoreip``,
+        ``addlogpath``, ...: a reload puts those back to the configuration's values,
+        as fail2ban's does).  Every other jail is stopped and started again from the
+        new configuration; its bans are restored from the database, unless
+        ``unban``.  ``restart`` (or ``unban``) restarts every jail reloaded.
 
         The new configuration is built completely before anything is stopped: a bad
         configuration leaves the running jails untouched and raises
@@ -396,23 +398,33 @@ class Server(ServerCommands):
                     raise
             new_definitions = {d.name: d for d in definitions}
             targets = [only] if only else list(self.jails)
-            kept = [
-                name
-                for name in targets
-                if not (unban or restart)
-                and name in self.jails
-                and name in fresh
-                and name not in self._changed_at_runtime
-                and self._definitions.get(name) == new_definitions[name]
-            ]
-            for name in kept:
-                del fresh[name]  # built only to compare; never started
+            kept: list[str] = []
+            updated: list[str] = []
             for name in targets:
-                if name in self.jails and name not in kept:
+                old = self._definitions.get(name)
+                if (
+                    unban
+                    or restart
+                    or name not in self.jails
+                    or name not in fresh
+                    or name in self._changed_at_runtime
+                    or old is None
+                ):
+                    continue
+                if old == new_definitions[name]:
+                    kept.append(name)
+                elif _same_but_settings(old, new_definitions[name]):
+                    _take_settings(self.jails[name], fresh[name])
+                    self._definitions[name] = new_definitions[name]
+                    updated.append(name)
+            for name in kept + updated:
+                del fresh[name]  # built only to compare (and to read settings from)
+            for name in targets:
+                if name in self.jails and name not in kept + updated:
                     self._stop_jail(name, unban=unban)
             # Building took the observer's registration of each jail name; the jails
             # that keep running take theirs back.
-            self._reclaim_observer({name: self.jails[name] for name in kept})
+            self._reclaim_observer({name: self.jails[name] for name in kept + updated})
             # A journal that cannot be opened (only its options were checked above)
             # leaves that jail stopped, not the others.
             failed: list[str] = []
@@ -432,6 +444,8 @@ class Server(ServerCommands):
                 self._share_scans(started)
             if kept:
                 log.info("unchanged, still running: %s", ", ".join(kept))
+            if updated:
+                log.info("new settings applied, still running: %s", ", ".join(updated))
             log.info("reloaded: %s", ", ".join(b.jail.name for b in started) or "no jail restarted")
             if failed:
                 raise JailStartError("; ".join(failed))
@@ -449,6 +463,63 @@ class Server(ServerCommands):
         """A command changed ``jail``: the next reload restarts it from the
         configuration (see :meth:`reload_jails`)."""
         self._changed_at_runtime.add(jail)
+
+
+# -- reload in place --------------------------------------------------------------------
+
+#: Jail options a running jail takes on without a restart (the ``set`` commands'
+#: own ones), besides every ``bantime.*`` option.
+_IN_PLACE = frozenset(
+    {
+        "maxretry",
+        "maxmatches",
+        "findtime",
+        "bantime",
+        "ignoreip",
+        "ignoreself",
+        "ignorecommand",
+        "ignorecache",
+    }
+)
+
+
+def _in_place(key: str) -> bool:
+    return key in _IN_PLACE or key.startswith("bantime.")
+
+
+def _same_but_settings(old: JailDefinition, new: JailDefinition) -> bool:
+    """Whether two definitions of a jail differ only in options a running jail
+    takes on in place (filter, actions, logs, backend and the rest equal)."""
+
+    def rest(d: JailDefinition) -> JailDefinition:
+        return dataclasses.replace(
+            d,
+            options={k: v for k, v in d.options.items() if not _in_place(k)},
+            settings={k: v for k, v in d.settings.items() if not _in_place(k)},
+        )
+
+    return rest(old) == rest(new)
+
+
+def _take_settings(running: BuiltJail, fresh: BuiltJail) -> None:
+    """``running`` takes the in-place settings of ``fresh``, a jail built from the
+    new configuration (so its values are parsed and checked already).  As with the
+    ``set`` commands, they apply to what happens from now on: bans in force keep
+    their ends."""
+    jail, new = running.jail, fresh.jail
+    jail.maxretry = new.maxretry
+    jail.fail_manager.maxMatches = new.fail_manager.maxMatches
+    jail.findtime = new.findtime
+    jail.bantime = new.bantime
+    jail.increment = new.increment
+    jail.ignore = new.ignore
+    log.info(
+        "[%s] settings: maxretry %d, findtime %s s, bantime %s s",
+        jail.name,
+        jail.maxretry,
+        jail.findtime,
+        jail.bantime,
+    )
 
 
 # -- journal (``backend = systemd``) jails ----------------------------------------------
