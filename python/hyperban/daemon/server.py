@@ -22,7 +22,7 @@ import dataclasses
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from hyperban.config import ConfigError
@@ -389,12 +389,13 @@ class Server(ServerCommands):
                         database=self.database,
                     )
                 except JailBuildError as exc:
-                    self._reclaim_observer(fresh)
+                    # (the jail that failed may have registered its name already)
+                    self._reclaim_observer(self.jails)
                     raise StartupError(str(exc)) from None
                 try:
                     _check_backend(fresh[definition.name])
                 except StartupError:
-                    self._reclaim_observer(fresh)
+                    self._reclaim_observer(self.jails)
                     raise
             new_definitions = {d.name: d for d in definitions}
             targets = [only] if only else list(self.jails)
@@ -424,7 +425,7 @@ class Server(ServerCommands):
                     self._stop_jail(name, unban=unban)
             # Building took the observer's registration of each jail name; the jails
             # that keep running take theirs back.
-            self._reclaim_observer({name: self.jails[name] for name in kept + updated})
+            self._reclaim_observer(kept + updated)
             # A journal that cannot be opened (only its options were checked above)
             # leaves that jail stopped, not the others.
             failed: list[str] = []
@@ -451,10 +452,10 @@ class Server(ServerCommands):
                 raise JailStartError("; ".join(failed))
             return list(self.jails)
 
-    def _reclaim_observer(self, built: dict[str, BuiltJail]) -> None:
-        """Give the running jails among ``built``'s names their registration with the
-        observer back (building a jail of the same name took it)."""
-        for name in built:
+    def _reclaim_observer(self, names: Iterable[str]) -> None:
+        """Give the running jails among ``names`` their registration with the observer
+        back (building a jail of the same name took it)."""
+        for name in list(names):
             running = self.jails.get(name)
             if running is not None:
                 running.jail.register_with_observer()

@@ -1,0 +1,53 @@
+"""Reloads on an in-process :class:`~hyperban.daemon.server.Server` (no control
+socket): what a reload keeps, seen from the inside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from daemon_util import write_config
+
+from hyperban.daemon.server import Server, ServerOptions, StartupError
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> object:
+    log_path = tmp_path / "auth.log"
+    log_path.write_text("")
+    confdir = write_config(tmp_path / "etc", log_path)
+    srv = Server(ServerOptions(confdir=str(confdir)))
+    srv.prepare()
+    srv.start(control=False)
+    yield srv
+    srv.shutdown()
+
+
+def _observer_callback_owner(srv: Server, name: str) -> object:
+    assert srv.observer is not None
+    callback = srv.observer.jail(name).on_failure
+    return getattr(callback, "__self__", None)
+
+
+def test_a_kept_jail_keeps_its_observer_registration(server: Server) -> None:
+    jail = server.jails["sshd"].jail
+    server.reload_jails()
+    assert server.jails["sshd"].jail is jail
+    assert _observer_callback_owner(server, "sshd") is jail
+
+
+def test_a_reload_that_fails_to_build_leaves_the_running_jail_registered(
+    server: Server,
+) -> None:
+    """Building the new sshd jail registers its name with the observer before its
+    action fails to load; the running jail must get its registration back."""
+    jail = server.jails["sshd"].jail
+    confdir = Path(server.options.confdir)
+    local = confdir / "jail.d" / "test.local"
+    # (a native action's parameters are checked when the action is made, after
+    # the jail object: the failure comes after the registration)
+    local.write_text(local.read_text() + 'action = hyperban-nftables[blocktype="reject;"]\n')
+    with pytest.raises(StartupError):
+        server.reload_jails()
+    assert server.jails["sshd"].jail is jail
+    assert _observer_callback_owner(server, "sshd") is jail
