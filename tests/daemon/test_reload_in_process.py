@@ -51,3 +51,27 @@ def test_a_reload_that_fails_to_build_leaves_the_running_jail_registered(
         server.reload_jails()
     assert server.jails["sshd"].jail is jail
     assert _observer_callback_owner(server, "sshd") is jail
+
+
+def test_jails_on_one_log_share_a_scan_again_after_one_of_them_restarts(
+    server: Server, tmp_path: Path
+) -> None:
+    """sshd-b joins sshd on the same log (a restart of the new jail); then sshd-b's
+    filter changes (restart) while sshd is kept: the two share one scan again."""
+    confdir = Path(server.options.confdir)
+    log_path = server.jails["sshd"].logpaths[0].split(" ")[0]
+    second = confdir / "jail.d" / "second.local"
+    second.write_text(
+        f"[sshd-b]\nenabled = true\nfilter = sshd\nport = ssh\nlogpath = {log_path}\nmaxretry = 5\n"
+    )
+    server.reload_jails()
+    feeds = server._feeds
+    group = feeds["sshd"].scan_group
+    assert group is not None and feeds["sshd-b"].scan_group is group
+    kept = server.jails["sshd"].jail
+    second.write_text(second.read_text() + "ignoreregex = ^nothing$\n")
+    server.reload_jails()
+    assert server.jails["sshd"].jail is kept
+    group = feeds["sshd"].scan_group
+    assert group is not None and feeds["sshd-b"].scan_group is group
+    assert {f.jail.name for f in group.feeds} == {"sshd", "sshd-b"}

@@ -440,9 +440,15 @@ class Server(ServerCommands):
                     continue
                 self._definitions[name] = new_definitions[name]
             started = [b for n, b in fresh.items() if n in self.jails]
-            if only is None:
-                # (jails kept running keep the scan groups they are in)
-                self._share_scans(started)
+            # The restarted jails, and the kept ones whose scan group a restarted
+            # member left, share scans again (kept groups stay as they are).
+            self._share_scans(
+                [
+                    built
+                    for name, built in self.jails.items()
+                    if (feed := self._feeds.get(name)) is not None and feed.scan_group is None
+                ]
+            )
             if kept:
                 log.info("unchanged, still running: %s", ", ".join(kept))
             if updated:
