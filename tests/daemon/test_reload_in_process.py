@@ -3,6 +3,7 @@ socket): what a reload keeps, seen from the inside."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,32 @@ def test_jails_on_one_log_share_a_scan_again_after_one_of_them_restarts(
     group = feeds["sshd"].scan_group
     assert group is not None and feeds["sshd-b"].scan_group is group
     assert {f.jail.name for f in group.feeds} == {"sshd", "sshd-b"}
+
+
+def test_leaving_a_scan_group_waits_for_a_delivery_in_progress(server: Server) -> None:
+    """A jail that stops leaves its scan group only between deliveries: leaving
+    in the middle of one lost that chunk for the other members."""
+    confdir = Path(server.options.confdir)
+    log_path = server.jails["sshd"].logpaths[0].split(" ")[0]
+    (confdir / "jail.d" / "second.local").write_text(
+        f"[sshd-b]\nenabled = true\nfilter = sshd\nport = ssh\nlogpath = {log_path}\n"
+    )
+    server.reload_jails()
+    feeds = dict(server._feeds)
+    group = feeds["sshd"].scan_group
+    assert group is not None and feeds["sshd-b"].scan_group is group
+    assert server.hub is not None
+    stopped = threading.Event()
+
+    def stop() -> None:
+        server.stop_jail("sshd-b")
+        stopped.set()
+
+    with server.hub.paused():  # as the hub's thread holds it while it delivers
+        worker = threading.Thread(target=stop)
+        worker.start()
+        assert not stopped.wait(0.5)
+        assert feeds["sshd"].scan_group is group and group.feeds
+    worker.join(10)
+    assert stopped.is_set()
+    assert feeds["sshd"].scan_group is None and "sshd-b" not in server.jails

@@ -286,7 +286,7 @@ class ServerCommands:
         # a jail with an extra file no longer reads the same logs as its scan group
         feed = self._feeds.get(jail)
         if feed is not None and feed.scan_group is not None:
-            feed.scan_group.leave(feed)
+            self._leave_scan_group(feed)
         sub = self.hub.subscribe(
             jail,
             f"{path} {'tail' if tail else 'head'}",

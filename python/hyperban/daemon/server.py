@@ -271,13 +271,20 @@ class Server(ServerCommands):
                     "jails %s share one scan of their logs", ", ".join(f.jail.name for f in feeds)
                 )
 
+    def _leave_scan_group(self, feed: JailFeed) -> None:
+        """``feed`` leaves its scan group, never in the middle of the group's delivery
+        of a chunk (which would lose that chunk for the other members)."""
+        with self.hub.paused() if self.hub is not None else contextlib.nullcontext():
+            if feed.scan_group is not None:
+                feed.scan_group.leave(feed)
+
     def _stop_jail(self, name: str, *, unban: bool = False) -> BuiltJail:
         built = self.jails.pop(name)
         self._definitions.pop(name, None)
         self._changed_at_runtime.discard(name)
         feed = self._feeds.pop(name, None)
         if feed is not None and feed.scan_group is not None:
-            feed.scan_group.leave(feed)
+            self._leave_scan_group(feed)
         for sub in self._subscriptions.pop(name, []):
             sub.close()
         watch = self._journals.pop(name, None)

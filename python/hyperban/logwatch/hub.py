@@ -21,11 +21,12 @@ All file I/O and callbacks happen on the hub's thread; :meth:`subscribe` and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -171,6 +172,14 @@ class LogHub:
             sub.closed = True
             self._queue.append(("del", sub))
         self._waiter.wake()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No chunk is being delivered while this is held (the hub reads and delivers
+        under this lock): for changes the delivery must not see half-made, such as a
+        jail leaving its scan group."""
+        with self._lock:
+            yield
 
     def watched(self) -> dict[str, list[str]]:
         """Each file read -> the jails reading it."""
