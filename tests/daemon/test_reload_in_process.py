@@ -54,11 +54,12 @@ def test_a_reload_that_fails_to_build_leaves_the_running_jail_registered(
     assert _observer_callback_owner(server, "sshd") is jail
 
 
-def test_jails_on_one_log_share_a_scan_again_after_one_of_them_restarts(
+def test_jails_on_one_log_share_a_scan_again_after_one_of_them_changes(
     server: Server, tmp_path: Path
 ) -> None:
-    """sshd-b joins sshd on the same log (a restart of the new jail); then sshd-b's
-    filter changes (restart) while sshd is kept: the two share one scan again."""
+    """sshd-b joins sshd on the same log (a new jail); then sshd-b's filter changes
+    (taken on in place, which leaves the scan group) while sshd is kept: the two
+    share one scan again."""
     confdir = Path(server.options.confdir)
     log_path = server.jails["sshd"].logpaths[0].split(" ")[0]
     second = confdir / "jail.d" / "second.local"
@@ -70,9 +71,12 @@ def test_jails_on_one_log_share_a_scan_again_after_one_of_them_restarts(
     group = feeds["sshd"].scan_group
     assert group is not None and feeds["sshd-b"].scan_group is group
     kept = server.jails["sshd"].jail
+    changed = server.jails["sshd-b"].jail
     second.write_text(second.read_text() + "ignoreregex = ^nothing$\n")
     server.reload_jails()
     assert server.jails["sshd"].jail is kept
+    assert server.jails["sshd-b"].jail is changed
+    assert [r.source for r in changed.filter.ignoreregex] == ["^nothing$"]
     group = feeds["sshd"].scan_group
     assert group is not None and feeds["sshd-b"].scan_group is group
     assert {f.jail.name for f in group.feeds} == {"sshd", "sshd-b"}
@@ -105,3 +109,21 @@ def test_leaving_a_scan_group_waits_for_a_delivery_in_progress(server: Server) -
     worker.join(10)
     assert stopped.is_set()
     assert feeds["sshd"].scan_group is None and "sshd-b" not in server.jails
+
+
+def test_a_changed_filter_is_taken_on_in_place_and_changed_actions_restart(
+    server: Server,
+) -> None:
+    confdir = Path(server.options.confdir)
+    local = confdir / "jail.d" / "test.local"
+    jail = server.jails["sshd"].jail
+    old_filter = jail.filter
+    local.write_text(local.read_text() + "ignoreregex = from 192\\.0\\.2\\.50$\n")
+    server.reload_jails()
+    assert server.jails["sshd"].jail is jail
+    assert jail.filter is not old_filter
+    assert [r.source for r in jail.filter.ignoreregex] == [r"from 192\.0\.2\.50$"]
+    # a different ban action is not taken on in place: the jail restarts
+    local.write_text(local.read_text() + "banaction = hyperban-nftables\n")
+    server.reload_jails()
+    assert server.jails["sshd"].jail is not jail

@@ -271,6 +271,17 @@ class Server(ServerCommands):
                     "jails %s share one scan of their logs", ", ".join(f.jail.name for f in feeds)
                 )
 
+    def _take_filter(self, name: str, fresh: BuiltJail) -> None:
+        """The running jail ``name`` reads with the filter of ``fresh`` (built from the
+        new configuration) from its next chunk on; it leaves its scan group first (the
+        reload groups it again with the new filter)."""
+        feed = self._feeds.get(name)
+        with self.hub.paused() if self.hub is not None else contextlib.nullcontext():
+            if feed is not None and feed.scan_group is not None:
+                feed.scan_group.leave(feed)
+            self.jails[name].jail.filter = fresh.jail.filter
+        log.info("[%s] new filter in use", name)
+
     def _leave_scan_group(self, feed: JailFeed) -> None:
         """``feed`` leaves its scan group, never in the middle of the group's delivery
         of a chunk (which would lose that chunk for the other members)."""
@@ -368,12 +379,14 @@ class Server(ServerCommands):
         As in fail2ban, a reload keeps a running jail (its firewall rules, bans and
         failure counts) when its configuration reads as when it was built, or differs
         only in settings a running jail takes on (``maxretry``, ``findtime``,
-        ``bantime``, ``bantime.*``, ``maxmatches``, the ``ignore*`` options: applied
-        in place), and no command changed the jail since (``set``, ``addignoreip``,
+        ``bantime``, ``bantime.*``, ``maxmatches``, the ``ignore*`` options) or in its
+        filter (a jail on log files: it reads with the new filter from its next
+        chunk), and no command changed the jail since (``set``, ``addignoreip``,
         ``addlogpath``, ...: a reload puts those back to the configuration's values,
-        as fail2ban's does).  Every other jail is stopped and started again from the
-        new configuration; its bans are restored from the database, unless
-        ``unban``.  ``restart`` (or ``unban``) restarts every jail reloaded.
+        as fail2ban's does).  Every other jail (actions, logs, backend or ``usedns``
+        changed) is stopped and started again from the new configuration; its bans
+        are restored from the database, unless ``unban``.  ``restart`` (or
+        ``unban``) restarts every jail reloaded.
 
         The new configuration is built completely before anything is stopped: a bad
         configuration leaves the running jails untouched and raises
@@ -421,7 +434,12 @@ class Server(ServerCommands):
                     continue
                 if old == new_definitions[name]:
                     kept.append(name)
-                elif _same_but_settings(old, new_definitions[name]):
+                elif _same_but(old, new_definitions[name], filter_too=False) or (
+                    not _uses_journal(self.jails[name])
+                    and _same_but(old, new_definitions[name], filter_too=True)
+                ):
+                    if old.filter != new_definitions[name].filter:
+                        self._take_filter(name, fresh[name])
                     _take_settings(self.jails[name], fresh[name])
                     self._definitions[name] = new_definitions[name]
                     updated.append(name)
@@ -497,19 +515,32 @@ _IN_PLACE = frozenset(
 )
 
 
+#: Jail options that are part of the filter (the filter's name and fail2ban's
+#: filter options a jail may set, ``usedns`` aside: it is taken at build time).
+_FILTER_KEYS = frozenset(
+    {"filter", "prefregex", "ignoreregex", "failregex", "maxlines", "datepattern", "journalmatch"}
+)
+
+
 def _in_place(key: str) -> bool:
     return key in _IN_PLACE or key.startswith("bantime.")
 
 
-def _same_but_settings(old: JailDefinition, new: JailDefinition) -> bool:
-    """Whether two definitions of a jail differ only in options a running jail
-    takes on in place (filter, actions, logs, backend and the rest equal)."""
+def _same_but(old: JailDefinition, new: JailDefinition, *, filter_too: bool) -> bool:
+    """Whether two definitions of a jail differ only in options a running jail takes
+    on in place (and, with ``filter_too``, in its filter): actions, logs, backend and
+    the rest equal."""
+
+    def kept(key: str) -> bool:
+        return not (_in_place(key) or (filter_too and key in _FILTER_KEYS))
 
     def rest(d: JailDefinition) -> JailDefinition:
         return dataclasses.replace(
             d,
-            options={k: v for k, v in d.options.items() if not _in_place(k)},
-            settings={k: v for k, v in d.settings.items() if not _in_place(k)},
+            filter=None if filter_too else d.filter,
+            filter_spec="" if filter_too else d.filter_spec,
+            options={k: v for k, v in d.options.items() if kept(k)},
+            settings={k: v for k, v in d.settings.items() if kept(k)},
         )
 
     return rest(old) == rest(new)
