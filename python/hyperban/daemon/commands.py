@@ -285,7 +285,7 @@ class ServerCommands:
 
         # a jail with an extra file no longer reads the same logs as its scan group
         feed = self._feeds.get(jail)
-        if feed is not None and feed.scan_group is not None:
+        if feed is not None:
             self._leave_scan_group(feed)
         sub = self.hub.subscribe(
             jail,

@@ -18,12 +18,11 @@ The control commands (:class:`~hyperban.control.api.ControlTarget`) are implemen
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hyperban.config import ConfigError
 from hyperban.config.jails import JailDefinition, read_jails
@@ -276,10 +275,9 @@ class Server(ServerCommands):
         new configuration) from its next chunk on; it leaves its scan group first (the
         reload groups it again with the new filter)."""
         feed = self._feeds.get(name)
-        with self.hub.paused() if self.hub is not None else contextlib.nullcontext():
-            if feed is not None and feed.scan_group is not None:
-                feed.scan_group.leave(feed)
-            self.jails[name].jail.filter = fresh.jail.filter
+        if feed is not None:
+            self._leave_scan_group(feed)
+        self.jails[name].jail.filter = fresh.jail.filter
         log.info("[%s] new filter in use", name)
 
     def _leave_scan_group(self, feed: JailFeed) -> None:
@@ -294,7 +292,7 @@ class Server(ServerCommands):
         self._definitions.pop(name, None)
         self._changed_at_runtime.discard(name)
         feed = self._feeds.pop(name, None)
-        if feed is not None and feed.scan_group is not None:
+        if feed is not None:
             self._leave_scan_group(feed)
         for sub in self._subscriptions.pop(name, []):
             sub.close()
@@ -434,23 +432,24 @@ class Server(ServerCommands):
                     continue
                 if old == new_definitions[name]:
                     kept.append(name)
-                elif _same_but(old, new_definitions[name], filter_too=False) or (
-                    not _uses_journal(self.jails[name])
-                    and _same_but(old, new_definitions[name], filter_too=True)
+                # (a journal jail's matches come from its filter: it restarts on a new one)
+                elif _same_but(
+                    old, new_definitions[name], filter_too=not _uses_journal(self.jails[name])
                 ):
                     if old.filter != new_definitions[name].filter:
                         self._take_filter(name, fresh[name])
                     _take_settings(self.jails[name], fresh[name])
                     self._definitions[name] = new_definitions[name]
                     updated.append(name)
-            for name in kept + updated:
+            staying = kept + updated
+            for name in staying:
                 del fresh[name]  # built only to compare (and to read settings from)
             for name in targets:
-                if name in self.jails and name not in kept + updated:
+                if name in self.jails and name not in staying:
                     self._stop_jail(name, unban=unban)
             # Building took the observer's registration of each jail name; the jails
             # that keep running take theirs back.
-            self._reclaim_observer(kept + updated)
+            self._reclaim_observer(staying)
             # A journal that cannot be opened (only its options were checked above)
             # leaves that jail stopped, not the others.
             failed: list[str] = []
@@ -535,7 +534,7 @@ def _same_but(old: JailDefinition, new: JailDefinition, *, filter_too: bool) -> 
         return not (_in_place(key) or (filter_too and key in _FILTER_KEYS))
 
     def rest(d: JailDefinition) -> JailDefinition:
-        return dataclasses.replace(
+        return replace(
             d,
             filter=None if filter_too else d.filter,
             filter_spec="" if filter_too else d.filter_spec,
