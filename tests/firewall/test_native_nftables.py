@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -29,12 +30,24 @@ def elements(pair: NetnsPair, set_name: str) -> str:
     return nft_in(pair, "list", "set", "inet", "hyperban", set_name)
 
 
+#: How element batches reach the kernel: ``auto`` sends them over netlink
+#: (nft_netlink), ``library`` as nft script text through libnftables.
+ROUTES = pytest.mark.parametrize("route", ["auto", "library"])
+
+
+def routed(pair: NetnsPair, route: str, **params: str) -> Any:
+    act = action(pair, nftables_backend=route, **params)
+    assert (act.elements is not None) == (route == "auto")
+    return act
+
+
+@ROUTES
 @pytest.mark.parametrize("kind", ["hyperban-nftables", "hyperban-nftables-allports"])
 @pytest.mark.parametrize("family", [4, 6])
 def test_banned_address_is_dropped_then_flows_after_unban(
-    pair: NetnsPair, kind: str, family: int
+    pair: NetnsPair, kind: str, family: int, route: str
 ) -> None:
-    act = action(pair, kind=kind)
+    act = action(pair, kind=kind, nftables_backend=route)
     client = pair.client_v4 if family == 4 else pair.client_v6
     server = pair.server_v4 if family == 4 else pair.server_v6
     with pair.inside(pair.server):
@@ -55,10 +68,11 @@ def test_ports_rule_leaves_other_ports_open(pair: NetnsPair) -> None:
     assert "tcp dport 1 drop" in nft_in(pair, "list", "chain", "inet", "hyperban", "jail-sshd")
 
 
-def test_batch_of_1000_bans_is_one_transaction(
-    pair: NetnsPair, monkeypatch: pytest.MonkeyPatch
+@ROUTES
+def test_batch_of_bans_is_one_transaction(
+    pair: NetnsPair, monkeypatch: pytest.MonkeyPatch, route: str
 ) -> None:
-    act = action(pair)
+    act = routed(pair, route)
     calls: list[str] = []
     real_script = act.nft_exec.script
 
@@ -66,24 +80,30 @@ def test_batch_of_1000_bans_is_one_transaction(
         calls.append(text)
         return real_script(text)
 
+    def transactions() -> int:
+        return len(calls) + (act.elements.transactions if act.elements else 0)
+
     monkeypatch.setattr(act.nft_exec, "script", counting_script)
-    v4 = [f"10.9.{i // 250}.{i % 250 + 1}" for i in range(500)]
-    v6 = [f"2001:db8::{i + 1:x}" for i in range(500)]
+    # 2500 addresses per family: more than one netlink message's worth of elements
+    v4 = [f"10.9.{i // 250}.{i % 250 + 1}" for i in range(2500)]
+    v6 = [f"2001:db8::{i + 1:x}" for i in range(2500)]
     with pair.inside(pair.server):
         act.start()
         calls.clear()
-        assert act.ban_many([ban(ip) for ip in v4 + v6]) == [True] * 1000
-        assert len(calls) == 1  # one transaction
-        assert elements(pair, "sshd-v4").count(" timeout ") == 500
-        assert elements(pair, "sshd-v6").count(" timeout ") == 500
-        calls.clear()
-        assert act.unban_many([ban(ip) for ip in v4 + v6]) == [True] * 1000
-        assert len(calls) == 1
+        before = transactions()
+        assert act.ban_many([ban(ip) for ip in v4 + v6]) == [True] * 5000
+        assert transactions() == before + 1  # one transaction
+        assert elements(pair, "sshd-v4").count(" timeout ") == 2500
+        assert elements(pair, "sshd-v6").count(" timeout ") == 2500
+        before = transactions()
+        assert act.unban_many([ban(ip) for ip in v4 + v6]) == [True] * 5000
+        assert transactions() == before + 1
     assert "elements" not in elements(pair, "sshd-v4") + elements(pair, "sshd-v6")
 
 
-def test_restore_at_start_sets_remaining_time_and_permanent(pair: NetnsPair) -> None:
-    act = action(pair, timeout_grace="0")
+@ROUTES
+def test_restore_at_start_sets_remaining_time_and_permanent(pair: NetnsPair, route: str) -> None:
+    act = routed(pair, route, timeout_grace="0")
     now = time.time()
     restored = [
         ban(pair.client_v4, bantime=3600, start=now - 600),  # 3000 s left
@@ -112,7 +132,8 @@ def test_restore_at_start_sets_remaining_time_and_permanent(pair: NetnsPair) -> 
 
 
 def test_failing_transaction_isolates_the_bad_item(pair: NetnsPair) -> None:
-    act = action(pair)
+    # nft's own parser refuses the bad item; the kernel would take it over netlink
+    act = routed(pair, "library")
     # Let a timeout through that nft refuses ("value too large"): a real refused batch.
     act.max_timeout = 10**12
     good = [ban(f"10.9.1.{i}") for i in range(1, 10)]
@@ -134,8 +155,9 @@ def test_invalid_address_fails_alone_without_reaching_nft(pair: NetnsPair) -> No
     assert result == [True, False, False]
 
 
-def test_unban_of_an_element_the_kernel_already_expired(pair: NetnsPair) -> None:
-    act = action(pair)
+@ROUTES
+def test_unban_of_an_element_the_kernel_already_expired(pair: NetnsPair, route: str) -> None:
+    act = routed(pair, route)
     with pair.inside(pair.server):
         act.start()
         act.ban(ban("10.9.4.1"))
@@ -144,8 +166,9 @@ def test_unban_of_an_element_the_kernel_already_expired(pair: NetnsPair) -> None
         assert act.unban_many([ban("10.9.4.1"), ban("10.9.4.2")]) == [True, True]
 
 
-def test_prolong_retimes_an_existing_element(pair: NetnsPair) -> None:
-    act = action(pair, timeout_grace="0")
+@ROUTES
+def test_prolong_retimes_an_existing_element(pair: NetnsPair, route: str) -> None:
+    act = routed(pair, route, timeout_grace="0")
     now = time.time()
     with pair.inside(pair.server):
         act.start()
@@ -177,6 +200,40 @@ def test_stop_removes_only_ours(pair: NetnsPair) -> None:
     ruleset = nft_in(pair, "list", "ruleset")
     assert "hyperban" not in ruleset
     assert "set keep" in ruleset
+
+
+def test_netlink_batch_refused_by_the_kernel_fails_whole(pair: NetnsPair) -> None:
+    """A batch the kernel refuses changes nothing, and every item reports failure."""
+    act = routed(pair, "auto")
+    with pair.inside(pair.server):
+        act.start()
+        assert act.ban_many([ban("10.9.6.1")]) == [True]
+        # someone removed our table: the sets are gone, so the batch fails with ENOENT
+        nft_in(pair, "delete", "table", "inet", "hyperban")
+        assert act.ban_many([ban("10.9.6.2"), ban("2001:db8::62")]) == [False, False]
+        result = act.elements.apply([("add", "sshd-v4", [(bytes([10, 9, 6, 3]), 60)])])
+        assert not result.ok
+        assert "No such file or directory" in result.stderr
+        # start() makes the table again, and bans go through once more
+        act.start()
+        assert act.ban_many([ban("10.9.6.4")]) == [True]
+    listed = elements(pair, "sshd-v4")
+    assert "10.9.6.4" in listed and "10.9.6.2" not in listed
+
+
+def test_netlink_follows_the_calling_threads_namespace(pair: NetnsPair) -> None:
+    """The socket is per network namespace, like the libnftables context."""
+    # a table name of our own: nothing on the host may hold it
+    act = routed(pair, "auto", table=f"hbtest{os.getpid()}")
+    with pair.inside(pair.server):
+        act.start()
+        assert act.ban_many([ban("10.9.7.1")]) == [True]
+    # from the host's namespace the table does not exist: refused, host untouched
+    assert act.ban_many([ban("10.9.7.2")]) == [False]
+    with pair.inside(pair.server):
+        assert act.ban_many([ban("10.9.7.3")]) == [True]
+    listed = nft_in(pair, "list", "set", "inet", act.table, "sshd-v4")
+    assert "10.9.7.1" in listed and "10.9.7.3" in listed and "10.9.7.2" not in listed
 
 
 def test_missing_nft_is_a_clear_error(pair: NetnsPair) -> None:

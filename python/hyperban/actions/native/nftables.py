@@ -18,9 +18,14 @@ Priority -10 runs before a filter chain at the usual priority 0 (and before fail
 stock ``f2b-table`` at -1); ``chain_priority``/``chain_hook``/``blocktype`` change that.
 
 Every batch is one nft transaction (in-process through libnftables where it loads, else
-one ``nft -f -``; see :mod:`.nft_exec`).  nft 1.0.6 has no ``destroy``, and deleting
-an element that is not there (e.g. the kernel timed it out) fails the transaction, so
-each delete is preceded by an ``add`` of the same element in the same transaction:
+one ``nft -f -``; see :mod:`.nft_exec`).  With the default ``nftables_backend = auto``
+and the plain ``nft`` command, the element batches of bans, unbans and restores skip
+nft's script parser and ruleset cache and go to the kernel as the same nf_tables batch
+over netlink (:mod:`.nft_netlink`); the table, chain and sets are still made by nft.
+
+nft 1.0.6 has no ``destroy``, and deleting an element that is not there (e.g. the kernel
+timed it out) fails the transaction, so each delete is preceded by an ``add`` of the same
+element in the same transaction:
 
 * unban = ``add {a}; delete {a}`` -- succeeds whether or not ``a`` is still in the set;
 * ban   = ``add {a}; delete {a}; add {a timeout T}`` -- sets the timeout even when ``a``
@@ -37,6 +42,7 @@ gone.  Permanent bans (bantime -1) have no timeout.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -45,7 +51,8 @@ from .common import Operation, SetAction
 from .errors import NativeActionError
 from .items import BanItem
 from .names import safe_name
-from .nft_exec import nft_executor
+from .nft_exec import LibNftables, nft_executor
+from .nft_netlink import ElementOp, NetlinkSetElements, netlink_available
 from .ports import parse_match
 
 __all__ = ["NftablesAction"]
@@ -65,8 +72,13 @@ class NftablesAction(SetAction):
         super().__init__(jail, name, params)
         p = self.params
         # one in-process libnftables context where possible (see nft_exec)
-        self.nft_exec = nft_executor(p.get("nftables", "nft"), p.get("nftables_backend", "auto"))
+        backend = p.get("nftables_backend", "auto")
+        self.nft_exec = nft_executor(p.get("nftables", "nft"), backend)
         self.table = safe_name(p.get("table", "hyperban"))
+        # element batches straight over netlink where nft itself would run in-process
+        self.elements: NetlinkSetElements | None = None
+        if backend == "auto" and isinstance(self.nft_exec, LibNftables) and netlink_available():
+            self.elements = NetlinkSetElements(self.table)
         key = safe_name(p.get("name") or getattr(jail, "name", name))
         self.chain = f"jail-{key}"
         self.sets = {4: f"{key}-v4", 6: f"{key}-v6"}
@@ -144,6 +156,8 @@ class NftablesAction(SetAction):
     # -- batches (see SetAction) --------------------------------------------------------
 
     def _apply(self, op: Operation, items: Sequence[BanItem]) -> bool:
+        if self.elements is not None:
+            return self._apply_netlink(op, items)
         t = self._where()
         lines: list[str] = []
         for version in (4, 6):
@@ -161,6 +175,30 @@ class NftablesAction(SetAction):
                 timed = ", ".join(_element(item) for item in mine)
                 lines.append(f"add element {target} {{ {timed} }}")
         return self._nft("\n".join(lines) + "\n")
+
+    def _apply_netlink(self, op: Operation, items: Sequence[BanItem]) -> bool:
+        """:meth:`_apply` as one netlink batch: the same operations, in the same order."""
+        assert self.elements is not None
+        ops: list[ElementOp] = []
+        for version in (4, 6):
+            name = self.sets[version]
+            if op == "replace":
+                ops.append(("flush", name, ()))
+            mine = [item for item in items if item.version == version]
+            if not mine:
+                continue
+            family = socket.AF_INET if version == 4 else socket.AF_INET6
+            keys = [socket.inet_pton(family, item.ip) for item in mine]
+            if op in ("ban", "unban"):  # the add makes the delete safe (module docstring)
+                plain = [(key, None) for key in keys]
+                ops.append(("add", name, plain))
+                ops.append(("delete", name, plain))
+            if op != "unban":
+                ops.append(("add", name, [(k, i.timeout) for k, i in zip(keys, mine, strict=True)]))
+        result = self.elements.apply(ops)
+        if not result.ok:
+            log.debug("%s: the kernel refused the batch: %s", self.name, result.stderr)
+        return result.ok
 
     def _healthy(self) -> bool:
         return self.nft_exec.command("list", "chain", "inet", self.table, self.chain).ok
