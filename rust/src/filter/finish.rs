@@ -146,6 +146,15 @@ pub struct QuietSummary {
 }
 
 impl QuietSummary {
+    /// An empty summary for a filter's failregexes and ignoreregexes.
+    pub fn new(fail_count: usize, ignore_count: usize) -> Self {
+        QuietSummary {
+            fail_hits: vec![0; fail_count],
+            ignore_hits: vec![0; ignore_count],
+            ..QuietSummary::default()
+        }
+    }
+
     /// Takes the quiet outcomes out of `outcomes` and counts them, except
     /// the first `keep` quiet ones that are *ignored* lines (a caller lists
     /// the texts of the first ignored lines) and the lines a caller must
@@ -158,41 +167,43 @@ impl QuietSummary {
         fail_count: usize,
         ignore_count: usize,
     ) -> Self {
-        let mut summary = QuietSummary {
-            fail_hits: vec![0; fail_count],
-            ignore_hits: vec![0; ignore_count],
-            ignored_lines: Vec::with_capacity(outcomes.len()),
-            ..QuietSummary::default()
-        };
+        let mut summary = QuietSummary::new(fail_count, ignore_count);
+        summary.ignored_lines.reserve(outcomes.len());
         let mut kept_ignored = 0;
-        outcomes.retain(|o| {
-            let countable = o.is_quiet()
-                && o.failures
-                    .iter()
-                    .all(|f| !matches!(f.id, FailureId::Dns { .. }) && f.regex < fail_count)
-                && o.ignored_by.iter().all(|&j| j < ignore_count);
-            let Some(number) = countable.then(|| u32::try_from(o.line).ok()).flatten() else {
-                return true;
-            };
-            let is_ignored = !o.ignored_by.is_empty() || !o.failures.is_empty();
-            if is_ignored && kept_ignored < keep {
-                kept_ignored += 1;
-                return true;
-            }
-            if is_ignored {
-                summary.ignored += 1;
-                summary.ignored_lines.push(number);
-            }
-            summary.prefregex += usize::from(o.prefregex_matched);
-            for f in &o.failures {
-                summary.fail_hits[f.regex] += 1;
-            }
-            for &j in &o.ignored_by {
-                summary.ignore_hits[j] += 1;
-            }
-            false
-        });
+        outcomes.retain(|o| !summary.count(o, keep, &mut kept_ignored));
         summary
+    }
+
+    /// Counts one outcome if [`QuietSummary::take`] would take it (`true`);
+    /// `kept_ignored` counts the ignored lines left out so far (at most
+    /// `keep`).
+    pub fn count(&mut self, o: &LineOutcome, keep: usize, kept_ignored: &mut usize) -> bool {
+        let (fail_count, ignore_count) = (self.fail_hits.len(), self.ignore_hits.len());
+        let countable = o.is_quiet()
+            && o.failures
+                .iter()
+                .all(|f| !matches!(f.id, FailureId::Dns { .. }) && f.regex < fail_count)
+            && o.ignored_by.iter().all(|&j| j < ignore_count);
+        let Some(number) = countable.then(|| u32::try_from(o.line).ok()).flatten() else {
+            return false;
+        };
+        let is_ignored = !o.ignored_by.is_empty() || !o.failures.is_empty();
+        if is_ignored && *kept_ignored < keep {
+            *kept_ignored += 1;
+            return false;
+        }
+        if is_ignored {
+            self.ignored += 1;
+            self.ignored_lines.push(number);
+        }
+        self.prefregex += usize::from(o.prefregex_matched);
+        for f in &o.failures {
+            self.fail_hits[f.regex] += 1;
+        }
+        for &j in &o.ignored_by {
+            self.ignore_hits[j] += 1;
+        }
+        true
     }
 }
 
@@ -647,6 +658,9 @@ fn server_time(
         Some(t) => (Some(t), t >= now - settings.find_time),
     }
 }
+
+mod sink;
+pub use sink::FinishingSink;
 
 #[cfg(test)]
 mod tests;

@@ -34,8 +34,8 @@ pub mod finish;
 pub mod sessions;
 
 pub use finish::{
-    FailureId, FinishSettings, Finisher, FoundFailure, GroupFolds, LineOutcome, QuietSummary,
-    SetNames,
+    FailureId, FinishSettings, Finisher, FinishingSink, FoundFailure, GroupFolds, LineOutcome,
+    QuietSummary, SetNames,
 };
 
 /// Id of the prefregex in the "pre" set.
@@ -125,6 +125,40 @@ pub struct LineRecord {
     pub invalid_date: bool,
 }
 
+/// Where the exact stage hands its records: one line at a time, in line
+/// order, so that a finishing stage can keep pace with it (see
+/// [`finish::FinishingSink`]) and tell it which lines need no record.
+pub trait RecordSink {
+    /// A line whose outcome matters.
+    fn push(&mut self, record: LineRecord);
+
+    /// Asked, before a record is built, for a line on which a failregex
+    /// matched (its date valid, no ignoreregex first): `true` when the
+    /// line's outcome is already known to be of no use to this sink, so
+    /// that no record is built. The sink answers from the state the lines
+    /// before this one left (the calls come in line order).
+    fn can_skip(&mut self, _line: &SkipCheck<'_>) -> bool {
+        false
+    }
+}
+
+/// Keeps every record (the plain two-pass use: run, then finish).
+impl RecordSink for Vec<LineRecord> {
+    fn push(&mut self, record: LineRecord) {
+        Vec::push(self, record);
+    }
+}
+
+/// What [`RecordSink::can_skip`] sees of a line: its evaluated sets.
+pub struct SkipCheck<'a> {
+    pub when: Option<f64>,
+    pub no_date: bool,
+    /// The "pre" set, when it was evaluated.
+    pub pre: Option<&'a SetMatches>,
+    /// The "fail" set (evaluated: a failregex matched).
+    pub fail: &'a SetMatches,
+}
+
 /// What a chunk gave.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChunkReport {
@@ -140,6 +174,8 @@ pub struct ChunkReport {
     pub prefregex_only: usize,
     /// Exact checks abandoned at the match limit (counted as not matching).
     pub limit_hits: usize,
+    /// The records, when the run kept them (`run_chunk`, `run_candidates`);
+    /// empty when they went to a [`RecordSink`].
     pub records: Vec<LineRecord>,
 }
 
@@ -154,17 +190,32 @@ impl FilterProgram<'_> {
         detector: &mut DateDetector,
         carry: &mut DateCarry,
     ) -> Result<ChunkReport, MatcherError> {
+        let mut records = Vec::new();
+        let mut report = self.run_chunk_into(data, now, detector, carry, &mut records)?;
+        report.records = records;
+        Ok(report)
+    }
+
+    /// [`FilterProgram::run_chunk`] with the records handed to `sink`.
+    pub fn run_chunk_into<S: RecordSink>(
+        &self,
+        data: &[u8],
+        now: f64,
+        detector: &mut DateDetector,
+        carry: &mut DateCarry,
+        sink: &mut S,
+    ) -> Result<ChunkReport, MatcherError> {
         // (unconfirmed: the exact sets below check every candidate line)
         let scan = self.scan.candidate_lines(data)?;
         if scan.limit_hits > 0 {
             // Staying in this stage (rather than handing the chunk to the
             // per-line Python path) keeps the F-MLFID sessions in one place.
             let every = every_line(data, self.shape.fail_count);
-            let mut report = self.run_candidates(data, &every, now, detector, carry)?;
+            let mut report = self.run_candidates_into(data, &every, now, detector, carry, sink)?;
             report.scan_limit_hit = true;
             return Ok(report);
         }
-        self.run_candidates(data, &scan, now, detector, carry)
+        self.run_candidates_into(data, &scan, now, detector, carry, sink)
     }
 
     /// The exact stage on the candidates `scan` of `data` (from this
@@ -183,11 +234,27 @@ impl FilterProgram<'_> {
         detector: &mut DateDetector,
         carry: &mut DateCarry,
     ) -> Result<ChunkReport, MatcherError> {
+        // at most one record per candidate line, sized once (growing a big
+        // vector makes glibc's malloc consolidate its fast bins)
+        let mut records = Vec::with_capacity(candidate_lines(scan));
+        let mut report =
+            self.run_candidates_into(data, scan, now, detector, carry, &mut records)?;
+        report.records = records;
+        Ok(report)
+    }
+
+    /// [`FilterProgram::run_candidates`] with the records handed to `sink`.
+    pub fn run_candidates_into<S: RecordSink>(
+        &self,
+        data: &[u8],
+        scan: &LineReport,
+        now: f64,
+        detector: &mut DateDetector,
+        carry: &mut DateCarry,
+        sink: &mut S,
+    ) -> Result<ChunkReport, MatcherError> {
         let mut report = ChunkReport {
             lines: scan.lines,
-            // at most one record per candidate line, sized once (growing a
-            // big vector makes glibc's malloc consolidate its fast bins)
-            records: Vec::with_capacity(candidate_lines(scan)),
             ..ChunkReport::default()
         };
         let mut state = RunState {
@@ -233,23 +300,24 @@ impl FilterProgram<'_> {
                 .among
                 .extend(shape.fail_count..shape.fail_count + shape.ignore_count);
             report.processed += 1;
-            self.process_line(line, text, &mut state, &mut report)?;
+            self.process_line(line, text, &mut state, &mut report, sink)?;
         }
         Ok(report)
     }
 
-    fn process_line(
+    fn process_line<S: RecordSink>(
         &self,
         line: usize,
         text: &str,
         state: &mut RunState<'_>,
         report: &mut ChunkReport,
+        sink: &mut S,
     ) -> Result<(), MatcherError> {
         let cut = cut_date(text, state.now, state.detector, state.carry);
         let last_date = state.carry.last_date;
         let ((before, date_text, after), when, no_date, invalid_date) = match cut {
             Cut::Abort(message) => {
-                report.records.push(LineRecord {
+                sink.push(LineRecord {
                     line,
                     text: text.to_owned(),
                     before: String::new(),
@@ -348,13 +416,23 @@ impl FilterProgram<'_> {
                 subject,
                 report,
             )?;
-            if found.iter().any(|m| shape.is_fail(m.pattern)) {
-                interesting = true;
+            let failed = found.iter().any(|m| shape.is_fail(m.pattern));
+            interesting |= failed;
+            if failed && !invalid_date {
+                let check = SkipCheck {
+                    when,
+                    no_date,
+                    pre: pre.as_ref(),
+                    fail: &found,
+                };
+                if sink.can_skip(&check) {
+                    return Ok(());
+                }
             }
             fail = Some(found);
         }
         if interesting {
-            report.records.push(LineRecord {
+            sink.push(LineRecord {
                 line,
                 text: text.to_owned(),
                 before: before.into_owned(),

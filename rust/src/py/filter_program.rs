@@ -27,7 +27,7 @@ use super::outcome::Converter;
 use super::pattern_set::PyPatternSet;
 use crate::filter::{
     split_id, split_scan, DateCarry, FilterProgram, FilterShape, FinishSettings, Finisher,
-    GroupFolds, QuietSummary, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
+    FinishingSink, GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
 
@@ -292,18 +292,16 @@ impl PyFilterProgram {
         let names = &self.names;
         let (report, outcomes, summary) = py
             .allow_threads(|| {
-                let mut report = match scan {
-                    Some(scan) => program.run_candidates(data, scan, now, detector, &mut carry),
-                    None => program.run_chunk(data, now, detector, &mut carry),
+                // each record is finished as soon as it is made (see FinishingSink)
+                let mut finisher = self.lock_finisher();
+                let mut sink =
+                    FinishingSink::new(&mut finisher, &program.shape, names, &finish, summarize);
+                let report = match scan {
+                    Some(scan) => program
+                        .run_candidates_into(data, scan, now, detector, &mut carry, &mut sink),
+                    None => program.run_chunk_into(data, now, detector, &mut carry, &mut sink),
                 }?;
-                let records = std::mem::take(&mut report.records);
-                let mut outcomes =
-                    self.lock_finisher()
-                        .finish_all(records, &program.shape, names, &finish);
-                let shape = &program.shape;
-                let summary = summarize.map(|keep| {
-                    QuietSummary::take(&mut outcomes, keep, shape.fail_count, shape.ignore_count)
-                });
+                let (outcomes, summary) = sink.into_outcomes();
                 Ok((report, outcomes, summary))
             })
             .map_err(to_py_error)?;

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::filter::tests::{detector, sets, Sets, NOW};
-use crate::filter::DateCarry;
+use crate::filter::{DateCarry, RecordSink};
 use std::sync::Arc;
 
 fn names(s: &Sets) -> SetNames {
@@ -312,4 +312,137 @@ fn quiet_lines_can_be_summarized() {
     assert_eq!(all.len(), 1);
     assert_eq!(summary.ignored_lines, [0, 1, 3, 5]);
     assert_eq!(summary.fail_hits, [3, 0, 0]);
+}
+
+/// A [`FinishingSink`] that counts the lines it skipped.
+struct Counting<'a, 'b>(&'a mut FinishingSink<'b>, usize);
+
+impl RecordSink for Counting<'_, '_> {
+    fn push(&mut self, record: LineRecord) {
+        self.0.push(record);
+    }
+    fn can_skip(&mut self, line: &crate::filter::SkipCheck<'_>) -> bool {
+        let skip = self.0.can_skip(line);
+        self.1 += usize::from(skip);
+        skip
+    }
+}
+
+/// Runs `log` through the program with the records finished as they come
+/// (a [`FinishingSink`]): the outcomes, the summary, and how many lines
+/// were skipped without a record.
+fn finish_streaming(
+    s: &Sets,
+    finisher: &mut Finisher,
+    log: &str,
+    set: &FinishSettings,
+    summarize: Option<usize>,
+) -> (Vec<LineOutcome>, Option<QuietSummary>, usize) {
+    let names = names(s);
+    let mut sink = FinishingSink::new(finisher, &s.shape, &names, set, summarize);
+    let mut counting = Counting(&mut sink, 0);
+    let report = s
+        .program()
+        .run_chunk_into(
+            log.as_bytes(),
+            NOW,
+            &mut detector(),
+            &mut DateCarry::default(),
+            &mut counting,
+        )
+        .unwrap();
+    assert!(report.records.is_empty());
+    let skipped = counting.1;
+    let (outcomes, summary) = sink.into_outcomes();
+    (outcomes, summary, skipped)
+}
+
+/// A session-rules filter in small, sshd's way: a prefregex with the
+/// session id, a failure, a no-failure that opens a session, and session
+/// ends (forget + nofail, forget + gained, forget + a nofail that may be
+/// empty).
+fn session_sets() -> Sets {
+    sets(
+        Some(r"^ ?p\[(?P<mlfid>\d+)\]: (?P<content>.+)$"),
+        &[
+            r"^(?P<nofail>pam) user=(?P<user>\S+) from (?P<ip4>\S+)$",
+            r"^Failed from (?P<ip4>\S+)$",
+            r"^(?P<nofail>(?P<mlfforget>Closed)) from (?P<ip4>\S+)$",
+            r"^(?P<mlfforget>(?P<mlfgained>Accepted)) (?P<user>\S+) from (?P<ip4>\S+)$",
+            r"^(?P<mlfforget>Bye)(?P<nofail>!?) from (?P<ip4>\S+)$",
+        ],
+        &[],
+        false,
+    )
+}
+
+/// Lines 1, 2, 10 and 14 end sessions not in the cache: the ones skipped.
+const SESSION_LOG: &str = "\
+Dec 31 23:59:01 p[1]: Accepted bob from 10.0.0.1
+Dec 31 23:59:01 p[2]: Closed from 10.0.0.2
+Dec 31 23:59:01 p[3]: pam user=root from 10.0.0.3
+Dec 31 23:59:01 p[3]: Failed from 10.0.0.3
+Dec 31 23:59:01 p[3]: Closed from 10.0.0.3
+Dec 31 23:59:01 p[3]: Failed from 10.0.0.3
+Dec 31 23:59:01 p[4]: pam user=eve from 10.0.0.4
+Dec 31 23:59:01 p[4]: Accepted eve from 10.0.0.4
+Dec 31 23:59:01 p[5]: Bye from 10.0.0.5
+Dec 31 23:59:01 p[6]: Bye! from 10.0.0.6
+Dec 31 23:59:01 p[7]: Failed from 10.0.0.7
+Dec 31 23:59:01 p[7]: Bye! from 10.0.0.7
+Dec 31 23:59:01 p[7]: Failed from 10.0.0.7
+Dec 31 23:59:01 p[8]: Closed from 10.0.0.8
+";
+
+/// Skipping the idle session ends changes neither the outcomes nor the
+/// session cache, with or without the server's date rules, and a summary
+/// counts them as it would count their quiet outcomes.
+#[test]
+fn skipping_idle_session_ends_changes_nothing() {
+    let s = session_sets();
+    let folds = vec![GroupFolds::default(); 5];
+    // (the lines are 59 s old: a 10 s findtime makes every line too old)
+    for (check_find_time, find_time, skips) in
+        [(false, 600.0, 4), (true, 600.0, 4), (true, 10.0, 14)]
+    {
+        let mut set = settings(false);
+        set.report_quiet_lines = false;
+        set.check_find_time = check_find_time;
+        set.find_time = find_time;
+        // the two-pass reference: every record finished, quiet ones dropped
+        let mut reference = Finisher::new(folds.clone());
+        let expected = finish(&s, &mut reference, SESSION_LOG, &set);
+        let mut streaming = Finisher::new(folds.clone());
+        let (got, _, skipped) = finish_streaming(&s, &mut streaming, SESSION_LOG, &set, None);
+        assert_eq!(skipped, skips, "{check_find_time} {find_time}");
+        assert_eq!(got, expected);
+        // the caches agree: the same chunk again gives the same outcomes
+        let expected = finish(&s, &mut reference, SESSION_LOG, &set);
+        let (got, ..) = finish_streaming(&s, &mut streaming, SESSION_LOG, &set, None);
+        assert_eq!(got, expected);
+        assert_eq!(streaming.sessions.len(), reference.sessions.len());
+    }
+    let set = settings(false);
+    let mut reference = Finisher::new(folds.clone());
+    let mut all = finish(&s, &mut reference, SESSION_LOG, &set);
+    let summary = QuietSummary::take(&mut all, 1, 5, 0);
+    let mut streaming = Finisher::new(folds.clone());
+    let (kept, got, skipped) = finish_streaming(&s, &mut streaming, SESSION_LOG, &set, Some(1));
+    assert_eq!(skipped, 4);
+    assert_eq!(kept, all);
+    assert_eq!(got, Some(summary));
+}
+
+/// A caller that wants every line (report_quiet_lines, no summary), or
+/// fail2ban's check_all, gets no line skipped.
+#[test]
+fn nothing_is_skipped_for_callers_that_see_every_line() {
+    let s = session_sets();
+    let mut check_all = settings(true);
+    check_all.report_quiet_lines = false;
+    for set in [settings(false), check_all] {
+        let mut finisher = Finisher::new(vec![GroupFolds::default(); 5]);
+        let (.., skipped) = finish_streaming(&s, &mut finisher, SESSION_LOG, &set, None);
+        assert_eq!(skipped, 0);
+    }
 }

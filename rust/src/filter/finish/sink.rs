@@ -1,0 +1,186 @@
+//! The finishing stage keeping pace with the exact stage, line by line.
+//!
+//! A [`FinishingSink`] finishes each [`LineRecord`] as the exact stage hands
+//! it over, so its session cache is always up to date with the lines before
+//! the current one. That lets it answer [`RecordSink::can_skip`] for the
+//! commonest line of a busy sshd log: the end of a session nobody failed in
+//! ("Accepted publickey", "Received disconnect … 11:", "Disconnected from
+//! user"). Such a line forgets its session and is no failure (`F-NOFAIL` or
+//! `F-MLFGAINED`); when its session is not in the cache, fail2ban's
+//! `_mergeFailure` changes nothing and the line gives nothing but its own
+//! processing. A caller that only takes failures (a jail), or only counts
+//! such lines (`regex`'s summary), then needs no record for it, and none is
+//! built or finished.
+
+use super::super::{FilterShape, LineRecord, RecordSink, SkipCheck, PREF_ID};
+use super::{server_time, FinishSettings, Finisher, LineOutcome, QuietSummary, SetNames};
+
+/// The session keys whose values decide [`Finisher::is_idle_session_end`]:
+/// a fold (`alt_…`/`tuple_…`) writing one of them rules the shortcut out.
+const SESSION_KEYS: [&str; 5] = ["mlfid", "mlfforget", "nofail", "mlfgained", "mlfpending"];
+
+/// Finishes records as they come; [`FinishingSink::into_outcomes`] gives
+/// what `Finisher::finish_all` (and [`QuietSummary::take`], when summarizing)
+/// would have given for the same records.
+pub struct FinishingSink<'a> {
+    finisher: &'a mut Finisher,
+    shape: &'a FilterShape,
+    names: &'a SetNames,
+    settings: &'a FinishSettings,
+    outcomes: Vec<LineOutcome>,
+    /// `(summary, keep, ignored lines kept so far)` when summarizing.
+    summary: Option<(QuietSummary, usize, usize)>,
+}
+
+impl<'a> FinishingSink<'a> {
+    /// `summarize`: `Some(keep)` counts the quiet lines instead of keeping
+    /// their outcomes (see [`QuietSummary::take`]).
+    pub fn new(
+        finisher: &'a mut Finisher,
+        shape: &'a FilterShape,
+        names: &'a SetNames,
+        settings: &'a FinishSettings,
+        summarize: Option<usize>,
+    ) -> Self {
+        let summary = summarize.map(|keep| {
+            let summary = QuietSummary::new(shape.fail_count, shape.ignore_count);
+            (summary, keep, 0)
+        });
+        FinishingSink {
+            finisher,
+            shape,
+            names,
+            settings,
+            outcomes: Vec::new(),
+            summary,
+        }
+    }
+
+    /// The outcomes kept, in line order, and the summary when summarizing.
+    pub fn into_outcomes(self) -> (Vec<LineOutcome>, Option<QuietSummary>) {
+        (self.outcomes, self.summary.map(|(summary, ..)| summary))
+    }
+}
+
+impl RecordSink for FinishingSink<'_> {
+    fn push(&mut self, record: LineRecord) {
+        let outcome = self
+            .finisher
+            .finish(record, self.shape, self.names, self.settings);
+        if let Some((summary, keep, kept)) = &mut self.summary {
+            let counted = summary.count(&outcome, *keep, kept);
+            if !counted {
+                self.outcomes.push(outcome);
+            }
+        } else if self.settings.report_quiet_lines || !outcome.is_quiet() {
+            self.outcomes.push(outcome);
+        }
+    }
+
+    fn can_skip(&mut self, line: &SkipCheck<'_>) -> bool {
+        // Only callers that drop (or merely count) quiet lines may skip one;
+        // with check_all, fail2ban reports the nofail match itself.
+        let drops_quiet = self.summary.is_some() || !self.settings.report_quiet_lines;
+        if !drops_quiet || self.settings.check_all {
+            return false;
+        }
+        let skip = self
+            .finisher
+            .is_idle_session_end(line, self.shape, self.names, self.settings);
+        if skip {
+            if let Some((summary, ..)) = &mut self.summary {
+                // what the line's quiet outcome would have added
+                summary.prefregex += usize::from(self.shape.has_prefregex);
+            }
+        }
+        skip
+    }
+}
+
+impl Finisher {
+    /// Whether [`Finisher::finish`] would give a quiet outcome for this line
+    /// and leave the session cache as it is, because the line ends a session
+    /// that is not in the cache (see the module docs). Every step of
+    /// `finish` that could make the outcome matter rules the shortcut out:
+    /// a date far from now or missing, ignoreregexes, folds into session
+    /// keys, a failregex that is no forgetting non-failure, a pending
+    /// failure.
+    pub(crate) fn is_idle_session_end(
+        &mut self,
+        line: &SkipCheck<'_>,
+        shape: &FilterShape,
+        names: &SetNames,
+        settings: &FinishSettings,
+    ) -> bool {
+        if line.no_date || shape.ignore_count > 0 || settings.check_all {
+            return false;
+        }
+        if settings.check_find_time {
+            let mut far_from_now = false;
+            let (_, counts) = server_time(line.when, line.no_date, settings, &mut far_from_now);
+            if far_from_now {
+                return false; // fail2ban warns about it: the outcome matters
+            }
+            if !counts {
+                return true; // too old: finish gives an empty outcome, cache untouched
+            }
+        }
+        let pre = match (shape.has_prefregex, line.pre) {
+            (false, _) => None,
+            (true, Some(pre)) => match pre.iter().find(|m| m.pattern == PREF_ID) {
+                Some(m) => Some(m),
+                None => return false, // (not asked for such lines)
+            },
+            (true, None) => return false,
+        };
+        // finish tries the matched failregexes in index order; the first
+        // one decides here (a session end returns from the line)
+        let Some(first) = line
+            .fail
+            .iter()
+            .filter(|m| (1..=shape.fail_count).contains(&(m.pattern as usize)))
+            .min_by_key(|m| m.pattern)
+        else {
+            return false;
+        };
+        let index = first.pattern as usize - 1;
+        if self.folds.get(index).is_some_and(|folds| {
+            folds
+                .alt
+                .iter()
+                .chain(&folds.tuple)
+                .any(|(_, target)| SESSION_KEYS.contains(&target.as_str()))
+        }) {
+            return false;
+        }
+        // The failure dict is the prefregex's groups (but `content`) updated
+        // with the failregex's: a key's value comes from the failregex when
+        // it has that group at all (even unmatched: `None`).
+        let value = |key: &str| -> Option<Option<&str>> {
+            let own = names.fail.get(first.index)?;
+            if let Some(at) = own.iter().position(|n| &**n == key) {
+                return Some(first.groups.get(at).and_then(|g| g.as_deref()));
+            }
+            let pre = pre?;
+            if key == "content" {
+                return None;
+            }
+            let theirs = names.pre.get(pre.index)?;
+            let at = theirs.iter().position(|n| &**n == key)?;
+            Some(pre.groups.get(at).and_then(|g| g.as_deref()))
+        };
+        let truthy = |key: &str| value(key).flatten().is_some_and(|v| !v.is_empty());
+        let ends_quietly = truthy("mlfforget")
+            && (truthy("nofail") || truthy("mlfgained"))
+            && !truthy("mlfpending");
+        if !ends_quietly {
+            return false;
+        }
+        // `mlfid` not None: a session line (even an empty id is a key)
+        let Some(Some(key)) = value("mlfid") else {
+            return false;
+        };
+        // (the same lookup `merge` makes first: an expired entry goes here too)
+        self.sessions.get_mut(key, settings.wall_now).is_none()
+    }
+}
