@@ -660,7 +660,7 @@ fn server_time(
 }
 
 mod sink;
-pub use sink::FinishingSink;
+pub use sink::{quiet_session_end, FinishingSink};
 
 #[cfg(test)]
 mod tests;

@@ -34,8 +34,8 @@ pub mod finish;
 pub mod sessions;
 
 pub use finish::{
-    FailureId, FinishSettings, Finisher, FinishingSink, FoundFailure, GroupFolds, LineOutcome,
-    QuietSummary, SetNames,
+    quiet_session_end, FailureId, FinishSettings, Finisher, FinishingSink, FoundFailure,
+    GroupFolds, LineOutcome, QuietSummary, SetNames,
 };
 
 /// Id of the prefregex in the "pre" set.
@@ -84,6 +84,10 @@ pub struct FilterProgram<'s> {
     pub pre: Option<&'s PatternSet>,
     /// Failregexes + ignoreregexes.
     pub fail: &'s PatternSet,
+    /// By failregex: every match of it is a quiet session end (see
+    /// [`finish::quiet_session_end`]); a line whose only candidates are
+    /// such failregexes may be skipped before they run. Empty: none is.
+    pub session_ends: &'s [bool],
 }
 
 /// What is carried from line to line: the last date found and its text.
@@ -133,10 +137,12 @@ pub trait RecordSink {
     fn push(&mut self, record: LineRecord);
 
     /// Asked, before a record is built, for a line on which a failregex
-    /// matched (its date valid, no ignoreregex first): `true` when the
-    /// line's outcome is already known to be of no use to this sink, so
-    /// that no record is built. The sink answers from the state the lines
-    /// before this one left (the calls come in line order).
+    /// matched (its date valid, no ignoreregex first), or before the
+    /// failregexes run on a line whose only candidates are quiet session
+    /// ends (see [`FilterProgram::session_ends`]): `true` when the line's
+    /// outcome is already known to be of no use to this sink, so that no
+    /// record is built. The sink answers from the state the lines before
+    /// this one left (the calls come in line order).
     fn can_skip(&mut self, _line: &SkipCheck<'_>) -> bool {
         false
     }
@@ -155,8 +161,9 @@ pub struct SkipCheck<'a> {
     pub no_date: bool,
     /// The "pre" set, when it was evaluated.
     pub pre: Option<&'a SetMatches>,
-    /// The "fail" set (evaluated: a failregex matched).
-    pub fail: &'a SetMatches,
+    /// The "fail" set when evaluated (a failregex matched); `None`: not
+    /// evaluated, every candidate failregex is a quiet session end.
+    pub fail: Option<&'a SetMatches>,
 }
 
 /// What a chunk gave.
@@ -404,6 +411,24 @@ impl FilterProgram<'_> {
             }
         }
         if let Some(use_content) = fail_text {
+            let only_session_ends = shape.ignore_count == 0
+                && !invalid_date
+                && !state.among.is_empty()
+                && state
+                    .among
+                    .iter()
+                    .all(|&i| self.session_ends.get(i) == Some(&true));
+            if only_session_ends {
+                let check = SkipCheck {
+                    when,
+                    no_date,
+                    pre: pre.as_ref(),
+                    fail: None,
+                };
+                if sink.can_skip(&check) {
+                    return Ok(());
+                }
+            }
             let subject = if use_content {
                 &state.content
             } else {
@@ -423,7 +448,7 @@ impl FilterProgram<'_> {
                     when,
                     no_date,
                     pre: pre.as_ref(),
-                    fail: &found,
+                    fail: Some(&found),
                 };
                 if sink.can_skip(&check) {
                     return Ok(());

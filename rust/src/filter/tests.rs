@@ -10,6 +10,8 @@ pub(super) struct Sets {
     pub(super) pre: Option<PatternSet>,
     pub(super) fail: PatternSet,
     pub(super) shape: FilterShape,
+    /// `quiet_session_end` of each failregex (no folds).
+    pub(super) session_ends: Vec<bool>,
 }
 
 /// A filter's sets as `Filter._build_matchers` numbers them; the scan set
@@ -54,10 +56,15 @@ pub(super) fn sets(
         let index = set.ids().iter().position(|&id| id == PREF_ID)?;
         set.group_names(index).iter().position(|&n| n == "content")
     });
+    let fail = PatternSet::new(&fail, Engine::Regex, false).unwrap();
+    let session_ends = (0..fail_count)
+        .map(|i| finish::quiet_session_end(fail.parsed(i), &GroupFolds::default()))
+        .collect();
     Sets {
         scan: PatternSet::new(&scan, Engine::Hyperscan, false).unwrap(),
         pre,
-        fail: PatternSet::new(&fail, Engine::Regex, false).unwrap(),
+        fail,
+        session_ends,
         shape: FilterShape {
             fail_count,
             ignore_count: ignores.len(),
@@ -76,6 +83,7 @@ impl Sets {
             scan: &self.scan,
             pre: self.pre.as_ref(),
             fail: &self.fail,
+            session_ends: &self.session_ends,
         }
     }
 }

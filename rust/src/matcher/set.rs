@@ -145,6 +145,11 @@ impl PatternSet {
     }
 
     /// Named groups of the pattern at `index` (position in the set).
+    /// The syntax tree of pattern `index` (by position in the set).
+    pub fn parsed(&self, index: usize) -> &crate::syntax::Pattern {
+        self.patterns[index].parsed()
+    }
+
     pub fn group_names(&self, index: usize) -> Vec<&str> {
         self.patterns
             .get(index)

@@ -26,8 +26,8 @@ use super::date_detector::PyDateDetector;
 use super::outcome::Converter;
 use super::pattern_set::PyPatternSet;
 use crate::filter::{
-    split_id, split_scan, DateCarry, FilterProgram, FilterShape, FinishSettings, Finisher,
-    FinishingSink, GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
+    quiet_session_end, split_id, split_scan, DateCarry, FilterProgram, FilterShape, FinishSettings,
+    Finisher, FinishingSink, GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
 
@@ -77,6 +77,8 @@ pub struct PyFilterProgram {
     fail: Py<PyPatternSet>,
     detector: Py<PyDateDetector>,
     names: SetNames,
+    /// `quiet_session_end` of each failregex.
+    session_ends: Vec<bool>,
     /// The multi-line sessions (one run at a time holds them).
     finisher: Mutex<Finisher>,
     /// `Address.of`, for the `ip` entries of failure data.
@@ -187,12 +189,19 @@ impl PyFilterProgram {
             pre: pre.as_ref().map(|p| names_of(p.get())).unwrap_or_default(),
             fail: names_of(fail.get()),
         };
-        let folds = folds
+        let folds: Vec<GroupFolds> = folds
             .into_iter()
             .map(|(alt, tuple)| GroupFolds { alt, tuple })
             .collect();
+        // (the fail set holds failregex i at position i: checked above)
+        let session_ends = folds
+            .iter()
+            .enumerate()
+            .map(|(i, f)| quiet_session_end(fail.get().inner.parsed(i), f))
+            .collect();
         Ok(PyFilterProgram {
             names,
+            session_ends,
             finisher: Mutex::new(Finisher::new(folds)),
             address_of,
             shape: FilterShape {
@@ -286,6 +295,7 @@ impl PyFilterProgram {
             scan: &own_scan.inner,
             pre: pre.map(|p| &p.inner),
             fail: &fail.inner,
+            session_ends: &self.session_ends,
         };
         let mut detector = self.detector.bind(py).try_borrow_mut()?;
         let detector = &mut detector.inner;

@@ -6,11 +6,13 @@
 //! Python form; the printers in [`print`] rewrite it for each engine.
 
 mod ast;
+mod facts;
 mod infix;
 mod parse;
 mod print;
 
 pub use ast::{FlagSet, Group, GroupKind, GroupRef, Node, Pattern, Quantifier};
+pub use facts::{group_always_captures_text, has_group};
 pub use parse::{parse, SyntaxError};
 pub use print::{to_literal_core, to_pcre2, to_rust_regex, to_superset, LiteralCore, SupersetFor};
 

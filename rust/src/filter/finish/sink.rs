@@ -13,11 +13,38 @@
 //! built or finished.
 
 use super::super::{FilterShape, LineRecord, RecordSink, SkipCheck, PREF_ID};
-use super::{server_time, FinishSettings, Finisher, LineOutcome, QuietSummary, SetNames};
+use super::{
+    server_time, FinishSettings, Finisher, GroupFolds, LineOutcome, QuietSummary, SetNames,
+};
+use crate::syntax;
 
 /// The session keys whose values decide [`Finisher::is_idle_session_end`]:
 /// a fold (`alt_…`/`tuple_…`) writing one of them rules the shortcut out.
 const SESSION_KEYS: [&str; 5] = ["mlfid", "mlfforget", "nofail", "mlfgained", "mlfpending"];
+
+fn folds_into_session_keys(folds: &GroupFolds) -> bool {
+    folds
+        .alt
+        .iter()
+        .chain(&folds.tuple)
+        .any(|(_, target)| SESSION_KEYS.contains(&target.as_str()))
+}
+
+/// Whether every match of a failregex (`pattern`, with its `folds`) is a
+/// quiet session end, whatever the line: it always forgets its session
+/// (`F-MLFFORGET` captures text), is always no failure (`F-NOFAIL` or
+/// `F-MLFGAINED` captures text), never marks a pending failure, and takes
+/// its session id from the prefregex (it has no `F-MLFID` of its own). Its
+/// lines can then be skipped before it runs when their session is not
+/// cached (see [`Finisher::is_idle_session_end`]).
+pub fn quiet_session_end(pattern: &syntax::Pattern, folds: &GroupFolds) -> bool {
+    let always = |name| syntax::group_always_captures_text(pattern, name);
+    always("mlfforget")
+        && (always("nofail") || always("mlfgained"))
+        && !syntax::has_group(pattern, "mlfpending")
+        && !syntax::has_group(pattern, "mlfid")
+        && !folds_into_session_keys(folds)
+}
 
 /// Finishes records as they come; [`FinishingSink::into_outcomes`] gives
 /// what `Finisher::finish_all` (and [`QuietSummary::take`], when summarizing)
@@ -84,6 +111,11 @@ impl RecordSink for FinishingSink<'_> {
         if !drops_quiet || self.settings.check_all {
             return false;
         }
+        // Before the failregexes ran, the line may still turn out to match
+        // none: a summary would then count it elsewhere (prefregex-only).
+        if line.fail.is_none() && self.summary.is_some() {
+            return false;
+        }
         let skip = self
             .finisher
             .is_idle_session_end(line, self.shape, self.names, self.settings);
@@ -133,51 +165,61 @@ impl Finisher {
             },
             (true, None) => return false,
         };
-        // finish tries the matched failregexes in index order; the first
-        // one decides here (a session end returns from the line)
-        let Some(first) = line
-            .fail
-            .iter()
-            .filter(|m| (1..=shape.fail_count).contains(&(m.pattern as usize)))
-            .min_by_key(|m| m.pattern)
-        else {
-            return false;
-        };
-        let index = first.pattern as usize - 1;
-        if self.folds.get(index).is_some_and(|folds| {
-            folds
-                .alt
-                .iter()
-                .chain(&folds.tuple)
-                .any(|(_, target)| SESSION_KEYS.contains(&target.as_str()))
-        }) {
-            return false;
-        }
-        // The failure dict is the prefregex's groups (but `content`) updated
-        // with the failregex's: a key's value comes from the failregex when
-        // it has that group at all (even unmatched: `None`).
-        let value = |key: &str| -> Option<Option<&str>> {
-            let own = names.fail.get(first.index)?;
-            if let Some(at) = own.iter().position(|n| &**n == key) {
-                return Some(first.groups.get(at).and_then(|g| g.as_deref()));
-            }
+        // A group's value in the prefregex's match (`content` aside).
+        let from_pre = |key: &str| -> Option<Option<&str>> {
             let pre = pre?;
             if key == "content" {
                 return None;
             }
-            let theirs = names.pre.get(pre.index)?;
-            let at = theirs.iter().position(|n| &**n == key)?;
+            let names = names.pre.get(pre.index)?;
+            let at = names.iter().position(|n| &**n == key)?;
             Some(pre.groups.get(at).and_then(|g| g.as_deref()))
         };
-        let truthy = |key: &str| value(key).flatten().is_some_and(|v| !v.is_empty());
-        let ends_quietly = truthy("mlfforget")
-            && (truthy("nofail") || truthy("mlfgained"))
-            && !truthy("mlfpending");
-        if !ends_quietly {
-            return false;
-        }
+        let truthy = |v: Option<Option<&str>>| v.flatten().is_some_and(|v| !v.is_empty());
+        let value = match line.fail {
+            // the failregexes did not run: each candidate is a quiet session
+            // end (`quiet_session_end`), so only the prefregex's groups count
+            None => {
+                if truthy(from_pre("mlfpending")) {
+                    return false;
+                }
+                from_pre("mlfid")
+            }
+            Some(fail) => {
+                // finish tries the matched failregexes in index order; the
+                // first one decides here (a session end returns from the line)
+                let Some(first) = fail
+                    .iter()
+                    .filter(|m| (1..=shape.fail_count).contains(&(m.pattern as usize)))
+                    .min_by_key(|m| m.pattern)
+                else {
+                    return false;
+                };
+                let index = first.pattern as usize - 1;
+                if self.folds.get(index).is_some_and(folds_into_session_keys) {
+                    return false;
+                }
+                // The failure dict is the prefregex's groups (but `content`)
+                // updated with the failregex's: a key's value comes from the
+                // failregex when it has that group at all (even unmatched).
+                let value = |key: &str| -> Option<Option<&str>> {
+                    let own = names.fail.get(first.index)?;
+                    match own.iter().position(|n| &**n == key) {
+                        Some(at) => Some(first.groups.get(at).and_then(|g| g.as_deref())),
+                        None => from_pre(key),
+                    }
+                };
+                let ends_quietly = truthy(value("mlfforget"))
+                    && (truthy(value("nofail")) || truthy(value("mlfgained")))
+                    && !truthy(value("mlfpending"));
+                if !ends_quietly {
+                    return false;
+                }
+                value("mlfid")
+            }
+        };
         // `mlfid` not None: a session line (even an empty id is a key)
-        let Some(Some(key)) = value("mlfid") else {
+        let Some(Some(key)) = value else {
             return false;
         };
         // (the same lookup `merge` makes first: an expired entry goes here too)

@@ -314,8 +314,9 @@ fn quiet_lines_can_be_summarized() {
     assert_eq!(summary.fail_hits, [3, 0, 0]);
 }
 
-/// A [`FinishingSink`] that counts the lines it skipped.
-struct Counting<'a, 'b>(&'a mut FinishingSink<'b>, usize);
+/// A [`FinishingSink`] that counts the lines it skipped, and of those the
+/// ones skipped before the failregexes ran.
+struct Counting<'a, 'b>(&'a mut FinishingSink<'b>, usize, usize);
 
 impl RecordSink for Counting<'_, '_> {
     fn push(&mut self, record: LineRecord) {
@@ -324,6 +325,7 @@ impl RecordSink for Counting<'_, '_> {
     fn can_skip(&mut self, line: &crate::filter::SkipCheck<'_>) -> bool {
         let skip = self.0.can_skip(line);
         self.1 += usize::from(skip);
+        self.2 += usize::from(skip && line.fail.is_none());
         skip
     }
 }
@@ -340,7 +342,7 @@ fn finish_streaming(
 ) -> (Vec<LineOutcome>, Option<QuietSummary>, usize) {
     let names = names(s);
     let mut sink = FinishingSink::new(finisher, &s.shape, &names, set, summarize);
-    let mut counting = Counting(&mut sink, 0);
+    let mut counting = Counting(&mut sink, 0, 0);
     let report = s
         .program()
         .run_chunk_into(
@@ -353,6 +355,14 @@ fn finish_streaming(
         .unwrap();
     assert!(report.records.is_empty());
     let skipped = counting.1;
+    // Closed and Accepted always end a session quietly: skipped before their
+    // failregex runs when not summarizing; Bye! only once it matched
+    let before_failregex = counting.2;
+    if summarize.is_some() || skipped == 0 {
+        assert_eq!(before_failregex, 0);
+    } else if skipped == 4 {
+        assert_eq!(before_failregex, 3);
+    }
     let (outcomes, summary) = sink.into_outcomes();
     (outcomes, summary, skipped)
 }
@@ -369,14 +379,15 @@ fn session_sets() -> Sets {
             r"^Failed from (?P<ip4>\S+)$",
             r"^(?P<nofail>(?P<mlfforget>Closed)) from (?P<ip4>\S+)$",
             r"^(?P<mlfforget>(?P<mlfgained>Accepted)) (?P<user>\S+) from (?P<ip4>\S+)$",
-            r"^(?P<mlfforget>Bye)(?P<nofail>!?) from (?P<ip4>\S+)$",
+            r"^(?P<mlfforget>Bye)(?P<nofail>!?) to (?P<ip4>\S+)$",
         ],
         &[],
         false,
     )
 }
 
-/// Lines 1, 2, 10 and 14 end sessions not in the cache: the ones skipped.
+/// Lines 1, 2, 10 and 14 end sessions not in the cache: the ones skipped
+/// (1, 2 and 14 before their failregex runs: those always end quietly).
 const SESSION_LOG: &str = "\
 Dec 31 23:59:01 p[1]: Accepted bob from 10.0.0.1
 Dec 31 23:59:01 p[2]: Closed from 10.0.0.2
@@ -386,10 +397,10 @@ Dec 31 23:59:01 p[3]: Closed from 10.0.0.3
 Dec 31 23:59:01 p[3]: Failed from 10.0.0.3
 Dec 31 23:59:01 p[4]: pam user=eve from 10.0.0.4
 Dec 31 23:59:01 p[4]: Accepted eve from 10.0.0.4
-Dec 31 23:59:01 p[5]: Bye from 10.0.0.5
-Dec 31 23:59:01 p[6]: Bye! from 10.0.0.6
+Dec 31 23:59:01 p[5]: Bye to 10.0.0.5
+Dec 31 23:59:01 p[6]: Bye! to 10.0.0.6
 Dec 31 23:59:01 p[7]: Failed from 10.0.0.7
-Dec 31 23:59:01 p[7]: Bye! from 10.0.0.7
+Dec 31 23:59:01 p[7]: Bye! to 10.0.0.7
 Dec 31 23:59:01 p[7]: Failed from 10.0.0.7
 Dec 31 23:59:01 p[8]: Closed from 10.0.0.8
 ";
@@ -445,4 +456,15 @@ fn nothing_is_skipped_for_callers_that_see_every_line() {
         let (.., skipped) = finish_streaming(&s, &mut finisher, SESSION_LOG, &set, None);
         assert_eq!(skipped, 0);
     }
+}
+
+#[test]
+fn quiet_session_ends_are_known_from_the_pattern() {
+    let s = session_sets();
+    assert_eq!(s.session_ends, vec![false, false, true, true, false]);
+    let folds = GroupFolds {
+        alt: vec![("alt_x".into(), "mlfpending".into())],
+        tuple: vec![],
+    };
+    assert!(!quiet_session_end(s.fail.parsed(2), &folds));
 }
