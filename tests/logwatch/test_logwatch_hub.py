@@ -244,6 +244,43 @@ def test_inotify_paces_a_busy_log_not_a_quiet_one(tmp_path: Path) -> None:
         hub.stop()
 
 
+def test_inotify_paces_a_log_under_load_longer(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.touch()
+    hub = LogHub(
+        backend="inotify", min_read_interval=0.2, busy_read_interval=0.6, busy_rate=100_000
+    )
+    reads: list[tuple[float, bytes]] = []
+    got = Collector()
+
+    def on_data(path: str, chunk: bytes) -> None:
+        reads.append((time.monotonic(), chunk))
+        got(path, chunk)
+
+    def read_with(text: bytes) -> float:
+        return next(t for t, chunk in reads if text in chunk)
+
+    hub.subscribe("j", str(log), on_data)
+    hub.start()
+    try:
+        assert wait_until(lambda: hub._pace_next is False and hub.tail_of(str(log)))
+        append(log, "a1\n")
+        got.wait_lines(1)
+        # 100 kB right after a small read: read 0.2 s later, at 500 kB/s
+        append(log, "".join(f"{i:099d}\n" for i in range(1000)))
+        got.wait_lines(1001)
+        append(log, "a3\n")  # the logs grew fast: the busy interval follows
+        got.wait_lines(1002)
+        big = read_with(b"0" * 99)
+        assert big - read_with(b"a1") >= 0.19
+        assert read_with(b"a3") - big >= 0.59
+        append(log, "a4\n")  # a3's read was small: back to the short interval
+        got.wait_lines(1003)
+        assert 0.19 <= read_with(b"a4") - read_with(b"a3") < 0.5
+    finally:
+        hub.stop()
+
+
 def db_with_jails(path: Path, *jails: str) -> Database:
     db = Database(path)
     for jail in jails:

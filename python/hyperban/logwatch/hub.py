@@ -102,7 +102,13 @@ class LogHub:
     ``min_read_interval``: with inotify, a read that found new lines is followed by at
     least this long before the next one, so a busy log (a writer flushing every few
     milliseconds) is read in fewer, bigger chunks -- each read costs a fixed overhead in
-    Python -- at the price of at most this much added latency.
+    Python -- at the price of at most this much added latency.  ``busy_read_interval``
+    replaces it while the logs grow at ``busy_rate`` bytes/s or more (500 kB/s: about
+    5,000 lines/s), measured over the last read: under such a load each read, and each
+    wake-up of the threads its bans reach, is costly enough that reading 10 times a
+    second instead of 20 takes a quarter off the daemon's CPU (``bench_daemon.py`` at
+    16,000 lines/s, 3 pairs: 3.2% against 4.3-4.6%), while a trickle of attack lines is
+    still read within ``min_read_interval``.
     """
 
     def __init__(
@@ -116,11 +122,17 @@ class LogHub:
         retry_interval: float = 5.0,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         min_read_interval: float = 0.05,
+        busy_read_interval: float = 0.1,
+        busy_rate: float = 500_000,
     ) -> None:
         self._waiter: Waiter = make_waiter(backend, poll_interval)
         self.min_read_interval = min_read_interval
+        self.busy_read_interval = busy_read_interval
+        self.busy_rate = busy_rate
         self._last_read = 0.0
         self._pace_next = False  # the last read found lines: pace the next one
+        self._read_interval = min_read_interval  # the pace after the last read
+        self._read_bytes = 0  # bytes the current read emitted
         self._book = PositionBook(db, flush_interval)
         self.rotate_grace = rotate_grace
         self.retry_interval = retry_interval
@@ -244,10 +256,12 @@ class LogHub:
                 retry = now >= self._next_retry
                 if retry:
                     self._next_retry = now + self.retry_interval
-                self._last_read = now
+                since, self._last_read = now - self._last_read, now
+                self._read_bytes = 0
                 with self._lock:
                     got = self._poll(changed, retry)
                 self._pace_next = got and self._waiter.name == "inotify"
+                self._read_interval = self._next_interval(since)
                 self._book.maybe_flush()
         except Exception:  # a bug must not silently stop every jail's logs
             log.exception("Log hub thread failed")
@@ -256,8 +270,9 @@ class LogHub:
             self._shutdown()
 
     def _pace(self) -> None:
-        """After a read that found lines (inotify), sleep out ``min_read_interval`` since
-        that read before waiting for events again.
+        """After a read that found lines (inotify), sleep out the read interval
+        (``min_read_interval``, or ``busy_read_interval`` under load) since that read
+        before waiting for events again.
 
         The next read then happens at the later of the first new event and the end of
         the interval -- as if the hub woke at the first event and slept out the rest --
@@ -267,9 +282,15 @@ class LogHub:
         """
         if not self._pace_next:
             return
-        delay = self._last_read + self.min_read_interval - time.monotonic()
+        delay = self._last_read + self._read_interval - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+
+    def _next_interval(self, since: float) -> float:
+        """The pace after a read that emitted ``_read_bytes`` bytes ``since`` seconds
+        after the one before: the busy interval while the logs grow at ``busy_rate``."""
+        rate = self._read_bytes / max(since, self.min_read_interval)
+        return self.busy_read_interval if rate >= self.busy_rate else self.min_read_interval
 
     def _shutdown(self) -> None:
         with self._lock:
@@ -440,6 +461,7 @@ class LogHub:
 
     def _emit(self, w: _Watched, gen: int, start: int, raw: bytes) -> None:
         end = start + len(raw)
+        self._read_bytes += len(raw)
         converted: dict[tuple[int, LineFormat], bytes] = {}
         deliveries: list[tuple[_FileSub, bytes]] = []
         for fs in list(w.subs):
