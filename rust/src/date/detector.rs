@@ -879,6 +879,8 @@ mod tests {
     /// and one that forgets it before every line agree, line by line, on
     /// repeated dates, alternating dates, a changing `now`, and the
     /// fall-back hour of CET where `mktime`'s carried guess picks the side.
+    /// The same holds for the templates' search memos: `forgetting` also
+    /// searches anew every time.
     #[test]
     fn the_conversion_memo_gives_what_converting_again_gives() {
         let lines = [
@@ -895,6 +897,11 @@ mod tests {
             "Mar 27 02:30:00 host k",
             "Jan 23 21:59:59 host l",
             "Jan 23 21:59:59 host m",
+            "Jan 23 21:59:59.5 host n",
+            "Jan 23 21:59:59 2005 host o",
+            "xJan 23 21:59:59 host p",
+            "Jan 23 21:59:59",
+            "Jan 23 21:59:59 host q",
         ];
         let nows = [1_130_700_000.0, 1_130_700_000.0, 1_130_710_000.0];
         let mut kept = det(None, None);
@@ -906,6 +913,9 @@ mod tests {
                 let memo_before = kept.memo.as_ref().map(|m| m.key.clone());
                 let a = kept.find(line, now);
                 forgetting.memo = None;
+                for slot in &mut forgetting.slots {
+                    slot.template.forget_search();
+                }
                 let b = forgetting.find(line, now);
                 assert_eq!(a, b, "{line} at {now}");
                 assert_eq!(kept.mktime_guess, forgetting.mktime_guess, "{line}");

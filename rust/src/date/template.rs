@@ -84,6 +84,22 @@ pub(crate) struct Template {
     locs: CaptureLocations,
     /// Named groups, in group-number order.
     names: Vec<(usize, String)>,
+    /// The last short search and its answer (see [`Template::search`]).
+    memo: SearchMemo,
+}
+
+/// Searches of subjects up to this long are remembered: the windowed search
+/// of a date at the start of a line (syslog's "Nov 14 22:13:20" is 15 bytes).
+const MEMO_MAX_SUBJECT: usize = 64;
+
+/// One search's input and answer.
+#[derive(Default)]
+struct SearchMemo {
+    /// Whether `start`, `subject` and `found` hold a search.
+    valid: bool,
+    start: usize,
+    subject: Vec<u8>,
+    found: Option<Found>,
 }
 
 /// fail2ban's `setRegex`: returns the final regex text and the flags, and
@@ -187,6 +203,7 @@ impl Template {
             regex,
             locs,
             names,
+            memo: SearchMemo::default(),
         })
     }
 
@@ -272,19 +289,44 @@ impl Template {
     /// text before `start`, and nothing after `end` is visible — Python's
     /// `search(line, pos, endpos)`).  Offsets must be char boundaries.
     /// Matcher errors (e.g. PCRE2's backtracking limit) count as no match.
+    ///
+    /// The answer depends on `line[..end]` and `start` alone (PCRE2 looks
+    /// at nothing outside its subject), so a short search whose subject and
+    /// start equal the last one's takes the last answer: consecutive lines
+    /// of one second share their date, and the detector searches for it in
+    /// the window where it found the last one.
     pub fn search(&mut self, line: &str, start: usize, end: usize) -> Option<Found> {
         let end = end.min(line.len());
         if start > end {
             return None;
         }
         let subject = &line.as_bytes()[..end];
-        match self.regex.captures_read_at(&mut self.locs, subject, start) {
+        let memo = &mut self.memo;
+        let remembered = subject.len() <= MEMO_MAX_SUBJECT;
+        if remembered && memo.valid && memo.start == start && memo.subject == subject {
+            return memo.found.clone();
+        }
+        let found = match self.regex.captures_read_at(&mut self.locs, subject, start) {
             Ok(Some(_)) => {
                 let spans = (0..self.locs.len()).map(|i| self.locs.get(i)).collect();
                 Some(Found { spans })
             }
             _ => None,
+        };
+        if remembered {
+            memo.valid = true;
+            memo.start = start;
+            memo.subject.clear();
+            memo.subject.extend_from_slice(subject);
+            memo.found.clone_from(&found);
         }
+        found
+    }
+
+    /// Forgets the last search (tests compare searching with and without).
+    #[cfg(test)]
+    pub fn forget_search(&mut self) {
+        self.memo.valid = false;
     }
 
     /// Converts a match into a time (fail2ban's `getDate`).
