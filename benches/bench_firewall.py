@@ -29,6 +29,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+# netns.py (tests/firewall) imports veth.py (tests): both directories go on the path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "firewall"))
 
 from netns import NetnsPair, netns_unavailable  # from tests/firewall, put on the path above
