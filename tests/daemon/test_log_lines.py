@@ -54,6 +54,25 @@ def test_batch_lines_equal_logger_lines(
     )
 
 
+def test_batch_lines_carry_the_time_of_its_first_line(
+    tmp_path: Path, log: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "hyperban.log"
+    logs.configure(str(target), "INFO")
+    _frozen_time(monkeypatch, T0)
+    with BatchLog(log) as batch:
+        batch("[sshd] Found %s - 100%% sure", "192.0.2.7")
+        _frozen_time(monkeypatch, T0 + 0.5)
+        batch("second %s", "line")
+    log.info("after")  # a usual record, at its own time
+    first, second, after = target.read_text().splitlines()
+    stamp = first.split(" ", 2)[1]  # (local time: the hour depends on TZ)
+    assert stamp.endswith(",250") and second.split(" ", 2)[1] == stamp
+    assert first.endswith("INFO    [sshd] Found 192.0.2.7 - 100% sure")
+    assert second.endswith("INFO    second line")
+    assert after.split(" ", 2)[1].endswith(",750")
+
+
 def test_batch_is_flushed_at_its_end_and_loses_no_line(tmp_path: Path, log: logging.Logger) -> None:
     target = tmp_path / "hyperban.log"
     logs.configure(str(target), "INFO")

@@ -39,6 +39,9 @@ _FORMAT = "%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s"
 # syslog and the journal add their own time stamp and pid
 _SYSLOG_FORMAT = "%(name)s[%(process)d]: %(levelname)s %(message)s"
 
+# stands for the message in a line template (no format or record holds it)
+_SENTINEL = "\x00\x01message\x01\x00"
+
 _handler: logging.Handler | None = None
 _target = "STDERR"
 
@@ -63,6 +66,10 @@ class LineFormatter(logging.Formatter):
         # (epoch second, its text), swapped whole (thread-safe)
         self._second: tuple[int | None, str] = (None, "")
         self.direct = set(re.findall(r"%\((\w+)\)", fmt)) <= self._DIRECT_FIELDS
+        # the message once, unpadded: a line is then a head, the message and a tail
+        self.templated = self.direct and re.findall(r"%\([^)]*\)[^a-z]*[a-z]", fmt).count(
+            "%(message)s"
+        ) == 1 == fmt.count("%(message)")
         self._uses_time = self.usesTime()
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
@@ -78,6 +85,14 @@ class LineFormatter(logging.Formatter):
             text = time.strftime(self.default_time_format, self.converter(created))
             cached = self._second = (second, text)
         return self.default_msec_format % (cached[1], msecs)
+
+    def template(self, name: str, levelname: str, created: float, pid: int) -> tuple[str, str]:
+        """``(head, tail)`` such that ``head + message + tail`` is :meth:`line`'s text for
+        any message at that time (only if :attr:`direct` and the format has one plain
+        ``%(message)s``, see :attr:`templated`)."""
+        text = self.line(name, levelname, _SENTINEL, created, pid)
+        head, _, tail = text.partition(_SENTINEL)
+        return head, tail
 
     def line(self, name: str, levelname: str, message: str, created: float, pid: int) -> str:
         """The text ``format()`` gives for such a record (only if :attr:`direct`)."""
@@ -97,6 +112,30 @@ class DirectStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     thousand.  Records logged the usual way are flushed at once, and with them any
     line still buffered.
     """
+
+    def line_template(
+        self, name: str, levelname: str, created: float, pid: int
+    ) -> tuple[str, str] | None:
+        """``(head, tail)``: ``head + message + tail`` is the text :meth:`emit_direct`
+        would write for such a record at ``created`` (terminator included); None when
+        the formatter cannot say."""
+        formatter = self.formatter
+        if not isinstance(formatter, LineFormatter) or not formatter.templated:
+            return None
+        head, tail = formatter.template(name, levelname, created, pid)
+        return head, tail + self.terminator
+
+    def write_direct(self, text: str) -> bool:
+        """Write ``text`` (whole lines) unflushed; False if it cannot (nothing written)."""
+        with self.lock:  # type: ignore[union-attr]  # Handler.createLock made it
+            stream = self._direct_stream()
+            if stream is None:
+                return False
+            try:
+                stream.write(text)
+            except Exception:  # the usual path reports it (Handler.handleError)
+                return False
+        return True
 
     def emit_direct(
         self, name: str, levelname: str, message: str, created: float, pid: int
