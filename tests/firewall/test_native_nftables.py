@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -234,6 +236,32 @@ def test_netlink_follows_the_calling_threads_namespace(pair: NetnsPair) -> None:
         assert act.ban_many([ban("10.9.7.3")]) == [True]
     listed = nft_in(pair, "list", "set", "inet", act.table, "sshd-v4")
     assert "10.9.7.1" in listed and "10.9.7.3" in listed and "10.9.7.2" not in listed
+
+
+_UNPRIVILEGED_BATCH = """
+import os, sys, time
+from hyperban.actions.native.nft_netlink import NetlinkSetElements
+os.setgid(65534)
+os.setuid(65534)  # nobody: no CAP_NET_ADMIN, so nothing can change
+elements = NetlinkSetElements("hbtest-unprivileged", timeout=20.0)
+start = time.monotonic()
+result = elements.apply([("add", "s", [(bytes([10, 9, 8, 1]), 60)])])
+print(result.ok, round(time.monotonic() - start, 1), result.stderr)
+"""
+
+
+def test_netlink_batch_without_privilege_is_refused_at_once() -> None:
+    """The kernel refuses the batch as a whole (EPERM on its begin marker): the answer
+    comes at once, not after the socket's timeout."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become an unprivileged user")
+    proc = subprocess.run(
+        [sys.executable, "-c", _UNPRIVILEGED_BATCH], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    ok, seconds, reason = proc.stdout.strip().split(" ", 2)
+    assert ok == "False" and float(seconds) < 10
+    assert reason == "Error: Could not process rule: Operation not permitted"
 
 
 def test_missing_nft_is_a_clear_error(pair: NetnsPair) -> None:

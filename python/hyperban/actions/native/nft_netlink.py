@@ -46,6 +46,9 @@ __all__ = ["ElementOp", "NetlinkSetElements", "netlink_available"]
 NETLINK_NETFILTER = 12
 SOL_NETLINK = 270
 NETLINK_CAP_ACK = 10  # acknowledgements carry the request's header only, not its payload
+# SO_SNDBUF beyond net.core.wmem_max (CAP_NET_ADMIN, which changing the ruleset needs
+# anyway); Python's socket module does not name it
+SO_SNDBUFFORCE = 32
 
 NLMSG_ERROR = 2
 NLM_F_REQUEST = 0x1
@@ -139,6 +142,20 @@ def _messages(table: str, ops: Iterable[ElementOp]) -> list[_Message]:
     return out
 
 
+def _make_room(sock: socket.socket, size: int) -> None:
+    """A send buffer for a ``size``-byte batch: the kernel refuses a netlink message
+    larger than the buffer (``net.core.wmem_max`` caps a plain ``SO_SNDBUF``)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, size)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+
+
+def _refused(errno_value: int) -> Result:
+    reason = os.strerror(errno_value) if errno_value > 0 else "unknown error"
+    return Result(False, "", f"Error: Could not process rule: {reason}")
+
+
 def _netns_id() -> int:
     return os.stat("/proc/thread-self/ns/net").st_ino
 
@@ -197,7 +214,7 @@ class NetlinkSetElements:
         self._seq = seq + 3 + len(messages)
         batch = b"".join(parts)
         if len(batch) > 200_000:  # a restore of many bans: room for the whole batch
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, len(batch))
+            _make_room(sock, len(batch))
         sock.sendall(batch)
         self.transactions += 1
         pending = set(range(seq + 2, seq + 2 + len(messages)))
@@ -209,15 +226,19 @@ class NetlinkSetElements:
                 size, kind, _flags, number, _pid = _HEADER.unpack_from(data, offset)
                 if size < _HEADER.size:
                     return Result(False, "", "netlink: malformed answer from the kernel")
-                if kind == NLMSG_ERROR and number in pending:
-                    pending.discard(number)
+                if kind == NLMSG_ERROR:
                     (code,) = _ERROR.unpack_from(data, offset + _HEADER.size)
-                    if code:
-                        refused.append(-code)
+                    if number in pending:
+                        pending.discard(number)
+                        if code:
+                            refused.append(-code)
+                    elif number == seq + 1 and code:
+                        # the batch as a whole was refused (no CAP_NET_ADMIN: EPERM);
+                        # its messages get no answer of their own
+                        return _refused(-code)
                 offset += (size + 3) & ~3
         if refused:
-            reason = os.strerror(refused[0]) if refused[0] > 0 else "unknown error"
-            return Result(False, "", f"Error: Could not process rule: {reason}")
+            return _refused(refused[0])
         return Result(True, "", "")
 
     def close(self) -> None:
