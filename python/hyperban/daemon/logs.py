@@ -67,9 +67,7 @@ class LineFormatter(logging.Formatter):
         self._second: tuple[int | None, str] = (None, "")
         self.direct = set(re.findall(r"%\((\w+)\)", fmt)) <= self._DIRECT_FIELDS
         # the message once, unpadded: a line is then a head, the message and a tail
-        self.templated = self.direct and re.findall(r"%\([^)]*\)[^a-z]*[a-z]", fmt).count(
-            "%(message)s"
-        ) == 1 == fmt.count("%(message)")
+        self.templated = self.direct and fmt.count("%(message)") == 1 and "%(message)s" in fmt
         self._uses_time = self.usesTime()
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
@@ -145,16 +143,9 @@ class DirectStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         formatter = self.formatter
         if not isinstance(formatter, LineFormatter) or not formatter.direct:
             return False
-        text = formatter.line(name, levelname, message, created, pid) + self.terminator
-        with self.lock:  # type: ignore[union-attr]  # Handler.createLock made it
-            stream = self._direct_stream()
-            if stream is None:
-                return False
-            try:
-                stream.write(text)
-            except Exception:  # the usual path reports it (Handler.handleError)
-                return False
-        return True
+        return self.write_direct(
+            formatter.line(name, levelname, message, created, pid) + self.terminator
+        )
 
     def _direct_stream(self) -> TextIO | None:
         """The stream to write to now (under the handler's lock); None once the handler

@@ -24,7 +24,14 @@ from typing import Protocol
 
 from .runner import Result, run, split_command
 
-__all__ = ["LibNftables", "NftExecutor", "SubprocessNft", "libnftables_available", "nft_executor"]
+__all__ = [
+    "LibNftables",
+    "NftExecutor",
+    "SubprocessNft",
+    "libnftables_available",
+    "netns_id",
+    "nft_executor",
+]
 
 # enum nft_output_flags (nftables/libnftables.h): no per-element handles or counters in
 # listings, as ``nft -t`` prints them.
@@ -94,7 +101,8 @@ def libnftables_available() -> bool:
     return _load() is not None
 
 
-def _netns_id() -> int:
+def netns_id() -> int:
+    """The calling thread's network namespace (a context or socket belongs to one)."""
     return os.stat("/proc/thread-self/ns/net").st_ino
 
 
@@ -111,7 +119,7 @@ class LibNftables:
         self._netns: int | None = None
 
     def _context(self) -> int:
-        netns = _netns_id()
+        netns = netns_id()
         if self._ctx is None or self._netns != netns:
             self.close()
             ctx = self._lib.nft_ctx_new(0)  # NFT_CTX_DEFAULT

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from .nft_exec import netns_id
 from .runner import Result
 
 __all__ = ["ElementOp", "NetlinkSetElements", "netlink_available"]
@@ -156,10 +157,6 @@ def _refused(errno_value: int) -> Result:
     return Result(False, "", f"Error: Could not process rule: {reason}")
 
 
-def _netns_id() -> int:
-    return os.stat("/proc/thread-self/ns/net").st_ino
-
-
 class NetlinkSetElements:
     """Element batches on the sets of one ``inet`` table, one kernel transaction each.
 
@@ -177,7 +174,7 @@ class NetlinkSetElements:
         self.transactions = 0
 
     def _socket(self) -> socket.socket:
-        netns = _netns_id()
+        netns = netns_id()
         if self._sock is None or self._netns != netns:
             self.close()
             sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)

@@ -45,7 +45,7 @@ import logging
 import socket
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from .common import Operation, SetAction
 from .errors import NativeActionError
@@ -61,6 +61,11 @@ log = logging.getLogger(__name__)
 
 # Jails of one process share the table: deciding "last one out deletes it" is serialised.
 _TABLE_LOCK = threading.Lock()
+
+
+#: One step of a batch: ``(verb, set name, items, with their timeouts)``; a ``flush``
+#: step has no items.
+_Step = tuple[Literal["add", "delete", "flush"], str, list[BanItem], bool]
 
 
 class NftablesAction(SetAction):
@@ -155,46 +160,51 @@ class NftablesAction(SetAction):
 
     # -- batches (see SetAction) --------------------------------------------------------
 
-    def _apply(self, op: Operation, items: Sequence[BanItem]) -> bool:
-        if self.elements is not None:
-            return self._apply_netlink(op, items)
-        t = self._where()
-        lines: list[str] = []
-        for version in (4, 6):
-            target = f"{t} {self.sets[version]}"
-            if op == "replace":
-                lines.append(f"flush set {target}")  # both families, even if no item
-            mine = [item for item in items if item.version == version]
-            if not mine:
-                continue
-            if op in ("ban", "unban"):  # the add makes the delete safe (module docstring)
-                plain = ", ".join(item.ip for item in mine)
-                lines.append(f"add element {target} {{ {plain} }}")
-                lines.append(f"delete element {target} {{ {plain} }}")
-            if op != "unban":
-                timed = ", ".join(_element(item) for item in mine)
-                lines.append(f"add element {target} {{ {timed} }}")
-        return self._nft("\n".join(lines) + "\n")
-
-    def _apply_netlink(self, op: Operation, items: Sequence[BanItem]) -> bool:
-        """:meth:`_apply` as one netlink batch: the same operations, in the same order."""
-        assert self.elements is not None
-        ops: list[ElementOp] = []
+    def _plan(self, op: Operation, items: Sequence[BanItem]) -> list[_Step]:
+        """The steps of one batch, in order, whatever carries them to the kernel."""
+        steps: list[_Step] = []
         for version in (4, 6):
             name = self.sets[version]
             if op == "replace":
-                ops.append(("flush", name, ()))
+                steps.append(("flush", name, [], False))  # both families, even if no item
             mine = [item for item in items if item.version == version]
             if not mine:
                 continue
-            family = socket.AF_INET if version == 4 else socket.AF_INET6
-            keys = [socket.inet_pton(family, item.ip) for item in mine]
             if op in ("ban", "unban"):  # the add makes the delete safe (module docstring)
-                plain = [(key, None) for key in keys]
-                ops.append(("add", name, plain))
-                ops.append(("delete", name, plain))
+                steps.append(("add", name, mine, False))
+                steps.append(("delete", name, mine, False))
             if op != "unban":
-                ops.append(("add", name, [(k, i.timeout) for k, i in zip(keys, mine, strict=True)]))
+                steps.append(("add", name, mine, True))
+        return steps
+
+    def _apply(self, op: Operation, items: Sequence[BanItem]) -> bool:
+        steps = self._plan(op, items)
+        if self.elements is not None:
+            return self._apply_netlink(steps)
+        t = self._where()
+        lines: list[str] = []
+        for verb, name, mine, timed in steps:
+            if verb == "flush":
+                lines.append(f"flush set {t} {name}")
+                continue
+            listed = ", ".join(_element(item) if timed else item.ip for item in mine)
+            lines.append(f"{verb} element {t} {name} {{ {listed} }}")
+        return self._nft("\n".join(lines) + "\n")
+
+    def _apply_netlink(self, steps: list[_Step]) -> bool:
+        """The steps as one netlink batch (each address packed once)."""
+        assert self.elements is not None
+        keys: dict[str, list[bytes]] = {}
+        ops: list[ElementOp] = []
+        for verb, name, mine, timed in steps:
+            if verb == "flush":
+                ops.append(("flush", name, ()))
+                continue
+            if name not in keys:
+                family = socket.AF_INET if mine[0].version == 4 else socket.AF_INET6
+                keys[name] = [socket.inet_pton(family, item.ip) for item in mine]
+            timeouts = (item.timeout if timed else None for item in mine)
+            ops.append((verb, name, list(zip(keys[name], timeouts, strict=True))))
         result = self.elements.apply(ops)
         if not result.ok:
             log.debug("%s: the kernel refused the batch: %s", self.name, result.stderr)
