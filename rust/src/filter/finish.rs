@@ -227,8 +227,9 @@ impl Finisher {
         self.sessions.clear();
     }
 
-    /// Finish every record of a chunk; `pre_names`/`fail_names` are the
-    /// group names of each pattern of the "pre" and "fail" sets, by position.
+    /// Finish every record of a chunk made beforehand (the exact stage's
+    /// `run_chunk`), as a [`FinishingSink`] finishes them one by one; `names`
+    /// are the group names of each pattern of the "pre" and "fail" sets.
     pub fn finish_all(
         &mut self,
         records: Vec<LineRecord>,
@@ -236,16 +237,11 @@ impl Finisher {
         names: &SetNames,
         settings: &FinishSettings,
     ) -> Vec<LineOutcome> {
-        // (sized once: growing big vectors makes glibc's malloc consolidate
-        // its fast bins each time, which the many small frees make costly)
-        let mut out = Vec::with_capacity(records.len());
+        let mut sink = FinishingSink::new(self, shape, names, settings, None);
         for record in records {
-            let outcome = self.finish(record, shape, names, settings);
-            if settings.report_quiet_lines || !outcome.is_quiet() {
-                out.push(outcome);
-            }
+            crate::filter::RecordSink::push(&mut sink, record);
         }
-        out
+        sink.into_outcomes().0
     }
 
     /// fail2ban's handling of one line the exact stage reported.

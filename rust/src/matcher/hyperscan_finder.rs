@@ -108,7 +108,7 @@ impl HyperscanFinder {
         let mut modes: Vec<HsMode> = patterns
             .iter()
             .map(|p| {
-                if can_match_empty(&p.parsed().nodes) {
+                if syntax::min_match_len(&p.parsed().nodes) == 0 {
                     HsMode::EveryLine
                 } else {
                     HsMode::Direct
@@ -336,49 +336,6 @@ impl HyperscanFinder {
             .collect();
         Ok(ScanScratch { hyperscan, checks })
     }
-}
-
-/// Whether a sequence of nodes (with `|` alternatives) can match the empty
-/// string somewhere: assertions are taken as satisfiable, so this errs on
-/// the side of `true`.
-fn can_match_empty(nodes: &[syntax::Node]) -> bool {
-    nodes
-        .split(|n| matches!(n, syntax::Node::Alternation))
-        .any(sequence_can_be_empty)
-}
-
-fn sequence_can_be_empty(nodes: &[syntax::Node]) -> bool {
-    use syntax::{GroupKind, Node};
-    let mut i = 0;
-    while i < nodes.len() {
-        let atom_empty = match &nodes[i] {
-            Node::Char(_) | Node::Shorthand(_) | Node::Class(_) | Node::Dot => false,
-            Node::LineStart
-            | Node::LineEnd
-            | Node::TextStart
-            | Node::TextEnd
-            | Node::WordBoundary(_)
-            | Node::Backref(_)
-            | Node::Alternation
-            | Node::Repeat(_) => true,
-            Node::Group(g) => match g.kind {
-                GroupKind::Look { .. } | GroupKind::Conditional(_) => true,
-                _ => can_match_empty(&g.body),
-            },
-        };
-        i += 1;
-        // Quantifiers follow their atom; one with a zero minimum makes it
-        // optional.
-        let mut optional = false;
-        while let Some(Node::Repeat(q)) = nodes.get(i) {
-            optional |= q.min == 0;
-            i += 1;
-        }
-        if !(atom_empty || optional) {
-            return false;
-        }
-    }
-    true
 }
 
 /// The expression for pattern `index` in `mode`, or `None` for every-line:

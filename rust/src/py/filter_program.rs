@@ -316,7 +316,8 @@ impl PyFilterProgram {
             })
             .map_err(to_py_error)?;
         let mut convert = Converter::new(py, self.address_of.bind(py));
-        // (the list made at its size: see `Finisher::finish_all`)
+        // (the list made at its size: growing big vectors makes the allocator
+        // copy them over and over)
         let mut converted = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             converted.push(convert.outcome(outcome)?.unbind());

@@ -54,7 +54,7 @@ fn always_in_branch(branch: &[Node], name: &str) -> bool {
             return false; // `(…)?`, `(…)*`: may not take part
         }
         match &g.kind {
-            GroupKind::Capture(Some(n)) if n == name => min_len(&g.body) > 0,
+            GroupKind::Capture(Some(n)) if n == name => min_match_len(&g.body) > 0,
             GroupKind::Capture(_)
             | GroupKind::NonCapture
             | GroupKind::Scoped { .. }
@@ -66,15 +66,21 @@ fn always_in_branch(branch: &[Node], name: &str) -> bool {
     })
 }
 
-/// The fewest characters a sequence can match.
-fn min_len(nodes: &[Node]) -> usize {
+/// The fewest characters a sequence of nodes (with `|` alternatives) can
+/// match; 0 when it can match the empty string. Assertions, lookarounds,
+/// conditionals and back-references count as matching nothing, so this errs
+/// towards 0.
+pub fn min_match_len(nodes: &[Node]) -> usize {
     branches(nodes)
         .map(|branch| {
             branch
                 .iter()
                 .enumerate()
-                .map(|(i, node)| node_min_len(node) * least_repeats(branch, i) as usize)
-                .sum::<usize>()
+                // (saturating: nested counted repeats can multiply past usize)
+                .map(|(i, node)| {
+                    node_min_len(node).saturating_mul(least_repeats(branch, i) as usize)
+                })
+                .fold(0usize, usize::saturating_add)
         })
         .min()
         .unwrap_or(0)
@@ -85,7 +91,7 @@ fn node_min_len(node: &Node) -> usize {
         Node::Char(_) | Node::Shorthand(_) | Node::Class(_) | Node::Dot => 1,
         Node::Group(g) => match g.kind {
             GroupKind::Look { .. } | GroupKind::Conditional(_) => 0,
-            _ => min_len(&g.body),
+            _ => min_match_len(&g.body),
         },
         // assertions match no text; a back-reference may match an empty group
         Node::LineStart
@@ -149,6 +155,17 @@ mod tests {
         assert!(always(r"^(?P<g>a|bc) d", "g"));
         assert!(always(r"^(?:x|yz)(?P<g>a)", "g"));
         assert!(!always(r"^(?:x(?P<g>a)|y)", "g"));
+    }
+
+    #[test]
+    fn min_match_len_counts_repeats_and_saturates() {
+        let len = |p: &str| min_match_len(&parse(p).unwrap().nodes);
+        assert_eq!(len(r"ab{2,}c?(?:de|f)"), 4);
+        assert_eq!(len(r"a|(?:b\b)*"), 0);
+        assert_eq!(
+            len(r"(?:(?:a{4000000000}){4000000000}){4000000000}"),
+            usize::MAX
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod parse;
 mod print;
 
 pub use ast::{FlagSet, Group, GroupKind, GroupRef, Node, Pattern, Quantifier};
-pub use facts::{group_always_captures_text, has_group};
+pub use facts::{group_always_captures_text, has_group, min_match_len};
 pub use parse::{parse, SyntaxError};
 pub use print::{to_literal_core, to_pcre2, to_rust_regex, to_superset, LiteralCore, SupersetFor};
 
