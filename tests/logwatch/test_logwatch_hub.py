@@ -213,43 +213,10 @@ def test_inotify_sleeps_without_timer(tmp_path: Path) -> None:
         hub.stop()
 
 
-def test_inotify_paces_a_busy_log_not_a_quiet_one(tmp_path: Path) -> None:
-    log = tmp_path / "a.log"
+def timed_reads(hub: LogHub, log: Path) -> tuple[list[tuple[float, bytes]], Collector]:
+    """Starts ``hub`` on ``log`` (created empty), noting when each chunk arrived; returns
+    ``(reads, collector)`` once the hub waits for the log's first lines."""
     log.touch()
-    interval = 0.4
-    hub = LogHub(backend="inotify", min_read_interval=interval)
-    stamps: list[float] = []
-    got = Collector()
-
-    def on_data(path: str, chunk: bytes) -> None:
-        stamps.append(time.monotonic())
-        got(path, chunk)
-
-    hub.subscribe("j", str(log), on_data)
-    hub.start()
-    try:
-        assert wait_until(lambda: hub._pace_next is False and hub.tail_of(str(log)))
-        append(log, "a1\n")
-        got.wait_lines(1)
-        append(log, "a2\n")  # right after a read: waits out the interval
-        got.wait_lines(2)
-        assert stamps[1] - stamps[0] >= interval - 0.01
-        time.sleep(interval + 0.1)  # a quiet log: the next line is read at once
-        written = time.monotonic()
-        append(log, "a3\n")
-        got.wait_lines(3)
-        assert stamps[2] - written < interval / 2
-        assert len(stamps) == 3
-    finally:
-        hub.stop()
-
-
-def test_inotify_paces_a_log_under_load_longer(tmp_path: Path) -> None:
-    log = tmp_path / "a.log"
-    log.touch()
-    hub = LogHub(
-        backend="inotify", min_read_interval=0.2, busy_read_interval=0.6, busy_rate=100_000
-    )
     reads: list[tuple[float, bytes]] = []
     got = Collector()
 
@@ -257,13 +224,44 @@ def test_inotify_paces_a_log_under_load_longer(tmp_path: Path) -> None:
         reads.append((time.monotonic(), chunk))
         got(path, chunk)
 
-    def read_with(text: bytes) -> float:
-        return next(t for t, chunk in reads if text in chunk)
-
     hub.subscribe("j", str(log), on_data)
     hub.start()
+    assert wait_until(lambda: hub._pace_next is False and hub.tail_of(str(log)))
+    return reads, got
+
+
+def test_inotify_paces_a_busy_log_not_a_quiet_one(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    interval = 0.4
+    hub = LogHub(backend="inotify", min_read_interval=interval)
     try:
-        assert wait_until(lambda: hub._pace_next is False and hub.tail_of(str(log)))
+        reads, got = timed_reads(hub, log)
+        append(log, "a1\n")
+        got.wait_lines(1)
+        append(log, "a2\n")  # right after a read: waits out the interval
+        got.wait_lines(2)
+        assert reads[1][0] - reads[0][0] >= interval - 0.01
+        time.sleep(interval + 0.1)  # a quiet log: the next line is read at once
+        written = time.monotonic()
+        append(log, "a3\n")
+        got.wait_lines(3)
+        assert reads[2][0] - written < interval / 2
+        assert len(reads) == 3
+    finally:
+        hub.stop()
+
+
+def test_inotify_paces_a_log_under_load_longer(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    hub = LogHub(
+        backend="inotify", min_read_interval=0.2, busy_read_interval=0.6, busy_rate=100_000
+    )
+    try:
+        reads, got = timed_reads(hub, log)
+
+        def read_with(text: bytes) -> float:
+            return next(t for t, chunk in reads if text in chunk)
+
         append(log, "a1\n")
         got.wait_lines(1)
         # 100 kB right after a small read: read 0.2 s later, at 500 kB/s
