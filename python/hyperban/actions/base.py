@@ -34,6 +34,12 @@ class ActionBase:
     ``name`` the action's name within the jail (``actname``).
     """
 
+    #: fail2ban's ``banEpoch``.  An action raises it when it had to rebuild its firewall
+    #: state (a failed ``actioncheck``, our sets gone): the bans it applied before are
+    #: lost, and :class:`~hyperban.server.jailactions.JailActions` applies a ban again
+    #: when its address fails anew.
+    ban_epoch: int = 0
+
     def __init__(self, jail: Any, name: str) -> None:
         self._jail = jail
         self._name = name
@@ -73,6 +79,12 @@ class ActionBase:
         """Ban again an address whose ban is known (e.g. restored); defaults to ban()."""
         return self.ban(aInfo)
 
+    def consistency_check(self) -> bool:
+        """Whether the firewall still holds what this action set up; if not, restore it
+        and raise :attr:`ban_epoch`.  fail2ban runs it (``consistencyCheck``) when an
+        address banned more than 3 s ago fails again.  Defaults to nothing to check."""
+        return True
+
     def prolong(self, aInfo: ActionInfo) -> bool | None:
         """The ban time of an active ban grew; defaults to nothing."""
         return None
@@ -98,9 +110,13 @@ class ActionBase:
         """Unban every item; one success flag per item."""
         return [_succeeded(self.unban, info, self._logSys) for info in infos]
 
+    def reban_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
+        """Apply again bans this action lost (see :attr:`ban_epoch`); defaults to reban()."""
+        return [_succeeded(self.reban, info, self._logSys) for info in infos]
+
     def restore_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
         """Re-apply bans restored from the database at start; defaults to reban()."""
-        return [_succeeded(self.reban, info, self._logSys) for info in infos]
+        return self.reban_many(infos)
 
 
 def _succeeded(method: Any, info: ActionInfo, log: logging.Logger) -> bool:

@@ -310,6 +310,8 @@ class CommandAction(ActionBase):
             self._logSys.error("Invariant check failed. Unban is impossible.")
             return -1
         self._logSys.error("Invariant check failed. Trying to restore a sane environment")
+        # whatever the repair does, the bans applied before may be gone (see ban_epoch)
+        self.ban_epoch += 1
         repair = self._script("actionrepair", self._empty_info(family))
         if repair.strip():
             if not self._run(repair):
@@ -324,6 +326,20 @@ class CommandAction(ActionBase):
             self._logSys.critical("Unable to restore environment")
             return 0
         return 1
+
+    def consistency_check(self) -> bool:
+        """fail2ban's ``consistencyCheck``: ``actioncheck`` for every started family,
+        repaired as after a failed ban; a family that cannot be repaired counts as not
+        started (its next ban starts it again)."""
+        if not (self.definition.commands.get("actioncheck") or "").strip():
+            return True
+        sane = True
+        for family, started in list(self._started.items()):
+            if started and self._invariant_check(family, "consistency") == 0:
+                self._started[family] = 0
+                self._forget("actionstart", family)
+                sane = False
+        return sane
 
     def __repr__(self) -> str:
         return f"CommandAction({jail_name(self._jail)}/{self._name})"

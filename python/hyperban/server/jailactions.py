@@ -13,7 +13,11 @@ ends -- a failing or missing firewall command never silently loses a ban.
 The semantics otherwise follow fail2ban's ``Actions.__checkBan``/``__checkUnBan``: an id
 already banned is not banned twice (a later end of ban prolongs the existing one), an
 expired ticket is dropped, restored bans skip ``norestored`` actions, and stopping the
-jail flushes or unbans everything in the firewall but keeps the database.
+jail flushes or unbans everything in the firewall but keeps the database.  A failure of
+an address banned more than 3 s ago hints that the firewall lost the ban (a firewall
+reload): the actions check their state (at most every 3 s); one that had to rebuild it
+raises its ban epoch, and each ban of an older epoch is applied again on it ("Reban")
+when its address fails again.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyperban.actions.base import ActionBase, ActionInfo
+from hyperban.config.server import LOG_LEVELS
 
 from .banmanager import BanManager
 from .clock import Clock
@@ -37,10 +42,18 @@ __all__ = ["RETRY_DELAYS", "JailActions"]
 
 log = logging.getLogger(__name__)
 
+# fail2ban's level for bans and unbans (between INFO and WARNING)
+NOTICE = LOG_LEVELS["NOTICE"]
+
 #: Seconds before retrying a failed ban/unban action: 5 s, 15 s, 1 min, then every 5 min.
 RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)
 
 InfoFactory = Callable[[Ticket], ActionInfo]
+
+
+def _epoch_of(action: Any) -> int:
+    """An action's ban epoch (0 for Python actions built on fail2ban's own ActionBase)."""
+    return int(getattr(action, "ban_epoch", 0))
 
 
 @dataclass
@@ -76,6 +89,10 @@ class JailActions:
         self._bans: deque[Ticket] = deque()
         self._unbans: deque[Ticket] = deque()
         self._retries: list[_Retry] = []
+        # fail2ban's ban epoch (see _ban_epoch) and when the actions were last checked
+        self._epoch = 0
+        self._action_epochs: dict[str, int] = {}
+        self._last_consistency_check = float("-inf")
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -139,11 +156,15 @@ class JailActions:
 
     def _ban(self, tickets: Sequence[Ticket], now: float) -> int:
         new: list[BanTicket] = []
+        epoch = self._ban_epoch()
+        # tickets whose address the firewall lost (older epoch), banned again below
+        rebans: dict[int, Ticket] = {}
         for ticket in tickets:
             bticket = BanTicket.wrap(ticket)
             reason: dict[str, Any] = {}
             if self.ban_manager.addBanTicket(bticket, reason=reason, now=now):
-                log.warning(
+                log.log(
+                    NOTICE,
                     "[%s] %sBan %s",
                     self.jail_name,
                     "Restore " if bticket.restored else "",
@@ -157,17 +178,94 @@ class JailActions:
             # As in fail2ban: the ban list's ticket now ends later (addBanTicket moved
             # it) and nothing else happens now.  The unban timer fires at the old end,
             # finds the later one and re-times it then (_unban_expired).
-            log.debug("[%s] %s already banned", self.jail_name, bticket.getID())
+            banned = reason["ticket"]
+            if not banned.banned:
+                continue  # its actions have not run yet
+            if self._repeat_failure(ticket, banned, epoch, now, bool(rebans)):
+                epoch = self._ban_epoch()
+            if banned.banEpoch < epoch and id(banned) not in rebans:
+                rebans[id(banned)] = banned
+        if rebans:
+            self._reban(list(rebans.values()), now)
         if not new:
             return 0
         self._apply("ban", new, now)
+        # (after the actions ran: a repair on the way raised the epoch, as in fail2ban)
+        epoch = self._ban_epoch()
         for bticket in new:
             bticket.banned = True
+            bticket.banEpoch = epoch
         if self._observer is not None:
             # the observer increments the ban time, records the ban and times its end;
             # one hand-over for the tick (one wake-up of its thread)
             self._observer.bans_found(self.jail_name, [t for t in new if not t.restored])
         return len(new)
+
+    def _repeat_failure(
+        self, ticket: Ticket, banned: Ticket, epoch: int, now: float, rebanning: bool
+    ) -> bool:
+        """A failure of an address banned already (fail2ban's ``__checkBan``): logged the
+        louder the longer after the ban it came.  More than 3 s after it, the firewall
+        may have lost the ban: the actions check their state (at most every 3 s, and not
+        in a tick that already found a lost ban).  True if they were checked (the epoch
+        may have moved)."""
+        delay = ticket.getTime() - banned.getTime()
+        level = logging.DEBUG if delay < 3 else NOTICE if delay < 60 else logging.WARNING
+        log.log(level, "[%s] %s already banned", self.jail_name, banned.getID())
+        if banned.banEpoch == epoch and delay > 3 and not rebanning:
+            if now <= self._last_consistency_check + 3:
+                return False
+            self._last_consistency_check = now
+            for action in self.actions.values():
+                # (fail2ban's name, for Python actions written against its ActionBase)
+                check = getattr(action, "consistency_check", None) or getattr(
+                    action, "consistencyCheck", None
+                )
+                if check is None:
+                    continue
+                try:
+                    check()
+                except Exception as exc:  # a broken action must not stop the jail
+                    log.error(
+                        "[%s] action %s: consistency check failed: %s",
+                        self.jail_name,
+                        action.name,
+                        exc,
+                    )
+            return True
+        return False
+
+    def _ban_epoch(self) -> int:
+        """The jail's ban epoch (fail2ban's ``Actions.banEpoch``): raised whenever an
+        action raised its own.  An action that rebuilt its state gets the new jail epoch,
+        so every ban applied before has an older one."""
+        for action in self.actions.values():
+            seen = self._action_epochs.get(action.name, 0)
+            current = _epoch_of(action)
+            if current != seen:
+                self._epoch += 1
+                action.ban_epoch = self._action_epochs[action.name] = self._epoch
+        return self._epoch
+
+    def _reban(self, tickets: Sequence[Ticket], now: float) -> None:
+        """Apply again, on the actions that lost them, bans of an older epoch."""
+        for ticket in tickets:
+            lost = [a.name for a in self._eligible(ticket) if _epoch_of(a) > ticket.banEpoch]
+            log.log(
+                NOTICE,
+                "[%s] Reban %s%s",
+                self.jail_name,
+                ticket.getID(),
+                f", action {lost[0]!r}" if len(lost) == 1 else "",
+            )
+        for action in self.actions.values():
+            lost_here = _epoch_of(action)
+            batch = [t for t in tickets if self._acts_on(action, t) and lost_here > t.banEpoch]
+            if batch:
+                self._run_batch(action, "reban", batch, now)
+        epoch = self._ban_epoch()
+        for ticket in tickets:
+            ticket.banEpoch = epoch
 
     def restore(self, tickets: Sequence[Ticket], now: float | None = None) -> int:
         """Re-apply bans read back from the database at start (one batch per action)."""
@@ -180,10 +278,12 @@ class JailActions:
             if self.ban_manager.addBanTicket(bticket, now=now):
                 restored.append(bticket)
         if restored:
-            log.warning("[%s] Restore %d ban(s)", self.jail_name, len(restored))
+            log.log(NOTICE, "[%s] Restore %d ban(s)", self.jail_name, len(restored))
             self._apply("restore", restored, now)
+            epoch = self._ban_epoch()
             for bticket in restored:
                 bticket.banned = True
+                bticket.banEpoch = epoch
         return len(restored)
 
     def prolong(self, ticket: Ticket) -> None:
@@ -222,7 +322,7 @@ class JailActions:
             due.append(ticket)
         if due:
             for ticket in due:
-                log.warning("[%s] Unban %s", self.jail_name, ticket.getID())
+                log.log(NOTICE, "[%s] Unban %s", self.jail_name, ticket.getID())
             self._apply("unban", due, now)
 
     def unban(self, fids: Sequence[Any], now: float | None = None) -> list[Any]:
@@ -241,7 +341,7 @@ class JailActions:
             lifted.append(ticket)
             if self._observer is not None:
                 self._observer.forget(self.jail_name, ticket.getID())
-            log.warning("[%s] Unban %s", self.jail_name, ticket.getID())
+            log.log(NOTICE, "[%s] Unban %s", self.jail_name, ticket.getID())
         if lifted:
             if self._database is not None:
                 self._database.delBan(self.jail_name, *[t.getID() for t in lifted])
@@ -265,23 +365,29 @@ class JailActions:
         for action in self.actions.values():
             # an unban always goes to every action: lifting a ban never hurts
             batch = [t for t in tickets if kind == "unban" or self._acts_on(action, t)]
-            if not batch:
-                continue
-            infos = [self._make_info(t) for t in batch]
-            method = {
-                "ban": action.ban_many,
-                "restore": action.restore_many,
-                "unban": action.unban_many,
-            }[kind]
-            try:
-                results = method(infos)
-            except Exception as exc:  # a broken action must not stop the jail
-                log.error("[%s] action %s: %s failed: %s", self.jail_name, action.name, kind, exc)
-                results = [False] * len(batch)
-            retry_kind = "unban" if kind == "unban" else "ban"
-            for ticket, ok in zip(batch, results, strict=False):
-                if not ok:
-                    self._schedule_retry(retry_kind, action, ticket, 0, now)
+            if batch:
+                self._run_batch(action, kind, batch, now)
+
+    def _run_batch(
+        self, action: ActionBase, kind: str, batch: Sequence[Ticket], now: float
+    ) -> None:
+        """One batch call of ``action``; what fails is retried later."""
+        infos = [self._make_info(t) for t in batch]
+        method = {
+            "ban": action.ban_many,
+            "reban": action.reban_many,
+            "restore": action.restore_many,
+            "unban": action.unban_many,
+        }[kind]
+        try:
+            results = method(infos)
+        except Exception as exc:  # a broken action must not stop the jail
+            log.error("[%s] action %s: %s failed: %s", self.jail_name, action.name, kind, exc)
+            results = [False] * len(batch)
+        retry_kind = "unban" if kind == "unban" else "ban"
+        for ticket, ok in zip(batch, results, strict=False):
+            if not ok:
+                self._schedule_retry(retry_kind, action, ticket, 0, now)
 
     def _schedule_retry(
         self, kind: str, action: ActionBase, ticket: Ticket, attempts: int, now: float

@@ -85,6 +85,24 @@ class SetAction(ActionBase):
         self._fresh = False
         return self._batch("unban", infos)
 
+    def reban_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
+        return self.ban_many(infos)
+
+    def consistency_check(self) -> bool:
+        """Our chain and sets still there; if someone removed them (``nft flush ruleset``,
+        a firewall reload), set them up again and raise :attr:`ban_epoch` so the bans
+        they held are applied again as their addresses fail anew."""
+        if self._healthy():
+            return True
+        log.error("%s: our chain or sets are gone; setting them up again", self.name)
+        self.ban_epoch += 1
+        try:
+            self.start()
+        except Exception as exc:  # the jail keeps running; the next check tries again
+            log.critical("%s: unable to restore the firewall: %s", self.name, exc)
+            return False
+        return self._healthy()
+
     def restore_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
         """Restore the database's bans; right after start(), they replace the sets' content.
 
