@@ -35,6 +35,7 @@ from hyperban.config.server import LOG_LEVELS
 from .banmanager import BanManager
 from .clock import Clock
 from .database import Database
+from .loglines import BatchLog
 from .observer import Observer
 from .ticket import BanTicket, Ticket
 
@@ -156,9 +157,42 @@ class JailActions:
 
     def _ban(self, tickets: Sequence[Ticket], now: float) -> int:
         new: list[BanTicket] = []
-        epoch = self._ban_epoch()
         # tickets whose address the firewall lost (older epoch), banned again below
         rebans: dict[int, Ticket] = {}
+        # "already banned" lines, one batch per level: thousands a second under attack
+        repeats: dict[int, BatchLog] = {}
+        try:
+            self._add_bans(tickets, now, new, rebans, repeats)
+        finally:
+            for batch in repeats.values():
+                batch.close()
+        if rebans:
+            self._reban(list(rebans.values()), now)
+        if not new:
+            return 0
+        self._apply("ban", new, now)
+        # (after the actions ran: a repair on the way raised the epoch, as in fail2ban)
+        epoch = self._ban_epoch()
+        for bticket in new:
+            bticket.banned = True
+            bticket.banEpoch = epoch
+        if self._observer is not None:
+            # the observer increments the ban time, records the ban and times its end;
+            # one hand-over for the tick (one wake-up of its thread)
+            self._observer.bans_found(self.jail_name, [t for t in new if not t.restored])
+        return len(new)
+
+    def _add_bans(
+        self,
+        tickets: Sequence[Ticket],
+        now: float,
+        new: list[BanTicket],
+        rebans: dict[int, Ticket],
+        repeats: dict[int, BatchLog],
+    ) -> None:
+        """Put ``tickets`` in the ban list: the new bans go to ``new``, the bans to apply
+        again (see :meth:`_repeat_failure`) to ``rebans``."""
+        epoch = self._ban_epoch()
         for ticket in tickets:
             bticket = BanTicket.wrap(ticket)
             reason: dict[str, Any] = {}
@@ -181,28 +215,19 @@ class JailActions:
             banned = reason["ticket"]
             if not banned.banned:
                 continue  # its actions have not run yet
-            if self._repeat_failure(ticket, banned, epoch, now, bool(rebans)):
+            if self._repeat_failure(ticket, banned, epoch, now, bool(rebans), repeats):
                 epoch = self._ban_epoch()
             if banned.banEpoch < epoch and id(banned) not in rebans:
                 rebans[id(banned)] = banned
-        if rebans:
-            self._reban(list(rebans.values()), now)
-        if not new:
-            return 0
-        self._apply("ban", new, now)
-        # (after the actions ran: a repair on the way raised the epoch, as in fail2ban)
-        epoch = self._ban_epoch()
-        for bticket in new:
-            bticket.banned = True
-            bticket.banEpoch = epoch
-        if self._observer is not None:
-            # the observer increments the ban time, records the ban and times its end;
-            # one hand-over for the tick (one wake-up of its thread)
-            self._observer.bans_found(self.jail_name, [t for t in new if not t.restored])
-        return len(new)
 
     def _repeat_failure(
-        self, ticket: Ticket, banned: Ticket, epoch: int, now: float, rebanning: bool
+        self,
+        ticket: Ticket,
+        banned: Ticket,
+        epoch: int,
+        now: float,
+        rebanning: bool,
+        repeats: dict[int, BatchLog],
     ) -> bool:
         """A failure of an address banned already (fail2ban's ``__checkBan``): logged the
         louder the longer after the ban it came.  More than 3 s after it, the firewall
@@ -211,7 +236,10 @@ class JailActions:
         may have moved)."""
         delay = ticket.getTime() - banned.getTime()
         level = logging.DEBUG if delay < 3 else NOTICE if delay < 60 else logging.WARNING
-        log.log(level, "[%s] %s already banned", self.jail_name, banned.getID())
+        line = repeats.get(level)
+        if line is None:
+            line = repeats[level] = BatchLog(log, level)
+        line("[%s] %s already banned", self.jail_name, banned.getID())
         if banned.banEpoch == epoch and delay > 3 and not rebanning:
             if now <= self._last_consistency_check + 3:
                 return False
