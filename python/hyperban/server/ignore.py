@@ -160,6 +160,12 @@ class IgnoreList:
 
     # -- the check ----------------------------------------------------------------
 
+    @property
+    def needs_tags(self) -> bool:
+        """Whether :meth:`is_ignored` reads a ticket's tags (``ignorecommand``,
+        ``ignorecache``): callers build them only then."""
+        return self.cache is not None or bool(self.command)
+
     def is_ignored(
         self,
         fid: Any,
@@ -169,6 +175,11 @@ class IgnoreList:
         ``ignorecommand``/``ignorecache``, at least ``ip``; or a function that builds
         them, called only if a rule needs them)."""
         ip = fid if isinstance(fid, Address) else Address(str(fid))
+        if not self.needs_tags:  # the usual case: no rule reads tags, nothing to cache
+            verdict, source = self._decide(ip, _no_tags)
+            if verdict:
+                log.info("[%s] Ignore %s by %s", self.jail_name, ip, source)
+            return verdict
         if tags is None:
             tags = {"ip": str(ip)}
         resolved: list[Mapping[str, Any]] = []
@@ -237,3 +248,7 @@ class IgnoreList:
                 status,
             )
         return False
+
+
+def _no_tags() -> Mapping[str, Any]:
+    raise AssertionError("no ignore rule reads tags without ignorecommand or ignorecache")

@@ -137,6 +137,12 @@ class Observer:
             if idle:
                 self._cond.notify()
 
+    def wants_failures(self, jail: str) -> bool:
+        """Whether :meth:`failure_found` does anything for ``jail`` (only with
+        ``bantime.increment``): a jail asks once per batch of failures."""
+        state = self._jails.get(jail)
+        return state is not None and state.increment.increment and state.on_failure is not None
+
     def failure_found(self, jail: str, ticket: Ticket) -> None:
         """A new failure in ``jail`` (fail2ban's ``failureFound``): with ``bantime.increment``
         the jail's ``on_failure`` re-counts it, off the log-intake thread."""
