@@ -38,6 +38,10 @@ class FirewallState(ActionBase):
         self.held.update(info["ip"] for info in infos)
         return [True] * len(infos)
 
+    def unban_many(self, infos: Sequence[Any]) -> list[bool]:
+        self.held.difference_update(info["ip"] for info in infos)
+        return [True] * len(infos)
+
     def reban_many(self, infos: Sequence[Any]) -> list[bool]:
         self.rebans.append([info["ip"] for info in infos])
         return self.ban_many(infos)
@@ -149,3 +153,26 @@ def test_a_ticket_banned_before_its_actions_ran_is_left_alone() -> None:
     assert actions.ban_manager.addBanTicket(ticket, now=T0)  # in the list, not applied
     _fail(actions, T0 + 5)
     assert nft.checks == 0 and nft.rebans == []
+
+
+class Flushing(FirewallState):
+    """An action with a flush of its own (a set emptied at once)."""
+
+    def flush(self) -> bool:
+        self.held.clear()
+        return True
+
+
+def test_flush_is_logged_as_in_fail2ban(caplog: pytest.LogCaptureFixture) -> None:
+    actions = JailActions("sshd", make_info=lambda t: {"ip": str(t.getID())}, clock=Clock(T0))
+    flushing, plain = Flushing("nft"), FirewallState("mail")
+    actions.add(flushing)
+    actions.add(plain)
+    _fail(actions, T0)
+    with caplog.at_level(logging.DEBUG, "hyperban"):
+        assert actions.flush(T0 + 1) == 1
+    messages = [(r.levelno, r.getMessage()) for r in caplog.records]
+    # the action with a flush is flushed; the other unbans each address, logged once
+    assert (NOTICE, "[sshd] Flush ticket(s) with nft") in messages
+    assert (NOTICE, f"[sshd] Unban {IP}") in messages
+    assert flushing.held == set() and plain.held == set()

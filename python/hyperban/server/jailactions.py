@@ -481,14 +481,22 @@ class JailActions:
         for ticket in tickets:
             if self._observer is not None:
                 self._observer.forget(self.jail_name, ticket.getID())
+        one_by_one: list[ActionBase] = []
         for action in self.actions.values():
             try:
                 flushed = action.flush()
             except Exception as exc:
                 log.error("[%s] action %s: flush failed: %s", self.jail_name, action.name, exc)
                 flushed = False
-            if flushed is False and tickets:
-                # no flush command: lift the bans one by one (one batch)
+            if flushed is False:
+                one_by_one.append(action)
+            else:
+                log.log(NOTICE, "[%s] Flush ticket(s) with %s", self.jail_name, action.name)
+        if one_by_one and tickets:
+            # no flush command: lift the bans one by one (one batch per action)
+            for ticket in tickets:
+                log.log(NOTICE, "[%s] Unban %s", self.jail_name, ticket.getID())
+            for action in one_by_one:
                 action.unban_many([self._make_info(t) for t in tickets])
         self._retries.clear()
         return len(tickets)
