@@ -224,6 +224,7 @@ class Server(ServerCommands):
             watch.start()
             self._journals[jail.name] = watch
             jail.log_paths = []  # no files: fail2ban's `get JAIL logpath` is empty too
+            log.info("Jail %r started", jail.name)
             return
         assert self.hub is not None
         subs: list[Subscription] = []
@@ -233,6 +234,7 @@ class Server(ServerCommands):
         jail.log_paths = [lp.split(" ")[0] for lp in built.logpaths]
         if not built.logpaths:
             log.warning("[%s] no logpath: the jail only bans on request", jail.name)
+        log.info("Jail %r started", jail.name)  # fail2ban's words: watchers wait for them
 
     def _open_journal(self, built: BuiltJail, feed: JailFeed) -> JournalWatch:
         """The (not yet started) journal reader of a ``systemd`` jail."""
@@ -302,7 +304,7 @@ class Server(ServerCommands):
         if unban and self.database is not None:
             self.database.delBan(name)
         built.jail.stop()
-        log.info("[%s] jail stopped", name)
+        log.info("Jail %r stopped", name)
         return built
 
     # -- observer callbacks (observer thread) --------------------------------------

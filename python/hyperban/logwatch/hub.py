@@ -364,13 +364,14 @@ class LogHub:
             self._join(w, fs, stored, at_end)
             w.subs.append(fs)
         t = w.tail
+        # fail2ban's words (its filter logs this per jail; ours names the jail at DEBUG)
         log.info(
-            "Added logfile %r for jail %s (pos = %d, hash = %s)",
+            "Added logfile: %r (pos = %d, hash = %s)",
             path,
-            sub.jail,
             fs.positions.get(t.generation, t.pos),
             t.hash,
         )
+        log.debug("logfile %r is read for jail %s", path, sub.jail)
 
     def _join(
         self, w: _Watched, fs: _FileSub, stored: tuple[str | None, int] | None, at_end: bool

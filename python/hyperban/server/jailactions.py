@@ -492,10 +492,11 @@ class JailActions:
                 one_by_one.append(action)
             else:
                 log.log(NOTICE, "[%s] Flush ticket(s) with %s", self.jail_name, action.name)
-        if one_by_one and tickets:
-            # no flush command: lift the bans one by one (one batch per action)
-            for ticket in tickets:
-                log.log(NOTICE, "[%s] Unban %s", self.jail_name, ticket.getID())
+        # every ban is logged as lifted (as fail2ban's __flushBan does), then lifted one
+        # by one on the actions without a flush (one batch per action)
+        for ticket in tickets:
+            log.log(NOTICE, "[%s] Unban %s", self.jail_name, ticket.getID())
+        if tickets:
             for action in one_by_one:
                 action.unban_many([self._make_info(t) for t in tickets])
         self._retries.clear()

@@ -1,0 +1,155 @@
+"""The daemon's ban-side log lines match Debian's fail2ban-server's, line for line.
+
+Both daemons read the same copy of ``/etc/fail2ban`` (sshd jail, ``maxretry = 2``, the
+stock ``dummy`` action writing to a file of the test) and are fed the same auth log,
+written in phases.  Users grep these lines and feed them to log watchers, so each one
+must come with fail2ban's text and level: ``Found`` (INFO), ``Ban`` (NOTICE), ``already
+banned`` (DEBUG within 3 s of the ban, NOTICE after), ``Flush ticket(s) with`` and
+``Unban`` (NOTICE) when the daemon stops; and the jail's "started", "stopped" and
+"Added logfile:" lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from daemon_util import wait_until
+
+F2B_SERVER = "/usr/bin/fail2ban-server"
+STOCK = Path("/etc/fail2ban")
+
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(F2B_SERVER) and (STOCK / "action.d" / "dummy.conf").exists()),
+    reason="needs Debian's fail2ban package (the oracle)",
+)
+
+# "<time> <logger> [pid]: LEVEL   [sshd] message" -> (LEVEL, message)
+_LINE = re.compile(r"\]: (\w+)\s+(\[sshd\] .*)$")
+_BAN_SIDE = re.compile(
+    r"\[sshd\] (Found |Ban |Unban |Flush |Reban |Restore |Ignore |.* already banned)"
+)
+
+
+class _Side:
+    """One daemon on its own copy of the configuration, log file and state."""
+
+    def __init__(self, name: str, root: Path) -> None:
+        self.name = name
+        self.etc = root / f"{name}-etc"
+        shutil.copytree(STOCK, self.etc)
+        state = root / f"{name}-state"
+        state.mkdir()
+        self.log = state / "daemon.log"
+        self.authlog = root / f"{name}-auth.log"
+        self.authlog.touch()
+        (self.etc / "fail2ban.local").write_text(
+            "[Definition]\nloglevel = INFO\n"
+            f"logtarget = {self.log}\nsocket = {state / 'sock'}\n"
+            f"pidfile = {state / 'pid'}\ndbfile = {state / 'db.sqlite3'}\n"
+        )
+        (self.etc / "jail.local").write_text(
+            "[sshd]\nenabled = true\nbackend = polling\n"
+            f"logpath = {self.authlog}\n"
+            f"action = dummy[target={state / 'dummy.bans'}]\n"
+            "maxretry = 2\nfindtime = 10m\nbantime = 1h\n"
+        )
+        argv = [F2B_SERVER] if name == "fail2ban" else [sys.executable, "-m", "hyperban"]
+        self.stderr = state / "stderr"
+        with open(self.stderr, "wb") as err:
+            self.proc = subprocess.Popen(
+                [*argv, "-f", "-x", "-c", str(self.etc)], stdout=subprocess.DEVNULL, stderr=err
+            )
+
+    def started(self) -> bool:
+        return "Jail 'sshd' started" in self.text()
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def ban_side(self) -> list[tuple[str, str]]:
+        lines = []
+        for line in self.text().splitlines():
+            m = _LINE.search(line)
+            if m and _BAN_SIDE.match(m.group(2)):
+                lines.append((m.group(1), m.group(2)))
+        return lines
+
+    def write(self, data: bytes) -> None:
+        with open(self.authlog, "ab") as fh:
+            fh.write(data)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _failure(ip: str, n: int) -> bytes:
+    stamp = time.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1)
+    return (
+        f"{stamp} host sshd[{4000 + n}]: Failed password for root from {ip} port {40000 + n} ssh2\n"
+    ).encode()
+
+
+def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
+    sides = [_Side("fail2ban", tmp_path), _Side("hyperban", tmp_path)]
+    a, b = "192.0.2.10", "192.0.2.20"
+    try:
+        for side in sides:
+            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+            assert side.proc.poll() is None, side.stderr.read_text(errors="replace")
+
+        def phase(lines: bytes, found: int) -> None:
+            for side in sides:
+                side.write(lines)
+            for side in sides:
+                wait_until(
+                    lambda s=side: (
+                        sum(m.startswith("[sshd] Found") for _, m in s.ban_side()) >= found
+                    ),
+                    30,
+                    f"{side.name} to find {found} failures",
+                )
+
+        t0 = time.monotonic()
+        # A reaches maxretry and is banned; B fails once
+        phase(_failure(a, 1) + _failure(b, 2) + _failure(a, 3), 3)
+        for side in sides:
+            wait_until(lambda s=side: any(m == f"[sshd] Ban {a}" for _, m in s.ban_side()), 30)
+        # A fails twice more right away (already banned, DEBUG: not in an INFO log) ...
+        phase(_failure(a, 4) + _failure(a, 5), 5)
+        # ... and twice more 5 s after its ban (already banned, NOTICE)
+        time.sleep(max(0.0, t0 + 5.5 - time.monotonic()))
+        phase(_failure(a, 6) + _failure(a, 7), 7)
+        for side in sides:
+            wait_until(lambda s=side: any("already banned" in m for _, m in s.ban_side()), 30)
+    finally:
+        for side in sides:
+            side.stop()
+    f2b, ours = (side.ban_side() for side in sides)
+    assert ours == f2b
+    # the jail's life lines that log watchers wait for, in fail2ban's words
+    for side in sides:
+        text = side.text()
+        for line in (
+            f"Added logfile: '{side.authlog}' (pos = 0, hash = )",
+            "Jail 'sshd' started",
+            "Jail 'sshd' stopped",
+        ):
+            assert f"INFO    {line}" in text, (side.name, line)
+    # the comparison is not vacuous: the lines the scenario is about are there
+    assert ("NOTICE", f"[sshd] Ban {a}") in f2b
+    assert ("NOTICE", f"[sshd] {a} already banned") in f2b
+    assert ("NOTICE", f"[sshd] Unban {a}") in f2b
