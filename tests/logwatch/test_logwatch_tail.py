@@ -157,7 +157,7 @@ def test_copytruncate_regrown_with_a_first_line_like_the_old_one(log: Path, firs
     append(log, first + "b2 makes it bigger than our position\n")
     t.poll(s)
     assert s.data == b"a1\n" + first.encode() + b"b2 makes it bigger than our position\n"
-    assert t.hash == hashlib.md5(first.encode(), usedforsecurity=False).hexdigest()
+    assert t.hash == hashlib.sha1(first.encode(), usedforsecurity=False).hexdigest()
     t.close()
 
 
@@ -246,14 +246,24 @@ def test_renamed_away_and_back_continues(log: Path) -> None:
     ("stored", "expected"),
     [
         ("same", b"a3\n"),  # hash matches: continue at the stored position
+        # stored by an earlier hyperban (MD5): still this file
+        ("legacy-md5", b"a3\n"),
         ("other", b"a1\na2\na3\n"),  # rotated while we were down: from the start
+        ("other-md5", b"a1\na2\na3\n"),
         ("beyond", b"a1\na2\na3\n"),  # file shorter than the position: from the start
     ],
 )
 def test_resume(log: Path, stored: str, expected: bytes) -> None:
     append(log, "a1\na2\na3\n")
     h = first_line_hash(log)
-    resume = {"same": (h, 6), "other": ("0" * 32, 6), "beyond": (h, 999)}[stored]
+    md5 = hashlib.md5(b"a1\n", usedforsecurity=False).hexdigest()
+    resume = {
+        "same": (h, 6),
+        "legacy-md5": (md5, 6),
+        "other": ("0" * 40, 6),
+        "other-md5": ("0" * 32, 6),
+        "beyond": (h, 999),
+    }[stored]
     t, s = make(log, resume=resume), Sink()
     t.poll(s)
     assert s.data == expected

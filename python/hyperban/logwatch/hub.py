@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from ..filter.source import DEFAULT_CHUNK_SIZE
-from ..server.database import Database
+from ..server.database import Database, names_first_line
 from .backends import DEFAULT_POLL_INTERVAL, Waiter, make_waiter
 from .lines import LineFormat
 from .logpath import LogPath, expand, parse_logpath
@@ -385,7 +385,11 @@ class LogHub:
             fs.positions[gen] = tail.last_line_start()
             return
         start = 0
-        if stored is not None and stored[0] == tail.hash and stored[1] <= tail.size:
+        if (
+            stored is not None
+            and names_first_line(stored[0], tail.first_line)
+            and stored[1] <= tail.size
+        ):
             start = stored[1]  # may be ahead of the reader: lines before it are skipped
         fs.positions[gen] = start
         if start < tail.pos:  # behind the shared reader: catch this jail up alone

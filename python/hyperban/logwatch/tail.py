@@ -35,7 +35,6 @@ Rules (fail2ban's ``FileContainer`` behaviour, made loss-free where it was not):
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import stat
@@ -44,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..filter.source import DEFAULT_CHUNK_SIZE
+from ..server.database import line_hash, names_first_line
 from .lines import LineFormat
 
 __all__ = ["Emit", "FileTail"]
@@ -67,11 +67,6 @@ def first_line_fd(fd: int) -> bytes:
         if i >= 0:
             return head + block[: i + 1]
         head += block
-
-
-def line_hash(line: bytes) -> str:
-    """The position hash of a first line (see :func:`first_line_fd`); "" for b""."""
-    return hashlib.md5(line, usedforsecurity=False).hexdigest() if line else ""
 
 
 def first_line_hash_fd(fd: int) -> str:
@@ -145,6 +140,11 @@ class FileTail:
     @property
     def hash(self) -> str:
         return self._cur.hash if self._cur else ""
+
+    @property
+    def first_line(self) -> bytes:
+        """The current file's first line (newline included; b"" while incomplete)."""
+        return self._cur.first if self._cur else b""
 
     @property
     def inode(self) -> tuple[int, int] | None:
@@ -286,7 +286,7 @@ class FileTail:
                 cur.pos = self.last_line_start()
             elif self._resume is not None:
                 want_hash, want_pos = self._resume
-                if want_pos and want_hash == cur.hash and want_pos <= fst.st_size:
+                if want_pos and names_first_line(want_hash, first) and want_pos <= fst.st_size:
                     cur.pos = want_pos
                 elif want_pos:
                     log.info(

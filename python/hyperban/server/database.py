@@ -105,14 +105,34 @@ class DatabaseError(Exception):
         self.filename = filename
 
 
+def line_hash(line: bytes) -> str:
+    """The hash of a log's first line (raw bytes, newline included) that positions are
+    stored with (``logs.firstlinemd5``); ``""`` for ``b""``.
+
+    Despite the column's name it is SHA-1, as fail2ban 1.x stores it under Python 3: its
+    MD5 probe hashes a ``str``, which fails there, and it falls back to SHA-1.  The same
+    hash lets hyperban resume from the positions in a database fail2ban wrote."""
+    return hashlib.sha1(line, usedforsecurity=False).hexdigest() if line else ""
+
+
+def names_first_line(stored: str | None, line: bytes) -> bool:
+    """Whether a stored hash is the hash of ``line``: SHA-1 (fail2ban's, ours), or the
+    MD5 hyperban stored before it hashed as fail2ban does."""
+    if not stored or not line:
+        return False
+    if len(stored) == 32:
+        return stored == hashlib.md5(line, usedforsecurity=False).hexdigest()
+    return stored == line_hash(line)
+
+
 def first_line_hash(path: str | os.PathLike[str]) -> str:
-    """Hash stored in ``logs.firstlinemd5``: MD5 hex digest of the file's first line
-    (raw bytes, newline included), or ``""`` while that line is not complete."""
+    """:func:`line_hash` of the file's first line, ``""`` while that line is not
+    complete."""
     with open(path, "rb") as fh:
         line = fh.readline()
     if line == line.rstrip(b"\r\n"):
         return ""
-    return hashlib.md5(line, usedforsecurity=False).hexdigest()
+    return line_hash(line)
 
 
 def _json_default(value: Any) -> Any:
