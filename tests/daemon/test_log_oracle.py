@@ -5,8 +5,8 @@ stock ``dummy`` action writing to a file of the test) and are fed the same auth 
 written in phases.  Users grep these lines and feed them to log watchers, so each one
 must come with fail2ban's text and level: ``Found`` (INFO), ``Ban`` (NOTICE), ``already
 banned`` (DEBUG within 3 s of the ban, NOTICE after), ``Flush ticket(s) with`` and
-``Unban`` (NOTICE) when the daemon stops; and the jail's "started", "stopped" and
-"Added logfile:" lines.
+``Unban`` (NOTICE) when the daemon stops, ``Restore Ban`` (NOTICE) when it starts again;
+and the jail's "started", "stopped" and "Added logfile:" lines.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import pytest
 from daemon_util import wait_until
+
+from hyperban.server.database import first_line_hash
 
 F2B_SERVER = "/usr/bin/fail2ban-server"
 STOCK = Path("/etc/fail2ban")
@@ -33,6 +36,7 @@ pytestmark = pytest.mark.skipif(
 
 # "<time> <logger> [pid]: LEVEL   [sshd] message" -> (LEVEL, message)
 _LINE = re.compile(r"\]: (\w+)\s+(\[sshd\] .*)$")
+_LIFE = re.compile(r"\]: INFO\s+(Added logfile: .*|Jail 'sshd' (?:started|stopped))$", re.M)
 _BAN_SIDE = re.compile(
     r"\[sshd\] (Found |Ban |Unban |Flush |Reban |Restore |Ignore |.* already banned)"
 )
@@ -48,12 +52,13 @@ class _Side:
         state = root / f"{name}-state"
         state.mkdir()
         self.log = state / "daemon.log"
+        self.db = state / "db.sqlite3"
         self.authlog = root / f"{name}-auth.log"
         self.authlog.touch()
         (self.etc / "fail2ban.local").write_text(
             "[Definition]\nloglevel = INFO\n"
             f"logtarget = {self.log}\nsocket = {state / 'sock'}\n"
-            f"pidfile = {state / 'pid'}\ndbfile = {state / 'db.sqlite3'}\n"
+            f"pidfile = {state / 'pid'}\ndbfile = {self.db}\n"
         )
         (self.etc / "jail.local").write_text(
             "[sshd]\nenabled = true\nbackend = polling\n"
@@ -61,15 +66,22 @@ class _Side:
             f"action = dummy[target={state / 'dummy.bans'}]\n"
             "maxretry = 2\nfindtime = 10m\nbantime = 1h\n"
         )
-        argv = [F2B_SERVER] if name == "fail2ban" else [sys.executable, "-m", "hyperban"]
         self.stderr = state / "stderr"
-        with open(self.stderr, "wb") as err:
+        self.runs = 0
+        self.start()
+
+    def start(self, program: str | None = None) -> None:
+        """Start the daemon (``program``: the other one, on this one's files)."""
+        program = program or self.name
+        argv = [F2B_SERVER] if program == "fail2ban" else [sys.executable, "-m", "hyperban"]
+        with open(self.stderr, "ab") as err:
             self.proc = subprocess.Popen(
                 [*argv, "-f", "-x", "-c", str(self.etc)], stdout=subprocess.DEVNULL, stderr=err
             )
+        self.runs += 1
 
     def started(self) -> bool:
-        return "Jail 'sshd' started" in self.text()
+        return self.text().count("Jail 'sshd' started") >= self.runs
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -81,6 +93,11 @@ class _Side:
             if m and _BAN_SIDE.match(m.group(2)):
                 lines.append((m.group(1), m.group(2)))
         return lines
+
+    def life_lines(self) -> list[str]:
+        """The jail's "Added logfile:", "started" and "stopped" lines, log path hidden."""
+        found = _LIFE.findall(self.text())
+        return [line.replace(str(self.authlog), "<log>") for line in found]
 
     def write(self, data: bytes) -> None:
         with open(self.authlog, "ab") as fh:
@@ -135,21 +152,62 @@ def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
         phase(_failure(a, 6) + _failure(a, 7), 7)
         for side in sides:
             wait_until(lambda s=side: any("already banned" in m for _, m in s.ban_side()), 30)
+        # a restart restores the ban from the database
+        for side in sides:
+            side.stop()
+            side.start()
+        for side in sides:
+            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+            wait_until(lambda s=side: any("Restore Ban" in m for _, m in s.ban_side()), 30)
     finally:
         for side in sides:
             side.stop()
     f2b, ours = (side.ban_side() for side in sides)
     assert ours == f2b
-    # the jail's life lines that log watchers wait for, in fail2ban's words
+    # the log positions are stored with fail2ban's first-line hash, so each daemon can
+    # resume from a database the other wrote
     for side in sides:
-        text = side.text()
-        for line in (
-            f"Added logfile: '{side.authlog}' (pos = 0, hash = )",
-            "Jail 'sshd' started",
-            "Jail 'sshd' stopped",
-        ):
-            assert f"INFO    {line}" in text, (side.name, line)
-    # the comparison is not vacuous: the lines the scenario is about are there
-    assert ("NOTICE", f"[sshd] Ban {a}") in f2b
-    assert ("NOTICE", f"[sshd] {a} already banned") in f2b
-    assert ("NOTICE", f"[sshd] Unban {a}") in f2b
+        with sqlite3.connect(side.db) as db:
+            (stored,) = db.execute("SELECT firstlinemd5 FROM logs").fetchone()
+        assert stored == first_line_hash(side.authlog), side.name
+    # the jail's life lines that log watchers wait for, in fail2ban's words (the second
+    # "Added logfile:" resumes at the stored position, with fail2ban's hash)
+    # (each kind in order; ours logs "started" as its log hub is about to add the file)
+    f2b_life, our_life = (side.life_lines() for side in sides)
+    for kind in ("Added logfile:", "Jail "):
+        ours_kind = [line for line in our_life if line.startswith(kind)]
+        assert ours_kind == [line for line in f2b_life if line.startswith(kind)]
+    assert len(f2b_life) == 6
+
+
+def test_takes_over_fail2bans_database(tmp_path: Path) -> None:
+    """hyperban started in fail2ban's place, on its configuration and database, goes on
+    where fail2ban stopped: the log from the stored position, the bans restored."""
+    side = _Side("fail2ban", tmp_path)
+    a = "192.0.2.30"
+    try:
+        wait_until(lambda: side.started() or side.proc.poll() is not None, 60, "fail2ban")
+        side.write(_failure(a, 1) + _failure(a, 2))
+        wait_until(lambda: any(m == f"[sshd] Ban {a}" for _, m in side.ban_side()), 30)
+        side.stop()
+        side.start("hyperban")
+        wait_until(lambda: side.started() or side.proc.poll() is not None, 60, "hyperban")
+        wait_until(lambda: any("Restore Ban" in m for _, m in side.ban_side()), 30)
+        # a later failure of another address is read, the old ones are not read again
+        side.write(_failure("192.0.2.31", 3))
+        wait_until(lambda: sum("Found" in m for _, m in side.ban_side()) >= 3, 30)
+    finally:
+        side.stop()
+    size = len(_failure(a, 1)) + len(_failure(a, 2))
+    found = [m for _, m in side.ban_side() if "Found" in m]
+    assert [m.split(" - ")[0] for m in found] == [
+        f"[sshd] Found {a}",
+        f"[sshd] Found {a}",
+        "[sshd] Found 192.0.2.31",
+    ]
+    assert ("NOTICE", f"[sshd] Restore Ban {a}") in side.ban_side()
+    added = [line for line in side.life_lines() if line.startswith("Added logfile:")]
+    assert added == [
+        "Added logfile: '<log>' (pos = 0, hash = )",  # fail2ban, on the empty log
+        f"Added logfile: '<log>' (pos = {size}, hash = {first_line_hash(side.authlog)})",
+    ]

@@ -300,13 +300,18 @@ class JailActions:
         if now is None:
             now = self._clock.time()
         restored: list[BanTicket] = []
-        for ticket in tickets:
-            bticket = BanTicket.wrap(ticket)
-            bticket.restored = True
-            if self.ban_manager.addBanTicket(bticket, now=now):
-                restored.append(bticket)
+        # one "Restore Ban" line per ban, as fail2ban logs them (20k at a restart: a batch)
+        with BatchLog(log, NOTICE) as restore_log:
+            for ticket in tickets:
+                bticket = BanTicket.wrap(ticket)
+                bticket.restored = True
+                reason: dict[str, Any] = {}
+                if self.ban_manager.addBanTicket(bticket, reason=reason, now=now):
+                    restore_log("[%s] Restore Ban %s", self.jail_name, bticket.getID())
+                    restored.append(bticket)
+                elif reason.get("expired"):
+                    log.info("[%s] Ignore %s, expired bantime", self.jail_name, bticket.getID())
         if restored:
-            log.log(NOTICE, "[%s] Restore %d ban(s)", self.jail_name, len(restored))
             self._apply("restore", restored, now)
             epoch = self._ban_epoch()
             for bticket in restored:
