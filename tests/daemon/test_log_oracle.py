@@ -5,7 +5,8 @@ stock ``dummy`` action writing to a file of the test) and are fed the same auth 
 written in phases.  Users grep these lines and feed them to log watchers, so each one
 must come with fail2ban's text and level: ``Found`` (INFO), ``Ban`` (NOTICE), ``already
 banned`` (DEBUG within 3 s of the ban, NOTICE after), ``Flush ticket(s) with`` and
-``Unban`` (NOTICE) when the daemon stops, ``Restore Ban`` (NOTICE) when it starts again;
+``Unban`` (NOTICE) when the daemon stops, ``Restore Ban`` (NOTICE) when it starts again,
+``Ignore <ip> by ip`` (INFO) for an address in ``ignoreip``;
 and the jail's "started", "stopped" and "Added logfile:" lines.
 """
 
@@ -27,6 +28,7 @@ from daemon_util import wait_until
 from hyperban.server.database import first_line_hash
 
 F2B_SERVER = "/usr/bin/fail2ban-server"
+IGNORED = "192.0.2.99"  # in the jail's ignoreip
 STOCK = Path("/etc/fail2ban")
 
 pytestmark = pytest.mark.skipif(
@@ -65,6 +67,7 @@ class _Side:
             f"logpath = {self.authlog}\n"
             f"action = dummy[target={state / 'dummy.bans'}]\n"
             "maxretry = 2\nfindtime = 10m\nbantime = 1h\n"
+            f"ignoreip = 127.0.0.1/8 ::1 {IGNORED}\n"
         )
         self.stderr = state / "stderr"
         self.runs = 0
@@ -142,7 +145,7 @@ def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
 
         t0 = time.monotonic()
         # A reaches maxretry and is banned; B fails once
-        phase(_failure(a, 1) + _failure(b, 2) + _failure(a, 3), 3)
+        phase(_failure(a, 1) + _failure(IGNORED, 8) + _failure(b, 2) + _failure(a, 3), 3)
         for side in sides:
             wait_until(lambda s=side: any(m == f"[sshd] Ban {a}" for _, m in s.ban_side()), 30)
         # A fails twice more right away (already banned, DEBUG: not in an INFO log) ...
@@ -164,6 +167,12 @@ def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
             side.stop()
     f2b, ours = (side.ban_side() for side in sides)
     assert ours == f2b
+    # the comparison is not vacuous: the lines the scenario is about are there
+    assert ("INFO", f"[sshd] Ignore {IGNORED} by ip") in f2b
+    assert ("NOTICE", f"[sshd] Ban {a}") in f2b
+    assert ("NOTICE", f"[sshd] {a} already banned") in f2b
+    assert ("NOTICE", f"[sshd] Unban {a}") in f2b
+    assert ("NOTICE", f"[sshd] Restore Ban {a}") in f2b
     # the log positions are stored with fail2ban's first-line hash, so each daemon can
     # resume from a database the other wrote
     for side in sides:
