@@ -150,6 +150,22 @@ class DictTarget:
         self._jail(jail).params[name] = value
         self._log("set_jail_param", jail, name, value)
 
+    def add_fail_regex(self, jail: str, regex: str) -> None:
+        self._jail(jail).params.setdefault("failregex", []).append(regex)
+
+    def del_fail_regex(self, jail: str, index: int) -> None:
+        regexes = self._jail(jail).params.setdefault("failregex", [])
+        if 0 <= index < len(regexes):
+            del regexes[index]
+
+    def add_ignore_regex(self, jail: str, regex: str) -> None:
+        self._jail(jail).params.setdefault("ignoreregex", []).append(regex)
+
+    def del_ignore_regex(self, jail: str, index: int) -> None:
+        regexes = self._jail(jail).params.setdefault("ignoreregex", [])
+        if 0 <= index < len(regexes):
+            del regexes[index]
+
     def add_ignore_ip(self, jail: str, ip: str) -> None:
         self._jail(jail).params.setdefault("ignoreip", []).append(ip)
 
@@ -177,13 +193,16 @@ class DictTarget:
     def unban_ip(self, jail: str | None, ips: list[str], *, report_absent: bool = False) -> int:
         jails = [self._jail(jail)] if jail is not None else list(self.jails.values())
         count = 0
+        missed = []
         for j in jails:
             for ip in ips:
                 if ip in j.banned:
                     j.banned.remove(ip)
                     count += 1
                 elif report_absent:
-                    raise ValueError(f"{ip} is not banned")
+                    missed.append(ip)
+        if missed:
+            raise ValueError(f"not banned: {missed!r}")
         return count
 
     def unban_all(self) -> int:

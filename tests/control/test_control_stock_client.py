@@ -70,7 +70,7 @@ def test_stock_client_commands(served: Any, args: list[str], stdout: str) -> Non
         (["start", "a", "b"], "Sorry but the command is invalid\n"),
         (["set", "sshd", "maxretry", "lots"], "invalid literal for int() with base 10: 'lots'\n"),
         (["set", "sshd", "unbanip", "--report-absent", "203.0.113.9"],
-         "203.0.113.9 is not banned\n"),
+         "not banned: ['203.0.113.9']\n"),
         (["set", "sshd", "addaction", "x"], "'set JAIL addaction' is not supported by hyperban\n"),
     ],
 )  # fmt: skip

@@ -143,7 +143,7 @@ def test_invalid_commands(tx: Transmitter, cmd: Any) -> None:
     "cmd",
     [
         ["add", "jail", "auto"],
-        ["set", "sshd", "addfailregex", "x"],
+        ["set", "sshd", "addaction", "x"],
         ["set", "sshd", "action", "a", "actionban", "x"],
         ["get", "sshd", "action", "a", "actionban"],
     ],
@@ -191,6 +191,13 @@ def test_jail_params(tx: Transmitter, target: DictTarget) -> None:
     assert target.calls[-1] == ("add_log_path", ("sshd", "/var/log/x", True))
     assert err(tx, "set", "sshd", "addlogpath", "/y", "middle").kind == "ValueError"
     assert ok(tx, "set", "sshd", "dellogpath", "/var/log/x") == ["/var/log/auth.log"]
+    # regexes: added, then removed by index; an index out of range changes nothing
+    assert ok(tx, "set", "sshd", "addfailregex", "^x <HOST>$")[-1] == "^x <HOST>$"
+    assert ok(tx, "set", "sshd", "delfailregex", "0") == ["^x <HOST>$"]
+    assert ok(tx, "set", "sshd", "delfailregex", "7") == ["^x <HOST>$"]
+    assert err(tx, "set", "sshd", "delfailregex", "first").kind == "ValueError"
+    assert ok(tx, "set", "sshd", "addignoreregex", "^y$") == ["^y$"]
+    assert ok(tx, "set", "sshd", "delignoreregex", "0") == []
 
 
 def test_server_params(tx: Transmitter) -> None:

@@ -12,119 +12,20 @@ and the jail's "started", "stopped" and "Added logfile:" lines.
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
 from daemon_util import wait_until
+from side_by_side import IGNORED, Side, failure_line, needs_fail2ban
 
 from hyperban.server.database import first_line_hash
 
-F2B_SERVER = "/usr/bin/fail2ban-server"
-IGNORED = "192.0.2.99"  # in the jail's ignoreip
-STOCK = Path("/etc/fail2ban")
-
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(F2B_SERVER) and (STOCK / "action.d" / "dummy.conf").exists()),
-    reason="needs Debian's fail2ban package (the oracle)",
-)
-
-# "<time> <logger> [pid]: LEVEL   [sshd] message" -> (LEVEL, message)
-_LINE = re.compile(r"\]: (\w+)\s+(\[sshd\] .*)$")
-_LIFE = re.compile(r"\]: INFO\s+(Added logfile: .*|Jail 'sshd' (?:started|stopped))$", re.M)
-_BAN_SIDE = re.compile(
-    r"\[sshd\] (Found |Ban |Unban |Flush |Reban |Restore |Ignore |.* already banned)"
-)
-
-
-class _Side:
-    """One daemon on its own copy of the configuration, log file and state."""
-
-    def __init__(self, name: str, root: Path) -> None:
-        self.name = name
-        self.etc = root / f"{name}-etc"
-        shutil.copytree(STOCK, self.etc)
-        state = root / f"{name}-state"
-        state.mkdir()
-        self.log = state / "daemon.log"
-        self.db = state / "db.sqlite3"
-        self.authlog = root / f"{name}-auth.log"
-        self.authlog.touch()
-        (self.etc / "fail2ban.local").write_text(
-            "[Definition]\nloglevel = INFO\n"
-            f"logtarget = {self.log}\nsocket = {state / 'sock'}\n"
-            f"pidfile = {state / 'pid'}\ndbfile = {self.db}\n"
-        )
-        (self.etc / "jail.local").write_text(
-            "[sshd]\nenabled = true\nbackend = polling\n"
-            f"logpath = {self.authlog}\n"
-            f"action = dummy[target={state / 'dummy.bans'}]\n"
-            "maxretry = 2\nfindtime = 10m\nbantime = 1h\n"
-            f"ignoreip = 127.0.0.1/8 ::1 {IGNORED}\n"
-        )
-        self.stderr = state / "stderr"
-        self.runs = 0
-        self.start()
-
-    def start(self, program: str | None = None) -> None:
-        """Start the daemon (``program``: the other one, on this one's files)."""
-        program = program or self.name
-        argv = [F2B_SERVER] if program == "fail2ban" else [sys.executable, "-m", "hyperban"]
-        with open(self.stderr, "ab") as err:
-            self.proc = subprocess.Popen(
-                [*argv, "-f", "-x", "-c", str(self.etc)], stdout=subprocess.DEVNULL, stderr=err
-            )
-        self.runs += 1
-
-    def started(self) -> bool:
-        return self.text().count("Jail 'sshd' started") >= self.runs
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def ban_side(self) -> list[tuple[str, str]]:
-        lines = []
-        for line in self.text().splitlines():
-            m = _LINE.search(line)
-            if m and _BAN_SIDE.match(m.group(2)):
-                lines.append((m.group(1), m.group(2)))
-        return lines
-
-    def life_lines(self) -> list[str]:
-        """The jail's "Added logfile:", "started" and "stopped" lines, log path hidden."""
-        found = _LIFE.findall(self.text())
-        return [line.replace(str(self.authlog), "<log>") for line in found]
-
-    def write(self, data: bytes) -> None:
-        with open(self.authlog, "ab") as fh:
-            fh.write(data)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def _failure(ip: str, n: int) -> bytes:
-    stamp = time.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1)
-    return (
-        f"{stamp} host sshd[{4000 + n}]: Failed password for root from {ip} port {40000 + n} ssh2\n"
-    ).encode()
+pytestmark = needs_fail2ban
 
 
 def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
-    sides = [_Side("fail2ban", tmp_path), _Side("hyperban", tmp_path)]
+    sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
     a, b = "192.0.2.10", "192.0.2.20"
     try:
         for side in sides:
@@ -145,14 +46,17 @@ def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
 
         t0 = time.monotonic()
         # A reaches maxretry and is banned; B fails once
-        phase(_failure(a, 1) + _failure(IGNORED, 8) + _failure(b, 2) + _failure(a, 3), 3)
+        phase(
+            failure_line(a, 1) + failure_line(IGNORED, 8) + failure_line(b, 2) + failure_line(a, 3),
+            3,
+        )
         for side in sides:
             wait_until(lambda s=side: any(m == f"[sshd] Ban {a}" for _, m in s.ban_side()), 30)
         # A fails twice more right away (already banned, DEBUG: not in an INFO log) ...
-        phase(_failure(a, 4) + _failure(a, 5), 5)
+        phase(failure_line(a, 4) + failure_line(a, 5), 5)
         # ... and twice more 5 s after its ban (already banned, NOTICE)
         time.sleep(max(0.0, t0 + 5.5 - time.monotonic()))
-        phase(_failure(a, 6) + _failure(a, 7), 7)
+        phase(failure_line(a, 6) + failure_line(a, 7), 7)
         for side in sides:
             wait_until(lambda s=side: any("already banned" in m for _, m in s.ban_side()), 30)
         # a restart restores the ban from the database
@@ -192,22 +96,22 @@ def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
 def test_takes_over_fail2bans_database(tmp_path: Path) -> None:
     """hyperban started in fail2ban's place, on its configuration and database, goes on
     where fail2ban stopped: the log from the stored position, the bans restored."""
-    side = _Side("fail2ban", tmp_path)
+    side = Side("fail2ban", tmp_path)
     a = "192.0.2.30"
     try:
         wait_until(lambda: side.started() or side.proc.poll() is not None, 60, "fail2ban")
-        side.write(_failure(a, 1) + _failure(a, 2))
+        side.write(failure_line(a, 1) + failure_line(a, 2))
         wait_until(lambda: any(m == f"[sshd] Ban {a}" for _, m in side.ban_side()), 30)
         side.stop()
         side.start("hyperban")
         wait_until(lambda: side.started() or side.proc.poll() is not None, 60, "hyperban")
         wait_until(lambda: any("Restore Ban" in m for _, m in side.ban_side()), 30)
         # a later failure of another address is read, the old ones are not read again
-        side.write(_failure("192.0.2.31", 3))
+        side.write(failure_line("192.0.2.31", 3))
         wait_until(lambda: sum("Found" in m for _, m in side.ban_side()) >= 3, 30)
     finally:
         side.stop()
-    size = len(_failure(a, 1)) + len(_failure(a, 2))
+    size = len(failure_line(a, 1)) + len(failure_line(a, 2))
     found = [m for _, m in side.ban_side() if "Found" in m]
     assert [m.split(" - ")[0] for m in found] == [
         f"[sshd] Found {a}",

@@ -15,7 +15,8 @@ Errors: a method raises
 * :class:`UnknownJailError` (a ``KeyError``) when the jail named does not
   exist; clients print "Sorry but the jail 'NAME' does not exist";
 * ``ValueError`` for a bad value (unparsable time, wrong log level, an IP that
-  is not banned under ``--report-absent``); the message is shown to the user;
+  is not banned under ``--report-absent``: ``not banned: [...]``); the message is shown
+  to the user;
 * :class:`UnsupportedError` for something hyperban does not do (yet);
 * anything else is a bug: it is logged with its traceback and the client gets
   its message.
@@ -231,6 +232,22 @@ class ControlTarget(Protocol):
         """``set JAIL delignoreip IP``."""
         ...
 
+    def add_fail_regex(self, jail: str, regex: str) -> None:
+        """``set JAIL addfailregex REGEX``: the running jail's filter gets one more."""
+        ...
+
+    def del_fail_regex(self, jail: str, index: int) -> None:
+        """``set JAIL delfailregex INDEX`` (an index out of range changes nothing)."""
+        ...
+
+    def add_ignore_regex(self, jail: str, regex: str) -> None:
+        """``set JAIL addignoreregex REGEX``."""
+        ...
+
+    def del_ignore_regex(self, jail: str, index: int) -> None:
+        """``set JAIL delignoreregex INDEX`` (an index out of range changes nothing)."""
+        ...
+
     def add_log_path(self, jail: str, path: str, tail: bool) -> None:
         """``set JAIL addlogpath FILE [head|tail]``; ``tail`` starts at the end of the file."""
         ...
@@ -247,8 +264,9 @@ class ControlTarget(Protocol):
     def unban_ip(self, jail: str | None, ips: list[str], *, report_absent: bool = False) -> int:
         """``set JAIL unbanip [--report-absent] IP...`` / ``unban IP...`` (``jail`` None:
         every jail and the database).  Return the number of bans lifted.  With
-        ``report_absent`` (only ever with a jail) an IP that is not banned raises
-        ``ValueError("IP is not banned")``; otherwise it is skipped."""
+        ``report_absent`` (only ever with a jail) the IPs that are banned are unbanned,
+        then ``ValueError("not banned: [IP, ...]")`` names the others; otherwise they are
+        skipped."""
         ...
 
     def unban_all(self) -> int:

@@ -35,8 +35,7 @@ log = logging.getLogger(__name__)
 _UNSUPPORTED_TOP = frozenset({"add", "multi-set", "server-stream", "sleep", "config-error"})
 _UNSUPPORTED_SET = frozenset(
     {
-        "addfailregex", "delfailregex", "addignoreregex", "delignoreregex", "addjournalmatch",
-        "deljournalmatch", "addaction", "delaction", "action", "attempt",
+        "addjournalmatch", "deljournalmatch", "addaction", "delaction", "action", "attempt",
     }
 )  # fmt: skip
 _UNSUPPORTED_GET = frozenset({"action", "actionproperties", "actionmethods"})
@@ -270,6 +269,26 @@ class Transmitter:
         self.target.del_log_path(jail, _name(rest[0], "file"))
         return self.target.get_jail_param(jail, "logpath")
 
+    def _set_addfailregex(self, jail: str, rest: list[Any]) -> Any:
+        _arity(rest, 1, 1, "set JAIL addfailregex REGEX")
+        self.target.add_fail_regex(jail, _name(rest[0], "regex"))
+        return self.target.get_jail_param(jail, "failregex")
+
+    def _set_delfailregex(self, jail: str, rest: list[Any]) -> Any:
+        _arity(rest, 1, 1, "set JAIL delfailregex INDEX")
+        self.target.del_fail_regex(jail, int(rest[0]))
+        return self.target.get_jail_param(jail, "failregex")
+
+    def _set_addignoreregex(self, jail: str, rest: list[Any]) -> Any:
+        _arity(rest, 1, 1, "set JAIL addignoreregex REGEX")
+        self.target.add_ignore_regex(jail, _name(rest[0], "regex"))
+        return self.target.get_jail_param(jail, "ignoreregex")
+
+    def _set_delignoreregex(self, jail: str, rest: list[Any]) -> Any:
+        _arity(rest, 1, 1, "set JAIL delignoreregex INDEX")
+        self.target.del_ignore_regex(jail, int(rest[0]))
+        return self.target.get_jail_param(jail, "ignoreregex")
+
     _SET_SPECIAL: ClassVar[dict[str, Callable[[Transmitter, str, list[Any]], Any]]] = {
         "banip": _set_banip,
         "unbanip": _set_unbanip,
@@ -277,4 +296,8 @@ class Transmitter:
         "delignoreip": _set_delignoreip,
         "addlogpath": _set_addlogpath,
         "dellogpath": _set_dellogpath,
+        "addfailregex": _set_addfailregex,
+        "delfailregex": _set_delfailregex,
+        "addignoreregex": _set_addignoreregex,
+        "delignoreregex": _set_delignoreregex,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,9 @@ import hyperban
 from hyperban.config.options import parse_time
 from hyperban.config.server import log_level_value
 from hyperban.control.api import UnknownJailError, UnsupportedError
+from hyperban.filter import FilterError
 from hyperban.filter.dns import Address
+from hyperban.filter.source import normalize_encoding
 from hyperban.logwatch.journal import parse_journalmatch
 from hyperban.server.bantime import BanTimeIncrement
 from hyperban.server.clock import Clock
@@ -53,18 +56,27 @@ class ServerCommands:
             raise UnknownJailError(name)
         return built.jail
 
-    def _journal_match(self: Server, name: str) -> list[list[str]] | None:
+    def _journal_match(self: Server, name: str) -> list[list[str]]:
         """The journal matches of a journal (``backend = systemd``) jail as fail2ban's
         ``FilterSystemd.getJournalMatch`` holds them -- one list of ``FIELD=value`` words
-        per alternative -- or None for a jail that reads files (fail2ban's server
-        answers None for those too)."""
+        per alternative -- or ``[]`` for a jail that reads files (as fail2ban's server
+        answers: "No journal match filter set")."""
         with self._lock:
             built = self.jails.get(name)
             if built is None:
                 raise UnknownJailError(name)
             if name not in self._journals:
-                return None
+                return []
             return parse_journalmatch(built.journalmatch)
+
+    def _log_encoding(self: Server, name: str) -> str:
+        """The jail's ``logencoding``, ``auto`` resolved as fail2ban resolves it (the
+        locale's preferred encoding, e.g. ``UTF-8``)."""
+        with self._lock:
+            built = self.jails.get(name)
+        if built is None:
+            raise UnknownJailError(name)
+        return normalize_encoding(built.logencoding)
 
     # -- server -----------------------------------------------------------------------
 
@@ -146,9 +158,11 @@ class ServerCommands:
 
     def status_jail(self: Server, jail: str, flavor: str) -> list[tuple[str, list[Any]]]:
         status = self._jail(jail).status()
+        with self._lock:
+            reads_journal = jail in self._journals
         groups = self._journal_match(jail)
         source: tuple[str, Any]
-        if groups is None:
+        if not reads_journal:
             source = ("File list", status["file_list"])
         else:
             # fail2ban's FilterSystemd.status: one string, alternatives joined by " + "
@@ -194,22 +208,19 @@ class ServerCommands:
             return self._bantime_option(j, name[len("bantime.") :])
         getters: dict[str, Any] = {
             "logpath": lambda: list(j.log_paths),
-            "logencoding": lambda: flt.logencoding,
+            "logencoding": lambda: self._log_encoding(jail),
             "journalmatch": lambda: self._journal_match(jail),
             "ignoreself": lambda: j.ignore.ignore_self,
             "ignoreip": lambda: j.ignore.entries(),
             "ignorecommand": lambda: j.ignore.command or "",
             "ignorecache": lambda: None if j.ignore.cache is None else j.ignore.cache.describe(),
-            "prefregex": lambda: "" if flt.prefregex is None else flt.prefregex.source,
-            "failregex": lambda: [r.source for r in flt.failregex],
-            "ignoreregex": lambda: [r.source for r in flt.ignoreregex],
+            # the regexes as they run, tags expanded (fail2ban's Regex.getRegex)
+            "prefregex": lambda: "" if flt.prefregex is None else flt.prefregex.expanded,
+            "failregex": lambda: [r.expanded for r in flt.failregex],
+            "ignoreregex": lambda: [r.expanded for r in flt.ignoreregex],
             "usedns": lambda: flt.usedns,
             "findtime": lambda: int(j.findtime),
-            "datepattern": lambda: (
-                (None, "Default Detectors")
-                if flt.datepattern is None
-                else (flt.datepattern, flt.datepattern)
-            ),
+            "datepattern": lambda: _date_pattern(flt.datepattern, flt.date_detector.templates),
             "logtimezone": lambda: flt.logtimezone,
             "maxmatches": lambda: j.fail_manager.maxMatches,
             "maxretry": lambda: j.maxretry,
@@ -224,14 +235,9 @@ class ServerCommands:
         return getter()
 
     def _bantime_option(self, jail: Jail, key: str) -> Any:
-        inc = jail.increment
-        if key == "increment":
-            return inc.increment
+        # as fail2ban's getBanTimeExtra: what was given, None for what was not
         if key in _BANTIME_KEYS:
-            value = getattr(inc, key)
-            if key == "multipliers":
-                return " ".join(str(m) for m in value)
-            return value if isinstance(value, (int, float, bool, type(None))) else str(value)
+            return jail.increment.given.get(key)
         raise ValueError(f"unknown parameter bantime.{key}")
 
     def set_jail_param(self: Server, jail: str, name: str, value: Any) -> None:
@@ -241,7 +247,11 @@ class ServerCommands:
             key = name[len("bantime.") :]
             # parse the one new value, keep every other setting as it is
             parsed = BanTimeIncrement.from_options({key: value})
-            j.increment = dataclasses.replace(j.increment, **{key: getattr(parsed, key)})
+            given = {k: v for k, v in j.increment.given.items() if k != key}
+            given.update(parsed.given)  # (an empty value unsets the option)
+            j.increment = dataclasses.replace(
+                j.increment, **{key: getattr(parsed, key)}, given=given
+            )
             if j.observer is not None:
                 j.observer.jail(j.name).increment = j.increment
             return
@@ -263,8 +273,50 @@ class ServerCommands:
             j.ignore.command = str(value) or None
         elif name == "ignorecache":
             j.ignore.cache = parse_ignorecache(str(value))
+        elif name == "maxlines":
+            self._change_filter(jail, maxlines=int(value))
+        elif name == "datepattern":
+            self._change_filter(jail, datepattern=str(value) or None)
         else:
             raise UnsupportedError(f"set {jail} {name} is not supported while running")
+
+    def _change_filter(self: Server, jail: str, **changes: object) -> None:
+        """The running jail reads with its filter changed as ``changes`` say (see
+        ``Filter.with_changes``); a bad value (a regex that does not compile, say) is a
+        ValueError and leaves the filter as it was."""
+        with self._lock:
+            j = self._jail(jail)
+            try:
+                flt = j.filter.with_changes(**changes)
+            except FilterError as exc:
+                raise ValueError(str(exc)) from None
+            self.note_runtime_change(jail)
+            self._use_filter(jail, flt)
+
+    def add_fail_regex(self: Server, jail: str, regex: str) -> None:
+        sources = [r.source for r in self._jail(jail).filter.failregex]
+        self._change_filter(jail, failregex=[*sources, regex])
+
+    def del_fail_regex(self: Server, jail: str, index: int) -> None:
+        sources = [r.source for r in self._jail(jail).filter.failregex]
+        if not 0 <= index < len(sources):
+            # as fail2ban: logged, and the list is answered unchanged
+            log.error("Cannot remove regular expression. Index %d is not valid", index)
+            return
+        del sources[index]
+        self._change_filter(jail, failregex=sources)
+
+    def add_ignore_regex(self: Server, jail: str, regex: str) -> None:
+        sources = [r.source for r in self._jail(jail).filter.ignoreregex]
+        self._change_filter(jail, ignoreregex=[*sources, regex])
+
+    def del_ignore_regex(self: Server, jail: str, index: int) -> None:
+        sources = [r.source for r in self._jail(jail).filter.ignoreregex]
+        if not 0 <= index < len(sources):
+            log.error("Cannot remove regular expression. Index %d is not valid", index)
+            return
+        del sources[index]
+        self._change_filter(jail, ignoreregex=sources)
 
     def add_ignore_ip(self: Server, jail: str, ip: str) -> None:
         self._jail(jail).ignore.add(ip)
@@ -279,6 +331,10 @@ class ServerCommands:
         self.note_runtime_change(jail)
         if jail in self._journals:
             return  # a journal jail has no files: fail2ban's server ignores it too
+        if not os.path.exists(path):
+            # as fail2ban's server, which opens the file at once (a glob in the
+            # configuration may name no file yet; a command names one file)
+            raise ValueError(f"[Errno 2] No such file or directory: {path!r}")
         built = self.jails[jail]
         assert self.hub is not None
         from .feeds import JailFeed
@@ -321,10 +377,13 @@ class ServerCommands:
         if jail is not None:
             j = self._jail(jail)
             if report_absent:
+                # as fail2ban: the banned ones are lifted, then the others are reported
                 banned = set(j.banned())
-                for ip in ips:
-                    if str(Address(ip)) not in banned:
-                        raise ValueError(f"{ip} is not banned")
+                missed = [ip for ip in ips if str(Address(ip)) not in banned]
+                count = len(j.unban_ips([ip for ip in ips if ip not in missed]))
+                if missed:
+                    raise ValueError(f"not banned: {missed!r}")
+                return count
             return len(j.unban_ips(ips))
         count = 0
         for built in self.jails.values():
@@ -374,3 +433,18 @@ class ServerCommands:
                 f"{Clock.time2str(end) if bantime != -1 else 'permanent'}"
             )
         return out
+
+
+def _date_pattern(datepattern: str | None, templates: list[str]) -> tuple[str | None, str]:
+    """``get JAIL datepattern`` as fail2ban's ``Filter.getDatePattern`` answers it: the
+    default detectors (none or more than two templates) by that name, else the first
+    template's pattern and name (no pattern for the epoch and TAI64N kinds)."""
+    if not templates or len(templates) > 2 or datepattern is None:
+        return None, "Default Detectors"
+    name = templates[0]
+    first = next((line.strip() for line in datepattern.splitlines() if line.strip()), "")
+    if name.endswith(("Epoch", "TAI64N")) and not first.upper().endswith("LONGEPOCH"):
+        return None, name
+    if first.upper() == "{NONE}":
+        return "{UNB}^", name
+    return first, name

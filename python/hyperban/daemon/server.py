@@ -29,6 +29,7 @@ from hyperban.config.jails import JailDefinition, read_jails
 from hyperban.config.server import ServerConfig, read_server_config
 from hyperban.control.socket_server import ControlSocketError, ControlSocketServer
 from hyperban.control.transmitter import Transmitter
+from hyperban.filter import Filter
 from hyperban.logwatch import LogHub
 from hyperban.logwatch.backends import BackendUnavailable
 from hyperban.logwatch.hub import Subscription
@@ -276,10 +277,15 @@ class Server(ServerCommands):
         """The running jail ``name`` reads with the filter of ``fresh`` (built from the
         new configuration) from its next chunk on; it leaves its scan group first (the
         reload groups it again with the new filter)."""
+        self._use_filter(name, fresh.jail.filter)
+
+    def _use_filter(self, name: str, flt: Filter) -> None:
+        """The running jail ``name`` reads with ``flt`` from its next chunk on, alone
+        (out of its scan group)."""
         feed = self._feeds.get(name)
         if feed is not None:
             self._leave_scan_group(feed)
-        self.jails[name].jail.filter = fresh.jail.filter
+        self.jails[name].jail.filter = flt
         log.info("[%s] new filter in use", name)
 
     def _leave_scan_group(self, feed: JailFeed) -> None:

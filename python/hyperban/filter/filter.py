@@ -322,6 +322,40 @@ class Filter:
         settings.update(kwargs)
         return cls(definition.failregex, definition.ignoreregex, **settings)  # type: ignore[arg-type]
 
+    def with_changes(self, **changes: object) -> Filter:
+        """A filter like this one with some settings changed (``failregex`` and
+        ``ignoreregex`` as lists of sources, ``prefregex``, ``maxlines``,
+        ``datepattern``): the runtime ``set JAIL addfailregex``/``maxlines``/... of
+        a running jail.  Settings made at run time and the last date carry over; the
+        multi-line buffer and the ``F-MLFID`` sessions start empty."""
+        settings: dict[str, object] = {
+            "prefregex": None if self.prefregex is None else self.prefregex.source,
+            "maxlines": self.maxlines,
+            "datepattern": self.datepattern,
+            "logtimezone": self.logtimezone,
+            "usedns": self.usedns,
+            "logencoding": self.logencoding,
+            "engine": self.engine,
+            "check_all": self.check_all,
+            "ignore_pending": self.ignore_pending,
+            "raw_host": self.raw_host,
+            "check_find_time": self.check_find_time,
+            "in_operation": self.in_operation,
+            "find_time": self.find_time,
+            "skip_comments": self.skip_comments,
+            "one_pass": self.one_pass,
+            "clock": self.clock,
+            "resolver": self.resolver,
+        }
+        failregex = changes.pop("failregex", [r.source for r in self.failregex])
+        ignoreregex = changes.pop("ignoreregex", [r.source for r in self.ignoreregex])
+        settings.update(changes)
+        new = type(self)(failregex, ignoreregex, **settings)  # type: ignore[arg-type]
+        new.report_quiet_lines = self.report_quiet_lines
+        new.summarize_quiet = self.summarize_quiet
+        new._last_date, new._last_time_text = self._last_date, self._last_time_text
+        return new
+
     def _build_matchers(self) -> None:
         engine = self.engine
         fail_count = len(self.failregex)

@@ -310,6 +310,10 @@ class BanTimeIncrement:
     maxtime: float | None = None
     rndtime: float | None = None
     overalljails: bool = False
+    #: The options given (config or ``set``), as fail2ban's ``getBanTimeExtra`` answers
+    #: them: ``increment`` a bool, ``maxtime``/``rndtime`` seconds, the others as
+    #: written; options never given are absent (``get`` answers None).
+    given: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> BanTimeIncrement:
@@ -328,6 +332,14 @@ class BanTimeIncrement:
         if unknown:
             raise ValueError(f"unknown bantime option(s): {', '.join(sorted(unknown))}")
         formula = opts.get("formula")
+        given: dict[str, Any] = {}
+        for name, value in opts.items():
+            if name == "increment":
+                given[name] = _parse_bool(value)
+            elif name in ("maxtime", "rndtime"):
+                given[name] = int(_parse_seconds(value) or 0)
+            else:
+                given[name] = value if isinstance(value, str) else str(value)
         return cls(
             increment=_parse_bool(opts.get("increment", False)),
             factor=eval_factor(opts.get("factor", 1)),
@@ -342,6 +354,7 @@ class BanTimeIncrement:
             maxtime=_parse_seconds(opts.get("maxtime")),
             rndtime=_parse_seconds(opts.get("rndtime")),
             overalljails=_parse_bool(opts.get("overalljails", False)),
+            given=given,
         )
 
     @property

@@ -155,8 +155,9 @@ class IgnoreList:
         raise ValueError(f"{text!r} is not in the ignore list of {self.jail_name}")
 
     def entries(self) -> list[str]:
-        """The entries in canonical form, as ``get <jail> ignoreip`` lists them."""
-        return [str(a) for a in self._singles] + [str(n) for n, _ in self._networks]
+        """The entries in canonical form, as ``get <jail> ignoreip`` lists them: subnets
+        and names first, then single addresses (fail2ban keeps them in a list and a set)."""
+        return [str(n) for n, _ in self._networks] + [str(a) for a in self._singles]
 
     # -- the check ----------------------------------------------------------------
 

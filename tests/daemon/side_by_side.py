@@ -1,0 +1,123 @@
+"""Debian's fail2ban-server and hyperban side by side, for the oracle tests: each daemon
+on its own copy of ``/etc/fail2ban`` (the sshd jail on a log of the test, ``maxretry =
+2``, the stock ``dummy`` action writing to a file of the test), its own log, socket,
+pid file and database."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+__all__ = ["F2B_CLIENT", "IGNORED", "Side", "failure_line", "needs_fail2ban"]
+
+F2B_CLIENT = "/usr/bin/fail2ban-client"
+
+F2B_SERVER = "/usr/bin/fail2ban-server"
+IGNORED = "192.0.2.99"  # in the jail's ignoreip
+STOCK = Path("/etc/fail2ban")
+
+needs_fail2ban = pytest.mark.skipif(
+    not (os.path.exists(F2B_SERVER) and (STOCK / "action.d" / "dummy.conf").exists()),
+    reason="needs Debian's fail2ban package (the oracle)",
+)
+
+# "<time> <logger> [pid]: LEVEL   [sshd] message" -> (LEVEL, message)
+_LINE = re.compile(r"\]: (\w+)\s+(\[sshd\] .*)$")
+_LIFE = re.compile(r"\]: INFO\s+(Added logfile: .*|Jail 'sshd' (?:started|stopped))$", re.M)
+_BAN_SIDE = re.compile(
+    r"\[sshd\] (Found |Ban |Unban |Flush |Reban |Restore |Ignore |.* already banned)"
+)
+
+
+class Side:
+    """One daemon on its own copy of the configuration, log file and state."""
+
+    def __init__(self, name: str, root: Path) -> None:
+        self.name = name
+        self.etc = root / f"{name}-etc"
+        shutil.copytree(STOCK, self.etc)
+        state = root / f"{name}-state"
+        state.mkdir()
+        self.log = state / "daemon.log"
+        self.db = state / "db.sqlite3"
+        self.authlog = root / f"{name}-auth.log"
+        self.authlog.touch()
+        self.socket = state / "sock"
+        (self.etc / "fail2ban.local").write_text(
+            "[Definition]\nloglevel = INFO\n"
+            f"logtarget = {self.log}\nsocket = {self.socket}\n"
+            f"pidfile = {state / 'pid'}\ndbfile = {self.db}\n"
+        )
+        (self.etc / "jail.local").write_text(
+            "[sshd]\nenabled = true\nbackend = polling\n"
+            f"logpath = {self.authlog}\n"
+            f"action = dummy[target={state / 'dummy.bans'}]\n"
+            "maxretry = 2\nfindtime = 10m\nbantime = 1h\n"
+            f"ignoreip = 127.0.0.1/8 ::1 {IGNORED}\n"
+        )
+        self.stderr = state / "stderr"
+        self.runs = 0
+        self.start()
+
+    def start(self, program: str | None = None) -> None:
+        """Start the daemon (``program``: the other one, on this one's files)."""
+        program = program or self.name
+        argv = [F2B_SERVER] if program == "fail2ban" else [sys.executable, "-m", "hyperban"]
+        with open(self.stderr, "ab") as err:
+            self.proc = subprocess.Popen(
+                [*argv, "-f", "-x", "-c", str(self.etc)], stdout=subprocess.DEVNULL, stderr=err
+            )
+        self.runs += 1
+
+    def started(self) -> bool:
+        return self.text().count("Jail 'sshd' started") >= self.runs
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def ban_side(self) -> list[tuple[str, str]]:
+        lines = []
+        for line in self.text().splitlines():
+            m = _LINE.search(line)
+            if m and _BAN_SIDE.match(m.group(2)):
+                lines.append((m.group(1), m.group(2)))
+        return lines
+
+    def life_lines(self) -> list[str]:
+        """The jail's "Added logfile:", "started" and "stopped" lines, log path hidden."""
+        found = _LIFE.findall(self.text())
+        return [line.replace(str(self.authlog), "<log>") for line in found]
+
+    def client(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Debian's fail2ban-client, talking to this daemon."""
+        return subprocess.run(
+            [F2B_CLIENT, "-s", str(self.socket), *args], capture_output=True, text=True, timeout=30
+        )
+
+    def write(self, data: bytes) -> None:
+        with open(self.authlog, "ab") as fh:
+            fh.write(data)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def failure_line(ip: str, n: int) -> bytes:
+    stamp = time.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1)
+    return (
+        f"{stamp} host sshd[{4000 + n}]: Failed password for root from {ip} port {40000 + n} ssh2\n"
+    ).encode()
