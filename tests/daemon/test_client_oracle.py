@@ -79,6 +79,10 @@ COMMANDS = [
     "set sshd datepattern {^LN-BEG}",
     "set sshd datepattern ^%Y-%m-%d %H:%M:%S",
     "set sshd datepattern EPOCH",
+    "set sshd logtimezone UTC",
+    "get sshd logtimezone",
+    "set sshd idle on",
+    "set sshd idle off",
     "set sshd addlogpath /nonexistent/x.log",
     "status nope",
     "frobnicate",
@@ -88,7 +92,6 @@ COMMANDS = [
 
 NOT_COMPARED = {
     "version": "the version is hyperban's own",
-    "set sshd idle on": "not implemented: a jail cannot be made idle while running",
     "set sshd logencoding latin-1": "not implemented while running (the log hub decodes)",
     "get sshd action dummy actionban": "fail2ban lists its Python objects' attributes",
 }
@@ -138,7 +141,8 @@ def test_stock_client_answers_match_fail2ban(tmp_path: Path) -> None:
 
 def test_regexes_changed_at_run_time_take_effect(tmp_path: Path) -> None:
     """A failregex added by the client finds failures at once; an ignoreregex added by
-    it vetoes them; both daemons log the same."""
+    it vetoes them; an idle jail reads nothing, and back from idle it reads the lines
+    written meanwhile.  Both daemons log the same."""
     sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
     stamp = time.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1)
     try:
@@ -155,8 +159,22 @@ def test_regexes_changed_at_run_time_take_effect(tmp_path: Path) -> None:
             side.write(f"{stamp} host sshd[9]: knock from 192.0.2.42\n".encode())
         for side in sides:
             wait_until(lambda s=side: any("Found 192.0.2.42" in m for _, m in s.ban_side()), 30)
+        # an idle jail reads nothing; back from idle it reads what was written meanwhile
+        for side in sides:
+            assert side.client("set", "sshd", "idle", "on").stdout == "True\n"
+            side.write(f"{stamp} host sshd[10]: knock from 192.0.2.43\n".encode())
+        time.sleep(2.5)  # (fail2ban's polling backend looks every second)
+        for side in sides:
+            assert not any("192.0.2.43" in m for _, m in side.ban_side()), side.name
+            assert side.client("set", "sshd", "idle", "off").stdout == "False\n"
+            # (fail2ban reads on only when the file changes after idle: its poller
+            # noted the change made while idle)
+            side.write(f"{stamp} host sshd[11]: knock from 192.0.2.44\n".encode())
+        for side in sides:
+            wait_until(lambda s=side: any("Found 192.0.2.44" in m for _, m in s.ban_side()), 30)
     finally:
         for side in sides:
             side.stop()
     f2b, ours = ([m.split(" - ")[0] for _, m in s.ban_side() if "Found" in m] for s in sides)
-    assert ours == f2b == ["[sshd] Found 192.0.2.40", "[sshd] Found 192.0.2.42"]
+    assert ours == f2b
+    assert f2b == [f"[sshd] Found 192.0.2.{n}" for n in (40, 42, 43, 44)]

@@ -405,3 +405,28 @@ def test_resubscribing_resumes_from_the_latest_position_not_the_last_write(
     hub.stop()
     assert db.getLogPos("j", str(log)) == (first_line_hash(str(log)), len(b"l1\nl2\nl3\n"))
     db.close()
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["alone", "shared-file"])
+def test_unsubscribing_now_delivers_nothing_after_and_resumes_later(
+    tmp_path: Path, make_hub: MakeHub, shared: bool
+) -> None:
+    """``set JAIL idle on``: once ``unsubscribe(now=True)`` returns, the jail gets no
+    line; subscribed again (``idle off``), it gets the lines written meanwhile."""
+    log = tmp_path / "a.log"
+    append(log, "l1\n")
+    hub, idle, back, other = make_hub(), Collector(), Collector(), Collector()
+    sub = hub.subscribe("j", str(log), idle)
+    if shared:
+        hub.subscribe("k", str(log), other)
+    hub.start()
+    assert idle.wait_lines(1) == [b"l1"]
+    hub.unsubscribe(sub, now=True)
+    append(log, "w1\nw2\n")  # written while the jail is idle
+    if shared:
+        assert other.wait_lines(3) == [b"l1", b"w1", b"w2"]
+    else:
+        time.sleep(0.3)  # several reads of the hub
+    assert idle.lines() == [b"l1"]
+    hub.subscribe("j", str(log), back, tail=False)
+    assert back.wait_lines(2) == [b"w1", b"w2"]

@@ -61,10 +61,14 @@ COMMANDS: list[tuple[str, str]] = [
     ("set <JAIL> ignoreself true|false", "whether the host's own addresses are ignored"),
     ("set <JAIL> ignorecommand <CMD>", "command deciding whether an IP is ignored"),
     ("set <JAIL> ignorecache <OPTIONS>", "caching of the ignore command's answers"),
-    ("set <JAIL> logencoding <ENCODING>", "encoding of the log files"),
     ("set <JAIL> datepattern <PATTERN>", "date pattern of the log lines"),
     ("set <JAIL> logtimezone <TZ>", "time zone of log times without one"),
-    ("set <JAIL> idle on|off", "pauses or resumes banning in <JAIL>"),
+    ("set <JAIL> addfailregex <REGEX>", "adds a failregex to <JAIL>'s filter"),
+    ("set <JAIL> delfailregex <INDEX>", "removes the failregex at <INDEX>"),
+    ("set <JAIL> addignoreregex <REGEX>", "adds an ignoreregex to <JAIL>'s filter"),
+    ("set <JAIL> delignoreregex <INDEX>", "removes the ignoreregex at <INDEX>"),
+    ("set <JAIL> idle on|off", "stops or resumes reading <JAIL>'s logs (lines written "
+     "meanwhile are read on resuming); its bans still end on time"),
     ("", "JAIL INFORMATION"),
     ("get <JAIL> banned [<IP> ... <IP>]", "banned IPs of <JAIL>, or 1/0 for each <IP>"),
     ("get <JAIL> banip [<SEP>|--with-time]", "banned IPs ordered by end of ban, separated by "

@@ -227,7 +227,7 @@ class ServerCommands:
             "maxlines": lambda: flt.maxlines,
             "bantime": lambda: int(j.bantime),
             "actions": lambda: list(j.actions.actions),
-            "idle": lambda: not j.is_alive,
+            "idle": lambda: jail in self._idle or not j.is_alive,
         }
         getter = getters.get(name)
         if getter is None:
@@ -277,8 +277,40 @@ class ServerCommands:
             self._change_filter(jail, maxlines=int(value))
         elif name == "datepattern":
             self._change_filter(jail, datepattern=str(value) or None)
+        elif name == "logtimezone":
+            self._change_filter(jail, logtimezone=str(value) or None)
+        elif name == "idle":
+            self._set_idle(jail, bool(value))
         else:
             raise UnsupportedError(f"set {jail} {name} is not supported while running")
+
+    def _set_idle(self: Server, jail: str, idle: bool) -> None:
+        """fail2ban's idle jail: it reads no log while idle (its bans still end on
+        time); back from idle it reads on from where it stopped, so the lines written
+        meanwhile are not lost."""
+        with self._lock:
+            self._jail(jail)
+            if jail in self._journals:
+                raise UnsupportedError(f"set {jail} idle is not supported for a journal jail")
+            if idle == (jail in self._idle):
+                return
+            assert self.hub is not None
+            feed = self._feeds[jail]
+            if idle:
+                self._leave_scan_group(feed)
+                subs = self._subscriptions.pop(jail, [])
+                for sub in subs:
+                    # at once (no chunk reaches the jail after this), position noted
+                    self.hub.unsubscribe(sub, now=True)
+                self._idle[jail] = [sub.logpath for sub in subs]
+                log.info("[%s] idle: its logs are not read", jail)
+                return
+            built = self.jails[jail]
+            self._subscriptions[jail] = [
+                self.hub.subscribe(jail, lp, feed, encoding=built.logencoding, tail=False)
+                for lp in self._idle.pop(jail)
+            ]
+            log.info("[%s] no longer idle: reading its logs on", jail)
 
     def _change_filter(self: Server, jail: str, **changes: object) -> None:
         """The running jail reads with its filter changed as ``changes`` say (see

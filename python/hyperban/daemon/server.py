@@ -34,6 +34,7 @@ from hyperban.logwatch import LogHub
 from hyperban.logwatch.backends import BackendUnavailable
 from hyperban.logwatch.hub import Subscription
 from hyperban.logwatch.journal import JournalWatch, load_journal, reader_args
+from hyperban.logwatch.logpath import LogPath
 from hyperban.server.clock import Clock
 from hyperban.server.clock import clock as default_clock
 from hyperban.server.database import Database, DatabaseError
@@ -86,6 +87,8 @@ class Server(ServerCommands):
         self._subscriptions: dict[str, list[Subscription]] = {}
         self._journals: dict[str, JournalWatch] = {}
         self._feeds: dict[str, JailFeed] = {}
+        # Idle jails (``set JAIL idle on``) and the log paths they stopped reading.
+        self._idle: dict[str, list[LogPath]] = {}
         # What each running jail was built from, and the jails changed since by
         # commands (``set``, ``addignoreip``, ...): a reload keeps a jail running
         # only if neither its configuration nor the jail changed.
@@ -302,6 +305,7 @@ class Server(ServerCommands):
         feed = self._feeds.pop(name, None)
         if feed is not None:
             self._leave_scan_group(feed)
+        self._idle.pop(name, None)
         for sub in self._subscriptions.pop(name, []):
             sub.close()
         watch = self._journals.pop(name, None)

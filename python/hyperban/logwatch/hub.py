@@ -179,10 +179,16 @@ class LogHub:
         self._waiter.wake()
         return sub
 
-    def unsubscribe(self, sub: Subscription) -> None:
+    def unsubscribe(self, sub: Subscription, *, now: bool = False) -> None:
+        """Stop delivering to ``sub`` (the position each file was read to is noted):
+        at the hub's next turn, or with ``now`` before this returns -- no chunk reaches
+        ``sub`` afterwards (``set JAIL idle on``).  Not from a delivery callback."""
         with self._lock:
             sub.closed = True
-            self._queue.append(("del", sub))
+            if now:
+                self._drop(sub)
+            else:
+                self._queue.append(("del", sub))
         self._waiter.wake()
 
     @contextlib.contextmanager
@@ -337,10 +343,14 @@ class LogHub:
                         sub.logpath.pattern,
                         sub.jail,
                     )
-            elif op == "del" and sub in self._subs:
-                self._subs.remove(sub)
-                for path in list(sub.files):
-                    self._remove_file(sub, path)
+            elif op == "del":
+                self._drop(sub)
+
+    def _drop(self, sub: Subscription) -> None:
+        if sub in self._subs:
+            self._subs.remove(sub)
+            for path in list(sub.files):
+                self._remove_file(sub, path)
 
     def _add_file(self, sub: Subscription, path: str, at_end: bool) -> None:
         key = (path, sub.fmt.key)
