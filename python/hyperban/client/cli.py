@@ -43,13 +43,16 @@ class Options:
     pidfile: str | None = None
     verbose: int = 1
     timeout: float = DEFAULT_TIMEOUT
+    test: bool = False  # -t: test the configuration, contact no daemon
 
 
 def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
     """(options, command, exit status if we are done already)."""
     try:
         opts, args = getopt.getopt(
-            argv, "hc:s:p:vqV", ["conf=", "socket=", "pidfile=", "timeout=", "help", "version"]
+            argv,
+            "hc:s:p:vqVt",
+            ["conf=", "socket=", "pidfile=", "timeout=", "help", "version", "test"],
         )
     except getopt.GetoptError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -65,7 +68,9 @@ def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
 
             print(f"hyperban v{__version__}")
             return None, [], OK
-        if name in ("-c", "--conf"):
+        if name in ("-t", "--test"):
+            o.test = True
+        elif name in ("-c", "--conf"):
             o.conf = value
         elif name in ("-s", "--socket"):
             o.socket = value
@@ -198,6 +203,12 @@ def _main(argv: list[str] | None) -> int:
     if o is None:
         return done if done is not None else FAILED
     _setup_logging(o.verbose)
+    if o.test:
+        # fail2ban-client -t: the daemon's own configuration test (no daemon needed)
+        from hyperban.daemon.main import test_config
+        from hyperban.daemon.server import Server, ServerOptions
+
+        return test_config(Server(ServerOptions(confdir=o.conf)))
     if not command:
         print(usage(), file=sys.stderr)
         return FAILED

@@ -85,6 +85,8 @@ Options:
     -s, --socket <FILE>     socket path (overrides the configuration)
     -p, --pidfile <FILE>    pid file, used to explain an unreachable socket
     --timeout <SECONDS>     how long to wait for the daemon (default 60)
+    -t, --test              test the configuration (every jail built, nothing started)
+                            and exit: 0 and "OK: ..." if it is sound
     -v                      increase verbosity
     -q                      decrease verbosity
     -h, --help              display this help message

@@ -83,7 +83,20 @@ def _parser() -> argparse.ArgumentParser:
         "--loglevel", metavar="LEVEL", help="CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, ..."
     )
     p.add_argument("--syslogsocket", metavar="PATH", help="syslog socket (default: auto)")
+    p.add_argument(
+        "-t",
+        "--test",
+        action="store_true",
+        help="test the configuration (build every jail, start nothing) and exit",
+    )
     p.add_argument("-V", "--version", action="version", version=f"hyperban {hyperban.__version__}")
+    p.add_argument(
+        "command",
+        nargs="*",
+        metavar="start",
+        help="fail2ban-server's 'start' (what the daemon does anyway), as in Debian's "
+        "unit: fail2ban-server -xf start",
+    )
     return p  # fmt: skip
 
 
@@ -142,9 +155,31 @@ def _fatal(message: str) -> int:
     return 255
 
 
+def test_config(server: Server) -> int:
+    """``-t``: fail2ban's configuration test, with its words; 0 if the configuration
+    builds, else 255 with the reason (file and line, or the jail) on stderr."""
+    try:
+        server.prepare(test_only=True)
+    except (StartupError, ValueError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        print("ERROR: test configuration failed", file=sys.stderr)
+        return 255
+    print("OK: configuration test is successful")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command not in ([], ["start"]):
+        parser.error(
+            f"unexpected command {' '.join(args.command)!r}: the daemon takes 'start' only "
+            "(control it with python -m hyperban.client)"
+        )
     server = Server(_options(args))
+    if args.test:
+        logs.configure("STDERR", args.loglevel or "WARNING")
+        return test_config(server)
     # Log to stderr until the configured target is known: start-up errors must be seen.
     logs.configure("STDERR", args.loglevel or "INFO")
     try:

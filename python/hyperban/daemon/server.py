@@ -113,8 +113,11 @@ class Server(ServerCommands):
 
     # -- step 1: everything that can fail ---------------------------------------------
 
-    def prepare(self) -> None:
-        """Read the configuration and build everything; raises :class:`StartupError`."""
+    def prepare(self, *, test_only: bool = False) -> None:
+        """Read the configuration and build everything; raises :class:`StartupError`.
+
+        ``test_only`` (``-t``): build every jail, filter and action as for a start, but
+        open no database (nothing on disk changes); the server is not started after."""
         confdir = self.options.confdir
         if not os.path.isdir(confdir):
             raise StartupError(f"configuration directory {confdir} does not exist")
@@ -123,7 +126,7 @@ class Server(ServerCommands):
             definitions = read_jails(confdir)
         except ConfigError as exc:
             raise StartupError(str(exc)) from None
-        self.database = self._open_database()
+        self.database = None if test_only else self._open_database()
         self.observer = Observer(
             self.database,
             unban=self._unban_due,
