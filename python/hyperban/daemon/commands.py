@@ -124,7 +124,8 @@ class ServerCommands:
 
     def get_server_param(self: Server, name: str) -> Any:
         if name == "loglevel":
-            return logging.getLevelName(logging.getLogger("hyperban").level)
+            # as given (upper-cased), as fail2ban answers: '20' stays '20'
+            return self._loglevel_text or logging.getLevelName(logging.getLogger("hyperban").level)
         if name == "logtarget":
             return logs.current_target()
         if name == "syslogsocket":
@@ -134,7 +135,7 @@ class ServerCommands:
         if name == "dbpurgeage":
             return None if self.database is None else int(self.database.purgeage)
         if name == "dbmaxmatches":
-            return None if self.database is None else self.config.dbmaxmatches
+            return None if self.database is None else self.database.maxMatches
         if name == "allowipv6":
             return self.config.allowipv6
         raise ValueError(f"unknown server parameter {name!r}")
@@ -144,6 +145,7 @@ class ServerCommands:
             log_level_value(value)  # ValueError names the value
             logs.configure(logs.current_target(), value, self.config.syslogsocket)
             self.config.loglevel = value
+            self._loglevel_text = str(value).upper()
         elif name == "logtarget":
             logs.configure(value, self.config.loglevel, self.config.syslogsocket)
             self.config.logtarget = value
@@ -151,6 +153,12 @@ class ServerCommands:
             if self.database is None:
                 raise ValueError("no database (dbfile is not set)")
             self.database.purgeage = value
+        elif name == "dbmaxmatches":
+            if self.database is None:
+                # as fail2ban: not an error, the reply says None
+                log.info("dbmaxmatches setting was not in effect since no db yet")
+                return
+            self.database.maxMatches = int(value)
         else:
             raise UnsupportedError(f"set {name} is not supported while running")
 

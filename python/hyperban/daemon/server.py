@@ -95,6 +95,8 @@ class Server(ServerCommands):
         self._definitions: dict[str, JailDefinition] = {}
         self._changed_at_runtime: set[str] = set()
         self._control: ControlSocketServer | None = None
+        # ``set loglevel`` as given (``get loglevel`` answers it as fail2ban does)
+        self._loglevel_text: str | None = None
         self._lock = threading.RLock()
         self._stop_requested = threading.Event()
         self._reload_requested = threading.Event()
