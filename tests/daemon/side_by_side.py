@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["F2B_CLIENT", "IGNORED", "Side", "failure_line", "needs_fail2ban"]
+__all__ = ["F2B_CLIENT", "IGNORED", "Side", "failure_line", "needs_fail2ban", "syslog_stamp"]
 
 F2B_CLIENT = "/usr/bin/fail2ban-client"
 
@@ -29,18 +29,19 @@ needs_fail2ban = pytest.mark.skipif(
     reason="needs Debian's fail2ban package (the oracle)",
 )
 
-# "<time> <logger> [pid]: LEVEL   [sshd] message" -> (LEVEL, message)
-_LINE = re.compile(r"\]: (\w+)\s+(\[sshd\] .*)$")
-_LIFE = re.compile(r"\]: INFO\s+(Added logfile: .*|Jail 'sshd' (?:started|stopped))$", re.M)
+# "<time> <logger> [pid]: LEVEL   [jail] message" -> (LEVEL, message)
+_LINE = re.compile(r"\]: (\w+)\s+(\[[\w.-]+\] .*)$")
+_LIFE = re.compile(r"\]: INFO\s+(Added logfile: .*|Jail '[\w.-]+' (?:started|stopped))$", re.M)
 _BAN_SIDE = re.compile(
-    r"\[sshd\] (Found |Ban |Unban |Flush |Reban |Restore |Ignore |.* already banned)"
+    r"\[[\w.-]+\] (Found |Ban |Unban |Flush |Reban |Restore |Ignore |.* already banned)"
 )
 
 
 class Side:
     """One daemon on its own copy of the configuration, log file and state."""
 
-    def __init__(self, name: str, root: Path) -> None:
+    def __init__(self, name: str, root: Path, more_jails: tuple[str, ...] = ()) -> None:
+        """``more_jails``: other stock jails, enabled on the same log as sshd."""
         self.name = name
         self.etc = root / f"{name}-etc"
         shutil.copytree(STOCK, self.etc)
@@ -62,6 +63,12 @@ class Side:
             f"action = dummy[target={state / 'dummy.bans'}]\n"
             "maxretry = 2\nfindtime = 10m\nbantime = 1h\n"
             f"ignoreip = 127.0.0.1/8 ::1 {IGNORED}\n"
+            + "".join(
+                f"[{jail}]\nenabled = true\nbackend = polling\nlogpath = {self.authlog}\n"
+                f"action = dummy[target={state / (jail + '.bans')}]\n"
+                "maxretry = 2\nfindtime = 10m\nbantime = 1h\n"
+                for jail in more_jails
+            )
         )
         self.stderr = state / "stderr"
         self.runs = 0
@@ -116,8 +123,14 @@ class Side:
                 self.proc.wait()
 
 
+def syslog_stamp() -> str:
+    """Now as syslog writes it: ``Nov  7 09:05:01`` (the day padded with a space)."""
+    now = time.localtime()
+    return f"{time.strftime('%b', now)} {now.tm_mday:2d} {time.strftime('%H:%M:%S', now)}"
+
+
 def failure_line(ip: str, n: int) -> bytes:
-    stamp = time.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1)
+    stamp = syslog_stamp()
     return (
         f"{stamp} host sshd[{4000 + n}]: Failed password for root from {ip} port {40000 + n} ssh2\n"
     ).encode()

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from daemon_util import wait_until
-from side_by_side import Side, failure_line, needs_fail2ban
+from side_by_side import Side, failure_line, needs_fail2ban, syslog_stamp
 
 pytestmark = needs_fail2ban
 
@@ -162,7 +162,7 @@ def test_regexes_changed_at_run_time_take_effect(tmp_path: Path) -> None:
     it vetoes them; an idle jail reads nothing, and back from idle it reads the lines
     written meanwhile.  Both daemons log the same."""
     sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
-    stamp = time.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1)
+    stamp = syslog_stamp()
     try:
         for side in sides:
             wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
