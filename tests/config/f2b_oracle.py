@@ -13,6 +13,7 @@ Requests (``kind``):
   extract  {values}                     -> extractOptions per value
   split    {values}                     -> splitWithOptions per value
   time     {values}                     -> MyTime.str2seconds per value
+  duration {values}                     -> MyTime.seconds2str per value (log lines)
 """
 
 import json
@@ -158,6 +159,12 @@ def do_split(req: dict[str, Any]) -> Any:
     return [splitWithOptions(v) for v in req["values"]]
 
 
+def do_duration(req: dict[str, Any]) -> Any:
+    from fail2ban.server.mytime import MyTime
+
+    return [str(MyTime.seconds2str(value)) for value in req["values"]]
+
+
 def do_time(req: dict[str, Any]) -> Any:
     from fail2ban.server.mytime import MyTime
 
@@ -183,6 +190,7 @@ HANDLERS = {
     "extract": do_extract,
     "split": do_split,
     "time": do_time,
+    "duration": do_duration,
 }
 
 

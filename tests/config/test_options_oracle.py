@@ -7,9 +7,10 @@ import random
 from typing import Any
 
 import pytest
-from config_oracle import needs_oracle, run_oracle
+from config_oracle import needs_oracle, oracle_ok, run_oracle
 
 from hyperban.config import OptionSyntaxError, extract_options, parse_time, split_with_options
+from hyperban.server.clock import seconds_text
 
 pytestmark = needs_oracle
 
@@ -328,3 +329,18 @@ def test_parse_time_examples(text: str | int, seconds: float) -> None:
 def test_parse_time_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_time(text)
+
+
+@needs_oracle
+def test_durations_print_as_fail2ban_prints_them() -> None:
+    """The ban times in log lines ("Increase Ban ... (2 # 1h -> ...)"): fail2ban's
+    rounding to three units at most, on every boundary and on random values."""
+    rng = random.Random(7)
+    edges = [0, 1, 59, 60, 61, 61.5, 120, 3594, 3595, 3599, 3600, 3605, 7199, 86399, 86400]
+    edges += [86400 * 2 + 3599, 604799, 604800, 86400 * 365.5, 86400 * 368, 86400 * 390]
+    values = edges + [rng.uniform(0, 4e8) for _ in range(3000)]
+    values += [rng.randint(0, 200_000) for _ in range(3000)] + [
+        rng.uniform(0, 4000) for _ in range(500)
+    ]
+    expected = oracle_ok({"kind": "duration", "values": values})
+    assert [seconds_text(v) for v in values] == expected

@@ -33,15 +33,23 @@ needs_fail2ban = pytest.mark.skipif(
 _LINE = re.compile(r"\]: (\w+)\s+(\[[\w.-]+\] .*)$")
 _LIFE = re.compile(r"\]: INFO\s+(Added logfile: .*|Jail '[\w.-]+' (?:started|stopped))$", re.M)
 _BAN_SIDE = re.compile(
-    r"\[[\w.-]+\] (Found |Ban |Unban |Flush |Reban |Restore |Ignore |.* already banned)"
+    r"\[[\w.-]+\] (Found |Ban |Unban |Flush |Reban |Restore |Ignore |Increase Ban |IP \S+ is bad"
+    r"|.* already banned)"
 )
 
 
 class Side:
     """One daemon on its own copy of the configuration, log file and state."""
 
-    def __init__(self, name: str, root: Path, more_jails: tuple[str, ...] = ()) -> None:
-        """``more_jails``: other stock jails, enabled on the same log as sshd."""
+    def __init__(
+        self,
+        name: str,
+        root: Path,
+        more_jails: tuple[str, ...] = (),
+        options: str = "maxretry = 2\nfindtime = 10m\nbantime = 1h\n",
+    ) -> None:
+        """``more_jails``: other stock jails, enabled on the same log as sshd;
+        ``options``: the sshd jail's ban settings."""
         self.name = name
         self.etc = root / f"{name}-etc"
         shutil.copytree(STOCK, self.etc)
@@ -61,7 +69,7 @@ class Side:
             "[sshd]\nenabled = true\nbackend = polling\n"
             f"logpath = {self.authlog}\n"
             f"action = dummy[target={state / 'dummy.bans'}]\n"
-            "maxretry = 2\nfindtime = 10m\nbantime = 1h\n"
+            f"{options}"
             f"ignoreip = 127.0.0.1/8 ::1 {IGNORED}\n"
             + "".join(
                 f"[{jail}]\nenabled = true\nbackend = polling\nlogpath = {self.authlog}\n"

@@ -124,3 +124,34 @@ def test_takes_over_fail2bans_database(tmp_path: Path) -> None:
         "Added logfile: '<log>' (pos = 0, hash = )",  # fail2ban, on the empty log
         f"Added logfile: '<log>' (pos = {size}, hash = {first_line_hash(side.authlog)})",
     ]
+
+
+def test_ban_time_increment_lines_match_fail2ban(tmp_path: Path) -> None:
+    """``bantime.increment``: an address banned before counts double and is banned for
+    longer, with fail2ban's "Found ..., bad", "IP ... is bad" and "Increase Ban" lines."""
+    options = "maxretry = 2\nfindtime = 10m\nbantime = 2\nbantime.increment = true\n"
+    sides = [Side(name, tmp_path, options=options) for name in ("fail2ban", "hyperban")]
+    a = "192.0.2.50"
+    try:
+        for side in sides:
+            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+            assert side.proc.poll() is None, side.stderr.read_text(errors="replace")
+        first = failure_line(a, 1) + failure_line(a, 2)
+        for side in sides:
+            side.write(first)
+        for side in sides:  # banned for 2 s, then lifted
+            wait_until(lambda s=side: any(m == f"[sshd] Unban {a}" for _, m in s.ban_side()), 30)
+        again = failure_line(a, 3)
+        for side in sides:
+            side.write(again)
+        for side in sides:
+            wait_until(lambda s=side: any("Increase Ban" in m for _, m in s.ban_side()), 30)
+    finally:
+        for side in sides:
+            side.stop()
+    f2b, ours = (side.ban_side() for side in sides)
+    assert ours == f2b
+    messages = [m for _, m in f2b]
+    assert any(m.startswith(f"[sshd] Found {a}, bad - ") for m in messages)
+    assert any(m.startswith(f"[sshd] IP {a} is bad: 1 # last ") for m in messages)
+    assert any(m.startswith(f"[sshd] Increase Ban {a} (2 # 4s -> ") for m in messages)

@@ -20,7 +20,7 @@ import threading
 import time as _time
 from types import TracebackType
 
-__all__ = ["Clock", "FrozenClock", "clock"]
+__all__ = ["Clock", "FrozenClock", "clock", "seconds_text"]
 
 _ISO = "%Y-%m-%d %H:%M:%S"
 # fromtimestamp() rounds to the microsecond: a time this close to the next second may
@@ -130,6 +130,38 @@ class Clock:
         if t - second < _ROUNDS_UP:
             _last_second = (second, text)
         return text
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration as fail2ban's log lines print it (``MyTime.seconds2str``): at most three
+    units, rounded to suit the size -- ``1y 3w 4d``, ``2d 7h 15m``, ``59m 50s``, ``59s``,
+    ``0``."""
+    s = seconds
+    if s >= 365 * 86400:  # years, weeks and days, rounded to the day
+        days = round(s / 86400)
+        return _units((days // 365, "y"), ((days % 365) // 7, "w"), (days % 365 % 7, "d"))
+    if s >= 7 * 86400:  # weeks, days and hours, rounded to the hour
+        hours = round(s / 3600)
+        return _units((hours // 168, "w"), ((hours % 168) // 24, "d"), (hours % 24, "h"))
+    if s >= 86400:  # days, hours and minutes, rounded to the minute
+        minutes = round(s / 60)
+        return _units((minutes // 1440, "d"), ((minutes % 1440) // 60, "h"), (minutes % 60, "m"))
+    if s >= 3595:  # hours and minutes, rounded to 10 s (59m 55s is 1h)
+        tens = round(s / 10)
+        return _units((tens // 360, "h"), ((tens % 360) // 6, "m"))
+    # minutes and seconds, as given (a fractional time keeps its fraction, as there)
+    parts = []
+    if s >= 60:
+        parts.append(f"{s // 60}m")
+        s %= 60
+    if s:
+        parts.append(f"{s}s")
+    return " ".join(parts) or "0"
+
+
+def _units(*parts: tuple[int, str]) -> str:
+    """``"2d 7h"`` from ``(2, "d"), (7, "h"), (0, "m")``: zero parts left out."""
+    return " ".join(f"{n}{unit}" for n, unit in parts if n)
 
 
 #: The clock shared by the whole server unless another one is injected.

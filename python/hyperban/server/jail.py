@@ -261,13 +261,16 @@ class Jail:
             return  # a failure from before the last ban: already counted then
         if retry <= 1:
             return
+        # (the count as fail2ban prints it: its 2^n/2 + 1 is a float, 2.0, unless
+        # maxretry is smaller)
+        shown = min((1 << min(ban_count, 20)) / 2 + 1, max_retry)
         log.info(
             "[%s] Found %s, bad - %s, %s # -> %s%s",
             self.name,
             fid,
             Clock.time2str(ticket.getTime()),
             ban_count,
-            retry,
+            shown,
             ", Ban" if retry >= max_retry else "",
         )
         # the filter already counted this failure once

@@ -27,8 +27,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from hyperban.config.server import LOG_LEVELS
+
 from .bantime import BanTimeIncrement
-from .clock import Clock
+from .clock import Clock, seconds_text
 from .clock import clock as default_clock
 from .database import Database, DatabaseError
 from .expiry import BanExpiry
@@ -37,6 +39,9 @@ from .ticket import Ticket
 __all__ = ["JailBanTime", "Observer"]
 
 log = logging.getLogger(__name__)
+
+# fail2ban's level for ban lines (between INFO and WARNING)
+NOTICE = LOG_LEVELS["NOTICE"]
 
 UnbanCallback = Callable[[str, Ticket], Any]
 
@@ -267,16 +272,26 @@ class Observer:
             btime = self._increment(jail, ticket, btime, settings, db)
         if ticket.getBanCount() < 1:
             ticket.setBanCount(1)
-        if btime != base:
-            log.info(
-                "[%s] increase ban %s (%d # %s)", jail, ticket.getID(), ticket.getBanCount(), btime
-            )
-            if self._on_prolong is not None:
-                self._on_prolong(jail, ticket)
         if btime != -1 and ticket.getTime() + btime < now:
             log.debug("[%s] ignore old ban of %s", jail, ticket.getID())
-        elif db is not None and not ticket.restored:
-            db.addBan(jail, ticket, int(state.bantime))
+        else:
+            if btime != base:
+                # fail2ban's words, with its duration and end texts
+                end = ("permanent", "infinite")
+                if btime != -1:
+                    end = (seconds_text(btime), Clock.time2str(ticket.getTime() + btime))
+                log.log(
+                    NOTICE,
+                    "[%s] Increase Ban %s (%d # %s -> %s)",
+                    jail,
+                    ticket.getID(),
+                    ticket.getBanCount(),
+                    *end,
+                )
+                if self._on_prolong is not None:
+                    self._on_prolong(jail, ticket)
+            if db is not None and not ticket.restored:
+                db.addBan(jail, ticket, int(state.bantime))
         self._schedule(jail, ticket)
 
     def _increment(
@@ -296,11 +311,22 @@ class Observer:
                 continue
             if ban_count >= ticket.getBanCount():
                 ticket.setBanCount(ban_count + 1)
+            base = btime
             btime = settings.increment_for(btime, ban_count, self._rand)
             ticket.setBanTime(btime)
             if ticket.getTime() <= time_of_ban:
                 # same ban read twice (log re-read besides the database): not a new ban
                 ticket.restored = True
+            else:
+                log.info(
+                    "[%s] IP %s is bad: %s # last %s - incr %s to %s",
+                    jail,
+                    ticket.getID(),
+                    ban_count,
+                    Clock.time2str(time_of_ban),
+                    seconds_text(base),
+                    seconds_text(btime),
+                )
             break
         return btime
 
