@@ -12,6 +12,7 @@ and the jail's "started", "stopped" and "Added logfile:" lines.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -155,3 +156,57 @@ def test_ban_time_increment_lines_match_fail2ban(tmp_path: Path) -> None:
     assert any(m.startswith(f"[sshd] Found {a}, bad - ") for m in messages)
     assert any(m.startswith(f"[sshd] IP {a} is bad: 1 # last ") for m in messages)
     assert any(m.startswith(f"[sshd] Increase Ban {a} (2 # 4s -> ") for m in messages)
+
+
+MANUAL = "198.51.100.9"  # banned with set JAIL banip
+
+
+def _db_rows(side: Side) -> dict[str, list[tuple[object, ...]]]:
+    """The database as both daemons should have written it: bans (the data's fields;
+    matches as text lines), bad ips, jails, log positions (path hidden)."""
+
+    def data(raw: bytes | str) -> tuple[object, ...]:
+        d = json.loads(raw)
+        matches = [m if isinstance(m, str) else "".join(m) for m in d.get("matches", [])]
+        return (d.get("failures"), d.get("mlfid"), d.get("user"), d.get("ip4"), matches)
+
+    def ban(row: tuple[object, ...], ip: int) -> tuple[object, ...]:
+        # a manual ban starts "now": the daemons may see different seconds
+        when = None if row[ip] == MANUAL else row[2]
+        return (*row[:2], when, *row[3:-1], data(row[-1]))  # type: ignore[arg-type]
+
+    with sqlite3.connect(side.db) as db:
+        return {
+            "bans": sorted(ban(row, 1) for row in db.execute("SELECT * FROM bans")),
+            "bips": sorted(ban(row, 0) for row in db.execute("SELECT * FROM bips")),
+        } | {
+            "jails": sorted(db.execute("SELECT * FROM jails")),
+            "logs": [
+                (jail, path.replace(str(side.authlog), "<log>"), h, pos)
+                for jail, path, h, pos in db.execute("SELECT * FROM logs")
+            ],
+        }
+
+
+def test_database_rows_match_fail2ban(tmp_path: Path) -> None:
+    """After the same failures, the same manual ban and a stop, both databases hold the
+    same rows: one daemon can take over the other's database."""
+    sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
+    a = "192.0.2.10"
+    try:
+        for side in sides:
+            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+        lines = failure_line(a, 1) + failure_line(a, 2)
+        for side in sides:
+            side.write(lines)
+        for side in sides:
+            wait_until(lambda s=side: any(m == f"[sshd] Ban {a}" for _, m in s.ban_side()), 30)
+        for side in sides:
+            assert side.client("set", "sshd", "banip", MANUAL).stdout == "1\n"
+        time.sleep(1.0)  # (both observers record their bans)
+    finally:
+        for side in sides:
+            side.stop()
+    f2b, ours = (_db_rows(side) for side in sides)
+    assert ours == f2b
+    assert len(f2b["bans"]) == 2 and f2b["jails"] == [("sshd", 0)]

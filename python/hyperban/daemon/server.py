@@ -319,6 +319,12 @@ class Server(ServerCommands):
         if unban and self.database is not None:
             self.database.delBan(name)
         built.jail.stop()
+        if self.database is not None:
+            # as fail2ban's delJail: the jail is marked disabled (its bans stay)
+            try:
+                self.database.delJail(name)
+            except DatabaseError as exc:
+                log.error("[%s] cannot mark the jail stopped in the database: %s", name, exc)
         log.info("Jail %r stopped", name)
         return built
 

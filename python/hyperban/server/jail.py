@@ -34,7 +34,7 @@ from .ignore import IgnoreList
 from .jailactions import JailActions
 from .loglines import BatchLog
 from .observer import Observer
-from .ticket import FailTicket, Ticket
+from .ticket import BanTicket, FailTicket, Ticket
 
 __all__ = ["IgnoredAddressError", "Jail"]
 
@@ -288,12 +288,13 @@ class Jail:
         the ignore list is a promise that the address is never banned.
         """
         now = self.clock.time()
-        tickets: list[FailTicket] = []
+        tickets: list[BanTicket] = []
         for text in ips:
             fid = Address(text)
             if not fid.is_valid:
                 raise ValueError(f"{text!r} is not a valid address")
-            ticket = FailTicket(fid, now)
+            # as fail2ban's addBannedIP: a ban ticket of no failure (<failures> is 0)
+            ticket = BanTicket(fid, now)
             if self.ignore.is_ignored(fid, self._make_info(ticket)):
                 raise IgnoredAddressError(
                     f"{text} is in the ignore list of jail {self.name}; not banned"
@@ -301,7 +302,6 @@ class Jail:
             tickets.append(ticket)
         fresh = [t for t in tickets if self.actions.ban_manager.getTicket(t.getID()) is None]
         for ticket in fresh:
-            ticket.setRetry(self.fail_manager.getMaxRetry())
             self.actions.put_ban(ticket)
         return len(fresh)
 
