@@ -334,29 +334,32 @@ class ServerCommands:
             self._use_filter(jail, flt)
 
     def add_fail_regex(self: Server, jail: str, regex: str) -> None:
-        sources = [r.source for r in self._jail(jail).filter.failregex]
-        self._change_filter(jail, failregex=[*sources, regex])
+        self._edit_regexes(jail, "failregex", add=regex)
 
     def del_fail_regex(self: Server, jail: str, index: int) -> None:
-        sources = [r.source for r in self._jail(jail).filter.failregex]
-        if not 0 <= index < len(sources):
-            # as fail2ban: logged, and the list is answered unchanged
-            log.error("Cannot remove regular expression. Index %d is not valid", index)
-            return
-        del sources[index]
-        self._change_filter(jail, failregex=sources)
+        self._edit_regexes(jail, "failregex", remove=index)
 
     def add_ignore_regex(self: Server, jail: str, regex: str) -> None:
-        sources = [r.source for r in self._jail(jail).filter.ignoreregex]
-        self._change_filter(jail, ignoreregex=[*sources, regex])
+        self._edit_regexes(jail, "ignoreregex", add=regex)
 
     def del_ignore_regex(self: Server, jail: str, index: int) -> None:
-        sources = [r.source for r in self._jail(jail).filter.ignoreregex]
-        if not 0 <= index < len(sources):
-            log.error("Cannot remove regular expression. Index %d is not valid", index)
-            return
-        del sources[index]
-        self._change_filter(jail, ignoreregex=sources)
+        self._edit_regexes(jail, "ignoreregex", remove=index)
+
+    def _edit_regexes(
+        self: Server, jail: str, kind: str, *, add: str | None = None, remove: int | None = None
+    ) -> None:
+        """Add a regex to, or remove one from, the running jail's ``failregex`` or
+        ``ignoreregex`` list."""
+        sources = [r.source for r in getattr(self._jail(jail).filter, kind)]
+        if add is not None:
+            sources.append(add)
+        elif remove is not None:
+            if not 0 <= remove < len(sources):
+                # as fail2ban: logged, and the list is answered unchanged
+                log.error("Cannot remove regular expression. Index %d is not valid", remove)
+                return
+            del sources[remove]
+        self._change_filter(jail, **{kind: sources})
 
     def add_ignore_ip(self: Server, jail: str, ip: str) -> None:
         self._jail(jail).ignore.add(ip)
