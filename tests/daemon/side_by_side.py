@@ -47,9 +47,12 @@ class Side:
         root: Path,
         more_jails: tuple[str, ...] = (),
         options: str = "maxretry = 2\nfindtime = 10m\nbantime = 1h\n",
+        action_file: str | None = None,
     ) -> None:
         """``more_jails``: other stock jails, enabled on the same log as sshd;
-        ``options``: the sshd jail's ban settings."""
+        ``options``: the sshd jail's ban settings; ``action_file``: the text of an
+        ``action.d/test-action.conf`` the sshd jail then uses (with ``target`` set to
+        :attr:`action_target`) instead of the stock ``dummy``."""
         self.name = name
         self.etc = root / f"{name}-etc"
         shutil.copytree(STOCK, self.etc)
@@ -60,6 +63,11 @@ class Side:
         self.authlog = root / f"{name}-auth.log"
         self.authlog.touch()
         self.socket = state / "sock"
+        self.action_target = state / "action.out"
+        action = f"dummy[target={state / 'dummy.bans'}]"
+        if action_file is not None:
+            (self.etc / "action.d" / "test-action.conf").write_text(action_file)
+            action = f"test-action[target={self.action_target}]"
         (self.etc / "fail2ban.local").write_text(
             "[Definition]\nloglevel = INFO\n"
             f"logtarget = {self.log}\nsocket = {self.socket}\n"
@@ -68,7 +76,7 @@ class Side:
         (self.etc / "jail.local").write_text(
             "[sshd]\nenabled = true\nbackend = polling\n"
             f"logpath = {self.authlog}\n"
-            f"action = dummy[target={state / 'dummy.bans'}]\n"
+            f"action = {action}\n"
             f"{options}"
             f"ignoreip = 127.0.0.1/8 ::1 {IGNORED}\n"
             + "".join(

@@ -13,6 +13,7 @@ and the jail's "started", "stopped" and "Added logfile:" lines.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -210,3 +211,50 @@ def test_database_rows_match_fail2ban(tmp_path: Path) -> None:
     f2b, ours = (_db_rows(side) for side in sides)
     assert ours == f2b
     assert len(f2b["bans"]) == 2 and f2b["jails"] == [("sshd", 0)]
+
+
+# An action that writes the values of its tags, as a user's own script or mail would
+# see them.
+TAG_ACTION = r"""[Definition]
+actionban = printf %%b "ban ip=<ip> fid=<fid> family=<family> failures=<failures> time=<time> bantime=<bantime> bancount=<bancount> restored=<restored> user=<F-USER> ipfailures=<ipfailures> ipjailfailures=<ipjailfailures>\n" >> <target>
+            printf %%b "matches=<matches>\nipmatches=<ipmatches>\nipjailmatches=<ipjailmatches>\n" >> <target>
+actionunban = printf %%b "unban ip=<ip> failures=<failures> bantime=<bantime> bancount=<bancount> restored=<restored>\n" >> <target>
+[Init]
+target = /dev/null
+"""  # noqa: E501 -- the command lines as an action.d file has them
+
+
+def test_action_tags_match_fail2ban(tmp_path: Path) -> None:
+    """The values an action's commands get (<ip>, <failures>, <time>, <matches>,
+    <ipmatches>, <F-USER>, ...) for a ban after failures, a manual ban and unbans."""
+    sides = [Side(n, tmp_path, action_file=TAG_ACTION) for n in ("fail2ban", "hyperban")]
+    a = "192.0.2.10"
+    try:
+        for side in sides:
+            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+        lines = failure_line(a, 1) + failure_line(a, 2)
+        for side in sides:
+            side.write(lines)
+        for side in sides:
+            wait_until(lambda s=side: any(m == f"[sshd] Ban {a}" for _, m in s.ban_side()), 30)
+            assert side.client("set", "sshd", "banip", MANUAL).stdout == "1\n"
+        for side in sides:
+            wait_until(lambda s=side: f"ip={MANUAL}" in _text(s.action_target), 30)
+            assert side.client("set", "sshd", "unbanip", a, MANUAL).stdout == "2\n"
+        for side in sides:
+            wait_until(lambda s=side: _text(s.action_target).count("unban ip=") == 2, 30)
+    finally:
+        for side in sides:
+            side.stop()
+    # a manual ban is timed "now": the daemons see different instants
+    f2b, ours = (
+        re.sub(rf"(ip={re.escape(MANUAL)} [^\n]*? time=)[\d.]+", r"\1<now>", _text(s.action_target))
+        for s in sides
+    )
+    assert ours == f2b
+    assert f"ban ip={a} fid={a} family=inet4 failures=2 " in f2b
+    assert "failures=0 time=<now>" in f2b and "user=root" in f2b
+
+
+def _text(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
