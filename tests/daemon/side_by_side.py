@@ -122,7 +122,10 @@ class Side:
     def client(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Debian's fail2ban-client, talking to this daemon."""
         return subprocess.run(
-            [F2B_CLIENT, "-s", str(self.socket), *args], capture_output=True, text=True, timeout=30
+            [F2B_CLIENT, "-c", str(self.etc), "-s", str(self.socket), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
 
     def write(self, data: bytes) -> None:

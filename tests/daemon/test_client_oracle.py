@@ -196,3 +196,47 @@ def test_regexes_changed_at_run_time_take_effect(tmp_path: Path) -> None:
     f2b, ours = ([m.split(" - ")[0] for _, m in s.ban_side() if "Found" in m] for s in sides)
     assert ours == f2b
     assert f2b == [f"[sshd] Found 192.0.2.{n}" for n in (40, 42, 43, 44)]
+
+
+def test_reload_takes_changed_settings_as_fail2ban(tmp_path: Path) -> None:
+    """``reload`` after jail.local changed (maxretry 2 -> 3, an ignoreregex added): both
+    daemons keep the jail, its failures and bans, and apply the new settings."""
+    sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
+    stamp = syslog_stamp()
+
+    def fail(side: Side, ip: str, n: int) -> None:
+        side.write(
+            f"{stamp} host sshd[{n}]: Failed password for root from {ip} port 2{n} ssh2\n".encode()
+        )
+
+    try:
+        for side in sides:
+            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+            fail(side, "192.0.2.60", 1)  # one failure counted before the reload
+        for side in sides:
+            wait_until(lambda s=side: any("Found 192.0.2.60" in m for _, m in s.ban_side()), 30)
+            local = side.etc / "jail.local"
+            text = local.read_text().replace("maxretry = 2", "maxretry = 3")
+            local.write_text(text + "ignoreregex = from 192\\.0\\.2\\.61 \n")
+            assert side.client("reload").returncode == 0
+        for side in sides:
+            wait_until(lambda s=side: s.client("get", "sshd", "maxretry").stdout == "3\n", 30)
+            fail(side, "192.0.2.60", 2)  # 2 of 3: no ban yet
+            fail(side, "192.0.2.61", 3)  # ignored now
+            fail(side, "192.0.2.60", 4)  # 3 of 3: banned
+        for side in sides:
+            wait_until(lambda s=side: any("Ban 192.0.2.60" in m for _, m in s.ban_side()), 30)
+    finally:
+        for side in sides:
+            side.stop()
+    f2b, ours = (
+        [m.split(" - ")[0] for _, m in s.ban_side() if m.split()[1] in ("Found", "Ban")]
+        for s in sides
+    )
+    assert ours == f2b
+    assert f2b == [
+        "[sshd] Found 192.0.2.60",
+        "[sshd] Found 192.0.2.60",
+        "[sshd] Found 192.0.2.60",
+        "[sshd] Ban 192.0.2.60",
+    ]
