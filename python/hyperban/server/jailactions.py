@@ -210,8 +210,9 @@ class JailActions:
                 log.info("[%s] Ignore %s, expired bantime", self.jail_name, bticket.getID())
                 continue
             # As in fail2ban: the ban list's ticket now ends later (addBanTicket moved
-            # it) and nothing else happens now.  The unban timer fires at the old end,
-            # finds the later one and re-times it then (_unban_expired).
+            # it) and no action runs for that now: the unban timer fires at the old end,
+            # finds the later one and re-times it then (_unban_expired).  The failure is
+            # logged, and may show that the firewall lost the ban (_repeat_failure).
             banned = reason["ticket"]
             if not banned.banned:
                 continue  # its actions have not run yet
