@@ -23,6 +23,7 @@ from hyperban.filter import FilterError
 from hyperban.filter.dns import Address
 from hyperban.filter.source import normalize_encoding
 from hyperban.logwatch.journal import parse_journalmatch
+from hyperban.logwatch.logpath import LogPath
 from hyperban.server.bantime import BanTimeIncrement
 from hyperban.server.clock import Clock
 from hyperban.server.ignore import parse_ignorecache
@@ -378,6 +379,10 @@ class ServerCommands:
             # as fail2ban's server, which opens the file at once (a glob in the
             # configuration may name no file yet; a command names one file)
             raise ValueError(f"[Errno 2] No such file or directory: {path!r}")
+        if jail in self._idle:  # read from when the jail is no longer idle
+            self._idle[jail].append(LogPath(path, tail))
+            j.log_paths.append(path)
+            return
         built = self.jails[jail]
         assert self.hub is not None
         from .feeds import JailFeed
@@ -403,6 +408,8 @@ class ServerCommands:
             if sub.logpath.pattern == path:
                 sub.close()
                 subs.remove(sub)
+        if jail in self._idle:
+            self._idle[jail] = [lp for lp in self._idle[jail] if lp.pattern != path]
         if path in j.log_paths:
             j.log_paths.remove(path)
 
