@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from hyperban.actions.base import ActionBase
+from hyperban.config.server import NOTICE
 from hyperban.server import BanTicket, Clock, FailTicket
-from hyperban.server.jailactions import NOTICE, JailActions
+from hyperban.server.jailactions import JailActions
 
 T0 = 1_700_000_000.0
 IP = "192.0.2.7"

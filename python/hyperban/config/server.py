@@ -30,6 +30,9 @@ LOG_LEVELS: dict[str, int] = {
     "NOTSET": 0,
 }
 
+#: fail2ban's level for bans and unbans, between INFO and WARNING.
+NOTICE = LOG_LEVELS["NOTICE"]
+
 _EARLY_OPTIONS: tuple[OptionSpec, ...] = (
     ("string", "socket", "/var/run/fail2ban/fail2ban.sock"),
     ("string", "pidfile", "/var/run/fail2ban/fail2ban.pid"),

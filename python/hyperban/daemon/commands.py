@@ -169,11 +169,11 @@ class ServerCommands:
         status = self._jail(jail).status()
         with self._lock:
             reads_journal = jail in self._journals
-        groups = self._journal_match(jail)
         source: tuple[str, Any]
         if not reads_journal:
             source = ("File list", status["file_list"])
         else:
+            groups = self._journal_match(jail)
             # fail2ban's FilterSystemd.status: one string, alternatives joined by " + "
             source = ("Journal matches", [" + ".join(" ".join(g) for g in groups)])
         actions: list[tuple[str, Any]] = [
@@ -493,7 +493,7 @@ def _date_pattern(datepattern: str | None, templates: list[str]) -> tuple[str | 
         return None, "Default Detectors"
     name = templates[0]
     first = next((line.strip() for line in datepattern.splitlines() if line.strip()), "")
-    if name.endswith(("Epoch", "TAI64N")) and not first.upper().endswith("LONGEPOCH"):
+    if name.endswith(("Epoch", "TAI64N")):  # (LONGEPOCH's name is "LONGEPOCH": a pattern)
         return None, name
     if first.upper() == "{NONE}":
         return "{UNB}^", name

@@ -21,7 +21,7 @@ import sys
 import time
 from typing import TextIO
 
-from hyperban.config.server import LOG_LEVELS, log_level_value
+from hyperban.config.server import LOG_LEVELS, NOTICE, log_level_value
 
 __all__ = [
     "NOTICE",
@@ -34,7 +34,6 @@ __all__ = [
     "reopen",
 ]
 
-NOTICE = 25
 _FORMAT = "%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s"
 # syslog and the journal add their own time stamp and pid
 _SYSLOG_FORMAT = "%(name)s[%(process)d]: %(levelname)s %(message)s"

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyperban.actions.base import ActionBase, ActionInfo
-from hyperban.config.server import LOG_LEVELS
+from hyperban.config.server import NOTICE
 
 from .banmanager import BanManager
 from .clock import Clock
@@ -42,9 +42,6 @@ from .ticket import BanTicket, Ticket
 __all__ = ["RETRY_DELAYS", "JailActions"]
 
 log = logging.getLogger(__name__)
-
-# fail2ban's level for bans and unbans (between INFO and WARNING)
-NOTICE = LOG_LEVELS["NOTICE"]
 
 #: Seconds before retrying a failed ban/unban action: 5 s, 15 s, 1 min, then every 5 min.
 RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)

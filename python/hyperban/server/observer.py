@@ -27,7 +27,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperban.config.server import LOG_LEVELS
+from hyperban.config.server import NOTICE
 
 from .bantime import BanTimeIncrement
 from .clock import Clock, seconds_text
@@ -39,9 +39,6 @@ from .ticket import Ticket
 __all__ = ["JailBanTime", "Observer"]
 
 log = logging.getLogger(__name__)
-
-# fail2ban's level for ban lines (between INFO and WARNING)
-NOTICE = LOG_LEVELS["NOTICE"]
 
 UnbanCallback = Callable[[str, Ticket], Any]
 
