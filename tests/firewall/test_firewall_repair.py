@@ -10,20 +10,17 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fw_support import PORT, pair_fixture  # noqa: F401 -- the fixture
+from fw_support import action_definition, pair_fixture  # noqa: F401 -- the fixture
 from netns import NetnsPair
 
 from hyperban.actions.info import ActionInfo
-from hyperban.config.actions import native_action, read_action
 from hyperban.server import Clock, FailTicket, Ticket
 from hyperban.server.jailactions import JailActions
 
 loader = pytest.importorskip("hyperban.actions.loader")
 
-STOCK = "/etc/fail2ban"
 
 # How each kind of firewall is wiped, as a reload of the firewall service would.
 WIPE = {
@@ -37,14 +34,6 @@ class _Jail:
     name = "sshd"
     database = None
     bantime = 600
-
-
-def _definition(kind: str) -> Any:
-    if kind.startswith("hyperban-"):
-        return native_action(STOCK, kind, "sshd", {"port": str(PORT)})
-    if not os.path.exists(f"{STOCK}/action.d/{kind}.conf"):
-        pytest.skip(f"{STOCK}/action.d/{kind}.conf not installed (Debian package fail2ban)")
-    return read_action(f"{kind}[port={PORT}, protocol=tcp]", STOCK, jail_name="sshd")
 
 
 @pytest.mark.parametrize("kind", sorted(WIPE))
@@ -73,7 +62,7 @@ def test_wiped_firewall_is_restored_and_the_ban_applied_again(
         actions.run_once(at)
 
     with pair.inside(pair.server):
-        for action in loader.build_actions(jail, [_definition(kind)]):
+        for action in loader.build_actions(jail, [action_definition(kind)]):
             actions.add(action)
         actions.start_actions()
         try:

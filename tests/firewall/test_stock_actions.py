@@ -10,25 +10,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fw_support import PORT, FakeJail, host_ruleset, pair_fixture  # noqa: F401 -- the fixture
+from fw_support import FakeJail, action_definition, host_ruleset, pair_fixture  # noqa: F401 -- the fixture
 from netns import NetnsPair
 
-from hyperban.config.actions import native_action, read_action
-
 loader = pytest.importorskip("hyperban.actions.loader", reason="actions.loader not written yet")
-
-STOCK = "/etc/fail2ban"
-
-
-def definition(kind: str) -> Any:
-    if kind.startswith("hyperban-"):
-        return native_action(STOCK, kind, "sshd", {"port": str(PORT)})
-    if not os.path.exists(f"{STOCK}/action.d/{kind}.conf"):
-        pytest.skip(f"{STOCK}/action.d/{kind}.conf not installed (Debian package fail2ban)")
-    return read_action(f"{kind}[port={PORT}, protocol=tcp]", STOCK, jail_name="sshd")
 
 
 @pytest.mark.parametrize(
@@ -64,7 +51,7 @@ def test_action_drops_then_flows(
         "failures": 5,
     }
     with pair.inside(pair.server):
-        (act,) = loader.build_actions(FakeJail("sshd"), [definition(kind)])
+        (act,) = loader.build_actions(FakeJail("sshd"), [action_definition(kind)])
         act.start()
         try:
             assert pair.can_connect(server)
