@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from daemon_util import wait_until
 
 __all__ = ["F2B_CLIENT", "IGNORED", "Side", "failure_line", "needs_fail2ban", "syslog_stamp"]
 
@@ -99,6 +100,19 @@ class Side:
                 [*argv, "-f", "-x", "-c", str(self.etc)], stdout=subprocess.DEVNULL, stderr=err
             )
         self.runs += 1
+
+    def wait_started(self) -> None:
+        """Until the jail is started (this run); the daemon must not have exited."""
+        wait_until(lambda: self.started() or self.proc.poll() is not None, 60, self.name)
+        assert self.proc.poll() is None, self.stderr.read_text(errors="replace")
+
+    def logged(self, text: str) -> int:
+        """How many ban-side lines contain ``text``."""
+        return sum(text in message for _, message in self.ban_side())
+
+    def wait_logged(self, text: str, count: int = 1) -> None:
+        """Until at least ``count`` ban-side lines contain ``text``."""
+        wait_until(lambda: self.logged(text) >= count, 30, f"{self.name} to log {text!r}")
 
     def started(self) -> bool:
         return self.text().count("Jail 'sshd' started") >= self.runs

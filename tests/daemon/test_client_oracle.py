@@ -134,14 +134,13 @@ def test_stock_client_answers_match_fail2ban(tmp_path: Path) -> None:
     sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
     try:
         for side in sides:
-            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
-            assert side.proc.poll() is None, side.stderr.read_text(errors="replace")
+            side.wait_started()
         lines = [failure_line(a, n) for n, a in enumerate(["192.0.2.10"] * 2 + ["192.0.2.11"])]
         for side in sides:
             side.write(b"".join(lines))
         for side in sides:
-            wait_until(lambda s=side: sum("Found" in m for _, m in s.ban_side()) >= 3, 30)
-            wait_until(lambda s=side: any("Ban 192.0.2.10" in m for _, m in s.ban_side()), 30)
+            side.wait_logged("Found", 3)
+            side.wait_logged("Ban 192.0.2.10")
         time.sleep(0.5)  # (fail2ban logs the ban before its status shows it)
         differ = []
         for command in COMMANDS:
@@ -171,31 +170,31 @@ def test_regexes_changed_at_run_time_take_effect(tmp_path: Path) -> None:
     stamp = syslog_stamp()
     try:
         for side in sides:
-            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+            side.wait_started()
             added = side.client("set", "sshd", "addfailregex", r"^knock from <HOST>$")
             assert added.returncode == 0, added.stdout
             side.write(f"{stamp} host sshd[7]: knock from 192.0.2.40\n".encode())
         for side in sides:
-            wait_until(lambda s=side: any("Found 192.0.2.40" in m for _, m in s.ban_side()), 30)
+            side.wait_logged("Found 192.0.2.40")
             vetoed = side.client("set", "sshd", "addignoreregex", r"from 192\.0\.2\.41")
             assert vetoed.returncode == 0, vetoed.stdout
             side.write(f"{stamp} host sshd[8]: knock from 192.0.2.41\n".encode())
             side.write(f"{stamp} host sshd[9]: knock from 192.0.2.42\n".encode())
         for side in sides:
-            wait_until(lambda s=side: any("Found 192.0.2.42" in m for _, m in s.ban_side()), 30)
+            side.wait_logged("Found 192.0.2.42")
         # an idle jail reads nothing; back from idle it reads what was written meanwhile
         for side in sides:
             assert side.client("set", "sshd", "idle", "on").stdout == "True\n"
             side.write(f"{stamp} host sshd[10]: knock from 192.0.2.43\n".encode())
         time.sleep(2.5)  # (fail2ban's polling backend looks every second)
         for side in sides:
-            assert not any("192.0.2.43" in m for _, m in side.ban_side()), side.name
+            assert not side.logged("192.0.2.43"), side.name
             assert side.client("set", "sshd", "idle", "off").stdout == "False\n"
             # (fail2ban reads on only when the file changes after idle: its poller
             # noted the change made while idle)
             side.write(f"{stamp} host sshd[11]: knock from 192.0.2.44\n".encode())
         for side in sides:
-            wait_until(lambda s=side: any("Found 192.0.2.44" in m for _, m in s.ban_side()), 30)
+            side.wait_logged("Found 192.0.2.44")
     finally:
         for side in sides:
             side.stop()
@@ -217,10 +216,10 @@ def test_reload_takes_changed_settings_as_fail2ban(tmp_path: Path) -> None:
 
     try:
         for side in sides:
-            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+            side.wait_started()
             fail(side, "192.0.2.60", 1)  # one failure counted before the reload
         for side in sides:
-            wait_until(lambda s=side: any("Found 192.0.2.60" in m for _, m in s.ban_side()), 30)
+            side.wait_logged("Found 192.0.2.60")
             local = side.etc / "jail.local"
             text = local.read_text().replace("maxretry = 2", "maxretry = 3")
             local.write_text(text + "ignoreregex = from 192\\.0\\.2\\.61 \n")
@@ -231,7 +230,7 @@ def test_reload_takes_changed_settings_as_fail2ban(tmp_path: Path) -> None:
             fail(side, "192.0.2.61", 3)  # ignored now
             fail(side, "192.0.2.60", 4)  # 3 of 3: banned
         for side in sides:
-            wait_until(lambda s=side: any("Ban 192.0.2.60" in m for _, m in s.ban_side()), 30)
+            side.wait_logged("Ban 192.0.2.60")
     finally:
         for side in sides:
             side.stop()

@@ -31,20 +31,13 @@ def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
     a, b = "192.0.2.10", "192.0.2.20"
     try:
         for side in sides:
-            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
-            assert side.proc.poll() is None, side.stderr.read_text(errors="replace")
+            side.wait_started()
 
         def phase(lines: bytes, found: int) -> None:
             for side in sides:
                 side.write(lines)
             for side in sides:
-                wait_until(
-                    lambda s=side: (
-                        sum(m.startswith("[sshd] Found") for _, m in s.ban_side()) >= found
-                    ),
-                    30,
-                    f"{side.name} to find {found} failures",
-                )
+                side.wait_logged("[sshd] Found", found)
 
         t0 = time.monotonic()
         # A reaches maxretry and is banned; B fails once
@@ -53,21 +46,21 @@ def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
             3,
         )
         for side in sides:
-            wait_until(lambda s=side: any(m == f"[sshd] Ban {a}" for _, m in s.ban_side()), 30)
+            side.wait_logged(f"[sshd] Ban {a}")
         # A fails twice more right away (already banned, DEBUG: not in an INFO log) ...
         phase(failure_line(a, 4) + failure_line(a, 5), 5)
         # ... and twice more 5 s after its ban (already banned, NOTICE)
         time.sleep(max(0.0, t0 + 5.5 - time.monotonic()))
         phase(failure_line(a, 6) + failure_line(a, 7), 7)
         for side in sides:
-            wait_until(lambda s=side: any("already banned" in m for _, m in s.ban_side()), 30)
+            side.wait_logged("already banned")
         # a restart restores the ban from the database
         for side in sides:
             side.stop()
             side.start()
         for side in sides:
-            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
-            wait_until(lambda s=side: any("Restore Ban" in m for _, m in s.ban_side()), 30)
+            side.wait_started()
+            side.wait_logged("Restore Ban")
     finally:
         for side in sides:
             side.stop()
@@ -101,16 +94,16 @@ def test_takes_over_fail2bans_database(tmp_path: Path) -> None:
     side = Side("fail2ban", tmp_path)
     a = "192.0.2.30"
     try:
-        wait_until(lambda: side.started() or side.proc.poll() is not None, 60, "fail2ban")
+        side.wait_started()
         side.write(failure_line(a, 1) + failure_line(a, 2))
-        wait_until(lambda: any(m == f"[sshd] Ban {a}" for _, m in side.ban_side()), 30)
+        side.wait_logged(f"[sshd] Ban {a}")
         side.stop()
         side.start("hyperban")
-        wait_until(lambda: side.started() or side.proc.poll() is not None, 60, "hyperban")
-        wait_until(lambda: any("Restore Ban" in m for _, m in side.ban_side()), 30)
+        side.wait_started()
+        side.wait_logged("Restore Ban")
         # a later failure of another address is read, the old ones are not read again
         side.write(failure_line("192.0.2.31", 3))
-        wait_until(lambda: sum("Found" in m for _, m in side.ban_side()) >= 3, 30)
+        side.wait_logged("Found", 3)
     finally:
         side.stop()
     size = len(failure_line(a, 1)) + len(failure_line(a, 2))
@@ -136,18 +129,17 @@ def test_ban_time_increment_lines_match_fail2ban(tmp_path: Path) -> None:
     a = "192.0.2.50"
     try:
         for side in sides:
-            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
-            assert side.proc.poll() is None, side.stderr.read_text(errors="replace")
+            side.wait_started()
         first = failure_line(a, 1) + failure_line(a, 2)
         for side in sides:
             side.write(first)
         for side in sides:  # banned for 2 s, then lifted
-            wait_until(lambda s=side: any(m == f"[sshd] Unban {a}" for _, m in s.ban_side()), 30)
+            side.wait_logged(f"[sshd] Unban {a}")
         again = failure_line(a, 3)
         for side in sides:
             side.write(again)
         for side in sides:
-            wait_until(lambda s=side: any("Increase Ban" in m for _, m in s.ban_side()), 30)
+            side.wait_logged("Increase Ban")
     finally:
         for side in sides:
             side.stop()
@@ -196,12 +188,12 @@ def test_database_rows_match_fail2ban(tmp_path: Path) -> None:
     a = "192.0.2.10"
     try:
         for side in sides:
-            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+            side.wait_started()
         lines = failure_line(a, 1) + failure_line(a, 2)
         for side in sides:
             side.write(lines)
         for side in sides:
-            wait_until(lambda s=side: any(m == f"[sshd] Ban {a}" for _, m in s.ban_side()), 30)
+            side.wait_logged(f"[sshd] Ban {a}")
         for side in sides:
             assert side.client("set", "sshd", "banip", MANUAL).stdout == "1\n"
         time.sleep(1.0)  # (both observers record their bans)
@@ -231,12 +223,12 @@ def test_action_tags_match_fail2ban(tmp_path: Path) -> None:
     a = "192.0.2.10"
     try:
         for side in sides:
-            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
+            side.wait_started()
         lines = failure_line(a, 1) + failure_line(a, 2)
         for side in sides:
             side.write(lines)
         for side in sides:
-            wait_until(lambda s=side: any(m == f"[sshd] Ban {a}" for _, m in s.ban_side()), 30)
+            side.wait_logged(f"[sshd] Ban {a}")
             assert side.client("set", "sshd", "banip", MANUAL).stdout == "1\n"
         for side in sides:
             wait_until(lambda s=side: f"ip={MANUAL}" in _text(s.action_target), 30)

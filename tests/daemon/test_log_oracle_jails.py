@@ -72,8 +72,7 @@ def test_stock_jails_on_one_log_find_and_ban_as_fail2ban(tmp_path: Path) -> None
     sides = [Side("fail2ban", tmp_path, JAILS), Side("hyperban", tmp_path, JAILS)]
     try:
         for side in sides:
-            wait_until(lambda s=side: s.started() or s.proc.poll() is not None, 60, side.name)
-            assert side.proc.poll() is None, side.stderr.read_text(errors="replace")
+            side.wait_started()
         for side in sides:
             side.write("".join(line + "\n" for line in log).encode())
 
