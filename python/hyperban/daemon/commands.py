@@ -32,6 +32,7 @@ from hyperban.server.jail import IgnoredAddressError, Jail
 from . import logs
 
 if TYPE_CHECKING:
+    from .build import BuiltJail
     from .server import Server
 
 __all__ = ["ServerCommands"]
@@ -48,14 +49,17 @@ class ServerCommands:
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _jail(self: Server, name: str) -> Jail:
+    def _built(self: Server, name: str) -> BuiltJail:
         # a reload holds the lock while it swaps jails: wait for it rather than report a
         # jail that is only being restarted as missing
         with self._lock:
             built = self.jails.get(name)
         if built is None:
             raise UnknownJailError(name)
-        return built.jail
+        return built
+
+    def _jail(self: Server, name: str) -> Jail:
+        return self._built(name).jail
 
     def _journal_match(self: Server, name: str) -> list[list[str]]:
         """The journal matches of a journal (``backend = systemd``) jail as fail2ban's
@@ -63,9 +67,7 @@ class ServerCommands:
         per alternative -- or ``[]`` for a jail that reads files (as fail2ban's server
         answers: "No journal match filter set")."""
         with self._lock:
-            built = self.jails.get(name)
-            if built is None:
-                raise UnknownJailError(name)
+            built = self._built(name)
             if name not in self._journals:
                 return []
             return parse_journalmatch(built.journalmatch)
@@ -73,11 +75,7 @@ class ServerCommands:
     def _log_encoding(self: Server, name: str) -> str:
         """The jail's ``logencoding``, ``auto`` resolved as fail2ban resolves it (the
         locale's preferred encoding, e.g. ``UTF-8``)."""
-        with self._lock:
-            built = self.jails.get(name)
-        if built is None:
-            raise UnknownJailError(name)
-        return normalize_encoding(built.logencoding)
+        return normalize_encoding(self._built(name).logencoding)
 
     # -- server -----------------------------------------------------------------------
 
