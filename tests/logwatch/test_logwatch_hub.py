@@ -430,3 +430,25 @@ def test_unsubscribing_now_delivers_nothing_after_and_resumes_later(
     assert idle.lines() == [b"l1"]
     hub.subscribe("j", str(log), back, tail=False)
     assert back.wait_lines(2) == [b"w1", b"w2"]
+
+
+def test_a_line_written_before_the_directory_is_watched_is_read(tmp_path: Path) -> None:
+    """The hub reads a new file once, then watches its directory: a line written in
+    between raises no event, yet is read at once (not with the next line)."""
+    log = tmp_path / "a.log"
+    append(log, "a1\n")
+    hub, got = LogHub(backend="inotify"), Collector()
+    watch = hub._waiter.watch
+
+    def write_then_watch(dirs: set[str]) -> set[str]:
+        if not log.read_bytes().endswith(b"late\n"):
+            append(log, "late\n")  # after the first read, before the watch
+        return watch(dirs)
+
+    hub._waiter.watch = write_then_watch  # type: ignore[method-assign]
+    hub.subscribe("j", str(log), got)
+    hub.start()
+    try:
+        assert got.wait_lines(2) == [b"a1", b"late"]
+    finally:
+        hub.stop()

@@ -142,6 +142,8 @@ class LogHub:
         self._subs: list[Subscription] = []
         self._watched: dict[tuple[str, tuple[bytes, int]], _Watched] = {}
         self._unwatchable: set[str] = set()
+        # directories the waiter watches (see _sync_watches)
+        self._watching: set[str] = set()
         self._next_retry = 0.0
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -445,6 +447,15 @@ class LogHub:
             if sub.logpath.is_glob and not _has_magic_dir(sub.logpath):
                 dirs.add(sub.logpath.directory)
         self._unwatchable = self._waiter.watch(dirs)
+        watching = dirs - self._unwatchable
+        new, self._watching = watching - self._watching, watching
+        if new:
+            # A file is read once when it is added, before its directory is watched:
+            # what was written in between raised no event.  Read such files again now
+            # that their changes will be seen (else that line waits for the next one).
+            for w in list(self._watched.values()):
+                if w.dirs & new:
+                    self._poll_one(w)
 
     # -- reading -----------------------------------------------------------------------
 
