@@ -96,14 +96,18 @@ COMMANDS = [
     "set loglevel 20",
     "get loglevel",
     "set loglevel INFO",
+    # No status after a reload: the set commands above changed the jail, and hyperban's
+    # reload restarts a jail changed at run time, so its failure counts start again
+    # (README, "Compatibility"); fail2ban keeps them.
     "reload",
     "reload sshd",
-    "reload --restart sshd",
-    "status sshd",
+    "unban --all",
     "status nope",
     "frobnicate",
     "get sshd",
-    "unban --all",
+    # (last: after a restart fail2ban restores its bans in the background, so what a
+    # status or an unban answers right after it depends on timing)
+    "reload --restart sshd",
 ]
 
 NOT_COMPARED = {
