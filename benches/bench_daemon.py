@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import bisect
 import contextlib
 import json
 import os
@@ -458,6 +459,7 @@ class Workload:
     stock_failures: int  # lines the stock sshd filter counts (fail2ban's Found count)
     attackers: int  # distinct addresses in those lines (each is banned once)
     path: Path
+    first_line: dict[str, int]  # each attacker's first failure line (its ban's cause)
 
     @property
     def lines(self) -> int:
@@ -471,14 +473,16 @@ def make_workload(tmp: Path, rate: float, seconds: float, seed: int) -> Workload
     start = time.time() + time.localtime().tm_gmtoff
     parts: list[str] = []
     failures = 0
-    attackers: set[str] = set()
-    for line, tags in generate_tagged("auth", lines, 0.05, seed, start, rate=rate):
+    first_line: dict[str, int] = {}
+    for number, (line, tags) in enumerate(
+        generate_tagged("auth", lines, 0.05, seed, start, rate=rate)
+    ):
         parts.append(line)
         if "sshd" in tags:
             failures += 1
             host = HOST_RE.search(line)
             if host:
-                attackers.add(host.group(1))
+                first_line.setdefault(host.group(1), number)
     data = ("\n".join(parts) + "\n").encode()
     offsets = [0]
     pos = data.find(b"\n")
@@ -487,7 +491,7 @@ def make_workload(tmp: Path, rate: float, seconds: float, seed: int) -> Workload
         pos = data.find(b"\n", pos + 1)
     path = tmp / f"workload-{seed}.log"
     path.write_bytes(data)
-    return Workload(data, offsets, failures, len(attackers), path)
+    return Workload(data, offsets, failures, len(first_line), path, first_line)
 
 
 def hyperban_failures(workload: Workload, daemon: Daemon) -> int:
@@ -502,9 +506,11 @@ def hyperban_failures(workload: Workload, daemon: Daemon) -> int:
     return int(json.loads(done.stdout)["matched"])
 
 
-def feed(path: Path, workload: Workload, rate: float) -> float:
-    """Append the workload at ``rate`` lines/s (a chunk every ~5 ms); returns the end time."""
+def feed(path: Path, workload: Workload, rate: float) -> tuple[float, list[tuple[int, float]]]:
+    """Append the workload at ``rate`` lines/s (a chunk every ~5 ms); returns the end time
+    and, per write, (lines written so far, the time the write returned)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    writes: list[tuple[int, float]] = []
     try:
         start = time.monotonic()
         done = 0
@@ -513,10 +519,26 @@ def feed(path: Path, workload: Workload, rate: float) -> float:
             if due > done:
                 os.write(fd, workload.data[workload.offsets[done] : workload.offsets[due]])
                 done = due
+                writes.append((done, time.monotonic()))
             time.sleep(0.005)
-        return time.monotonic()
+        return time.monotonic(), writes
     finally:
         os.close(fd)
+
+
+def load_latencies(
+    workload: Workload, writes: list[tuple[int, float]], seen: dict[str, float]
+) -> list[float]:
+    """Ban latency under load, ms: for each attacker first banned in this window, the
+    time its address reached the nft set - the time the write of its first failure
+    line returned (``seen``: the monitor's first arrivals of this window's new bans)."""
+    done = [n for n, _ in writes]
+    out = []
+    for ip, line in workload.first_line.items():
+        if ip in seen:
+            written = writes[bisect.bisect_right(done, line)][1]
+            out.append((seen[ip] - written) * 1000)
+    return out
 
 
 def sustained(
@@ -536,10 +558,12 @@ def sustained(
         else hyperban_failures(workload, daemon)
     )
     before_found, banned_before = daemon.found, len(monitor.first)
+    with monitor.cond:
+        known_before = set(monitor.first)
     ips_before = set(daemon.found_ips)
     own0, children0 = daemon.cpu_split()
     t0 = time.monotonic()
-    end = feed(daemon.authlog, workload, rate)
+    end, writes = feed(daemon.authlog, workload, rate)
     written_s = end - t0
 
     def unbanned() -> list[str]:
@@ -567,6 +591,9 @@ def sustained(
         last_ban = max((monitor.first[ip] for ip in step_ips if ip in monitor.first), default=0)
     lag = max(0.0, daemon.last_found - end, last_ban - end) if drained else float("inf")
     own1, children1 = daemon.cpu_split()
+    with monitor.cond:
+        seen = {ip: t for ip, t in monitor.first.items() if ip not in known_before}
+    ban_ms = load_latencies(workload, writes, seen)
     cpu = own1 + children1 - own0 - children0
     cpu_pct = 100 * cpu / written_s
     ok = drained and lag <= max_lag and (daemon.name != "fail2ban" or cpu_pct < 90)
@@ -584,6 +611,8 @@ def sustained(
         "unbanned_at_end": len(missing),
         "peak_rss_mb": round(daemon.peak_rss_mb(), 1),
         "bans_in_nft": len(monitor.first) - banned_before,
+        "ban_p50_ms": statistics.median(ban_ms) if ban_ms else None,
+        "ban_p99_ms": percentile(ban_ms, 0.99) if ban_ms else None,
         "attackers": workload.attackers,
         "sustained": ok,
     }
@@ -594,9 +623,15 @@ def sustained(
     say(
         f"  {daemon.name} {rate:>9,.0f} lines/s: found {found}/{expected}, "
         f"lag {lag:.2f} s, CPU {cpu_pct:.1f}% ({result['children_cpu_s']:.1f} s in children), "
-        f"bans {result['bans_in_nft']} ({len(missing)} missing), {verdict}"
+        f"bans {result['bans_in_nft']} ({len(missing)} missing), "
+        f"ban latency p50/p99 {_ms(result['ban_p50_ms'])}/{_ms(result['ban_p99_ms'])} ms, "
+        f"{verdict}"
     )
     return result
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def one_window(
@@ -699,7 +734,7 @@ def table(report: dict[str, Any]) -> str:
     out += ["", "2. fail2ban ramp (highest sustained rate)"]
     head = (
         f"{'daemon':10} {'lines/s':>9} {'found/expected':>17} {'lag s':>6} {'CPU %':>7} "
-        f"{'child CPU s':>11} {'peak RSS MB':>11} {'bans':>6}  verdict"
+        f"{'child CPU s':>11} {'peak RSS MB':>11} {'bans':>6} {'ban p50/p99 ms':>15}  verdict"
     )
     out.append(head)
     rows = [*report["ramp"], "", *report["sustained"]]
@@ -711,7 +746,8 @@ def table(report: dict[str, Any]) -> str:
         out.append(
             f"{r['daemon']:10} {r['rate']:>9,.0f} {r['found']:>8}/{r['expected_found']:<8} "
             f"{lag:>6} {r['cpu_pct']:>7.1f} {r['children_cpu_s']:>11.1f} {r['peak_rss_mb']:>11.1f} "
-            f"{r['bans_in_nft']:>6}  "
+            f"{r['bans_in_nft']:>6} "
+            f"{_ms(r.get('ban_p50_ms')) + '/' + _ms(r.get('ban_p99_ms')):>15}  "
             f"{'sustained' if r['sustained'] else 'NOT sustained'}"
         )
     f2b = report["f2b_rate"]
