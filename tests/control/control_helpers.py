@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hyperban.control import ControlSocketServer, Transmitter, UnknownJailError
+from hyperban.control.api import UnknownActionError
 
 F2B_CLIENT = "/usr/bin/fail2ban-client"
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -20,6 +21,9 @@ F2B_PACKAGE = "/usr/lib/python3/dist-packages/fail2ban"
 
 def have_fail2ban() -> bool:
     return os.path.exists(F2B_CLIENT) and os.path.isdir(F2B_PACKAGE)
+
+
+ACTION_METHODS = ("ban", "consistencyCheck", "flush", "start", "stop", "unban")
 
 
 @dataclass
@@ -60,6 +64,11 @@ class DictTarget:
             "dbfile": "/var/lib/fail2ban/fail2ban.sqlite3", "dbpurgeage": 86400,
             "dbmaxmatches": 10, "allowipv6": "auto",
         }  # fmt: skip
+        # jail -> action -> its properties; every action has the methods in ACTION_METHODS
+        self.actions: dict[str, dict[str, dict[str, Any]]] = {
+            "sshd": {"iptables-multiport": {"actionban": "iptables -I <ip>", "port": "ssh"}}
+        }
+        self.attempts: list[tuple[str, str, list[str]]] = []
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.stopped = threading.Event()
         self.on_stop: Any = None
@@ -221,6 +230,37 @@ class DictTarget:
         if ips:
             return [[n for n, j in self.jails.items() if ip in j.banned] for ip in ips]
         return [{n: list(j.banned)} for n, j in self.jails.items()]
+
+    def add_attempt(self, jail: str, ip: str, failures: list[str]) -> int:
+        self._jail(jail)
+        self.attempts.append((jail, ip, failures))
+        return 1
+
+    def _action(self, jail: str, action: str) -> dict[str, Any]:
+        self._jail(jail)
+        found = self.actions.get(jail, {}).get(action)
+        if found is None:
+            raise UnknownActionError(f"Invalid Action name: {action}")
+        return found
+
+    def action_names(self, jail: str, action: str, methods: bool) -> list[str]:
+        props = self._action(jail, action)
+        return list(ACTION_METHODS) if methods else sorted(props)
+
+    def get_action_property(self, jail: str, action: str, name: str) -> Any:
+        props = self._action(jail, action)
+        if name not in props:
+            raise ValueError(f"'CommandAction' object has no attribute {name!r}")
+        return props[name]
+
+    def set_action_property(self, jail: str, action: str, name: str, value: str) -> Any:
+        self._action(jail, action)[name] = value
+        return value
+
+    def call_action_method(self, jail: str, action: str, name: str, kwargs: dict[str, Any]) -> Any:
+        self._action(jail, action)
+        self._log("call_action_method", jail, action, name, kwargs)
+        return True
 
     def get_ban_list(self, jail: str, with_time: bool) -> list[str]:
         lst = list(self._jail(jail).banned)

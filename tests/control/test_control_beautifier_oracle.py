@@ -121,6 +121,7 @@ ERRORS: list[tuple[list[Any], ErrorInfo]] = [
     (["frobnicate"], ErrorInfo("InvalidCommand", (), "Invalid command")),
     (["set", "sshd", "maxretry", "x"], ErrorInfo("ValueError", (), "invalid literal")),
     (["set", "sshd", "addaction", "x"], ErrorInfo("Unsupported", (), "not supported")),
+    (["get", "sshd", "action", "nope", "port"], ErrorInfo("KeyError", (), "Invalid Action")),
 ]
 
 _ORACLE = """
@@ -129,7 +130,7 @@ from fail2ban.client.beautifier import Beautifier
 from fail2ban.exceptions import UnknownJailException, DuplicateJailException
 cases, errors = ast.literal_eval(sys.stdin.read())
 classes = {"UnknownJail": UnknownJailException, "DuplicateJail": DuplicateJailException,
-           "Arity": IndexError, "ValueError": ValueError}
+           "Arity": IndexError, "ValueError": ValueError, "KeyError": KeyError}
 out = [str(Beautifier(cmd).beautify(resp)) for cmd, resp in cases]
 errs = []
 for cmd, kind, args, message in errors:

@@ -72,6 +72,7 @@ def test_stock_client_commands(served: Any, args: list[str], stdout: str) -> Non
         (["set", "sshd", "unbanip", "--report-absent", "203.0.113.9"],
          "not banned: ['203.0.113.9']\n"),
         (["set", "sshd", "addaction", "x"], "'set JAIL addaction' is not supported by hyperban\n"),
+        (["get", "sshd", "action", "nope", "port"], "'Invalid Action name: nope'\n"),
     ],
 )  # fmt: skip
 def test_stock_client_errors(served: Any, args: list[str], stdout: str) -> None:

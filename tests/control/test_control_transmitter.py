@@ -144,13 +144,57 @@ def test_invalid_commands(tx: Transmitter, cmd: Any) -> None:
     [
         ["add", "jail", "auto"],
         ["set", "sshd", "addaction", "x"],
-        ["set", "sshd", "action", "a", "actionban", "x"],
-        ["get", "sshd", "action", "a", "actionban"],
+        ["set", "sshd", "delaction", "x"],
     ],
 )
 def test_unsupported(tx: Transmitter, cmd: list[str]) -> None:
     e = err(tx, *cmd)
     assert e.kind == "Unsupported" and "not supported" in e.message
+
+
+def test_action_properties_and_methods(tx: Transmitter, target: DictTarget) -> None:
+    act = "iptables-multiport"
+    assert ok(tx, "get", "sshd", "actionproperties", act) == ["actionban", "port"]
+    assert "consistencyCheck" in ok(tx, "get", "sshd", "actionmethods", act)
+    assert ok(tx, "get", "sshd", "action", act, "port") == "ssh"
+    assert ok(tx, "set", "sshd", "action", act, "port", "2222") == "2222"
+    assert ok(tx, "get", "sshd", "action", act, "port") == "2222"
+    # a method name is a call, with its keyword arguments as a JSON object
+    assert ok(tx, "set", "sshd", "action", act, "flush") is True
+    assert ok(tx, "set", "sshd", "action", act, "stop", '{"force": 1}') is True
+    assert target.calls[-2:] == [
+        ("call_action_method", ("sshd", act, "flush", {})),
+        ("call_action_method", ("sshd", act, "stop", {"force": 1})),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cmd", "kind"),
+    [
+        (["get", "sshd", "action", "iptables-multiport"], "Arity"),
+        (["get", "sshd", "action", "iptables-multiport", "port", "x"], "Arity"),
+        (["get", "sshd", "actionproperties"], "Arity"),
+        (["set", "sshd", "action", "iptables-multiport", "port"], "Arity"),
+        (["set", "sshd", "action", "iptables-multiport", "stop", "[1]"], "ValueError"),
+        (["set", "sshd", "action", "iptables-multiport", "stop", "{bad"], "ValueError"),
+        (["get", "sshd", "action", "nope", "port"], "KeyError"),
+        (["get", "sshd", "actionmethods", "nope"], "KeyError"),
+        (["get", "sshd", "action", "iptables-multiport", "nope"], "ValueError"),
+        (["get", "nope", "action", "iptables-multiport", "port"], "UnknownJail"),
+    ],
+)
+def test_action_command_errors(tx: Transmitter, cmd: list[str], kind: str) -> None:
+    assert err(tx, *cmd).kind == kind
+
+
+def test_attempt(tx: Transmitter, target: DictTarget) -> None:
+    assert ok(tx, "set", "sshd", "attempt", "192.0.2.5") == 1
+    assert ok(tx, "set", "sshd", "attempt", "192.0.2.6", "line one", "line two") == 1
+    assert target.attempts == [
+        ("sshd", "192.0.2.5", []),
+        ("sshd", "192.0.2.6", ["line one", "line two"]),
+    ]
+    assert err(tx, "set", "sshd", "attempt").kind == "Arity"
 
 
 def test_bans(tx: Transmitter, target: DictTarget) -> None:

@@ -45,6 +45,21 @@ COMMANDS = [
     "get sshd banip --with-time",
     "get sshd logpath",
     "get sshd actions",
+    "get sshd action dummy actionban",
+    "get sshd action dummy target",
+    "get sshd action dummy timeout",
+    "get sshd action dummy actname",
+    "get sshd action dummy banEpoch",
+    "get sshd action dummy actioncheck",
+    "get sshd action dummy nope",
+    "get sshd action nope actionban",
+    "get sshd action dummy",
+    "set sshd action dummy init 456",
+    "get sshd action dummy init",
+    "set sshd action dummy timeout 1m",
+    "get sshd action dummy timeout",
+    "set sshd action dummy consistencyCheck",
+    "set sshd action nope x y",
     "get sshd journalmatch",
     "get sshd prefregex",
     "get sshd failregex",
@@ -96,6 +111,7 @@ COMMANDS = [
     "set loglevel 20",
     "get loglevel",
     "set loglevel INFO",
+    "set sshd attempt 192.0.2.77",
     # No status after a reload: the set commands above changed the jail, and hyperban's
     # reload restarts a jail changed at run time, so its failure counts start again
     # (README, "Compatibility"); fail2ban keeps them.
@@ -113,7 +129,12 @@ COMMANDS = [
 NOT_COMPARED = {
     "version": "the version is hyperban's own",
     "set sshd logencoding latin-1": "not implemented while running (the log hub decodes)",
-    "get sshd action dummy actionban": "fail2ban lists its Python objects' attributes",
+    "get sshd actionproperties dummy": "fail2ban also lists two regex constants of its "
+    "CommandAction class (ESCAPE_CRE, ESCAPE_VN_CRE)",
+    "get sshd actionmethods dummy": "fail2ban also lists its CommandAction's helpers "
+    "(executeCmd, replaceTag, ...), which hyperban's command actions do not have",
+    "set sshd attempt not-an-ip": "hyperban refuses a text that is not an address; "
+    "fail2ban counts a failure of it",
     "stop sshd ; start sshd": "hyperban's 'start <jail>' starts a stopped jail again; in "
     "fail2ban the jail no longer exists after 'stop <jail>' ('reload <jail>' brings it back)",
 }
@@ -249,3 +270,44 @@ def test_reload_takes_changed_settings_as_fail2ban(tmp_path: Path) -> None:
         "[sshd] Found 192.0.2.60",
         "[sshd] Ban 192.0.2.60",
     ]
+
+
+def test_attempt_and_a_changed_action_property_take_effect(tmp_path: Path) -> None:
+    """``set sshd attempt`` counts failures and bans at maxretry (2 here): both daemons
+    log, count and ban the same.  An action parameter changed by the client answers its
+    new value, but the stock dummy's commands had their ``<target>`` resolved when the
+    configuration was read: in both daemons the ban still goes to the first target."""
+    sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
+    try:
+        for side in sides:
+            side.wait_started()
+            moved = side.etc.parent / f"{side.name}-moved.bans"
+            answer = side.client("set", "sshd", "action", "dummy", "target", str(moved))
+            assert answer.stdout == f"{moved}\n", answer.stdout
+            assert side.client("set", "sshd", "attempt", "192.0.2.70").stdout == "1\n"
+            # two failure texts: two failures in one attempt, maxretry reached
+            answer = side.client("set", "sshd", "attempt", "192.0.2.71", "bad one", "bad two")
+            assert answer.stdout == "1\n"
+        for side in sides:
+            side.wait_logged("Ban 192.0.2.71")
+        time.sleep(0.5)  # (fail2ban logs the ban before its action has run)
+        statuses = [_normalized(s, "status", s.client("status", "sshd").stdout) for s in sides]
+        attempts = [
+            [line.split("] ", 2)[-1].split(" - ")[0] for line in s.text().splitlines()]
+            for s in sides
+        ]
+        # (before the stop: the dummy action's actionstop removes its target)
+        targets = [(s.etc.parent / f"{s.name}-state" / "dummy.bans").read_text() for s in sides]
+        moved = [(s.etc.parent / f"{s.name}-moved.bans").exists() for s in sides]
+    finally:
+        for side in sides:
+            side.stop()
+    assert statuses[0] == statuses[1]
+    assert "Total failed:\t2" in statuses[0] and "192.0.2.71" in statuses[0]
+    for lines in attempts:
+        assert [x for x in lines if x.startswith("Attempt")] == [
+            "Attempt 192.0.2.70",
+            "Attempt 192.0.2.71",
+        ]
+    assert targets[0] == targets[1] and "+192.0.2.71" in targets[0]
+    assert moved == [False, False]

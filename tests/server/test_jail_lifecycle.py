@@ -293,6 +293,29 @@ def test_manual_ban_and_unban(tmp_path: Path, clock: Clock) -> None:
     host.close()
 
 
+def test_attempt_counts_its_failures_and_bans_at_maxretry(tmp_path: Path, clock: Clock) -> None:
+    # (maxretry 3; 203.0.113.0/24 is ignored, and fail2ban's addAttempt counts anyway)
+    host = Host(tmp_path / "db", clock, ignoreip=["203.0.113.0/24"])
+    host.jail.start()
+    assert host.jail.add_attempt("192.0.2.8", []) == 1
+    host.tick()
+    assert host.jail.status()["currently_failed"] == 1 and host.jail.banned() == []
+    # one attempt with two failure texts counts two: 3 in all, banned
+    assert host.jail.add_attempt("192.0.2.8", ["first line", "second line"]) == 1
+    host.tick()
+    assert host.jail.banned() == ["192.0.2.8"]
+    ticket = host.jail.actions.ban_manager.getTicket("192.0.2.8")
+    assert ticket is not None and ticket.getMatches() == ["first line", "second line"]
+    assert host.jail.add_attempt("203.0.113.7", ["a", "b", "c"]) == 1
+    host.tick()
+    assert "203.0.113.7" in host.jail.banned()
+    with pytest.raises(ValueError, match="not a valid address"):
+        host.jail.add_attempt("no address", [])
+    assert host.jail.status()["total_failed"] == 3  # one per attempt, as fail2ban counts
+    host.jail.stop()
+    host.close()
+
+
 def test_permanent_ban_never_ends_and_survives_restart(tmp_path: Path, clock: Clock) -> None:
     db_path = tmp_path / "db"
     host = Host(db_path, clock, increment=False)

@@ -21,7 +21,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["ActionBase", "ActionInfo"]
+__all__ = [
+    "ActionBase",
+    "ActionInfo",
+    "ForeignAction",
+    "inspectable",
+    "no_attribute",
+    "public_names",
+]
 
 # What an action gets for one ban: tag name -> value (see hyperban.actions.info).
 ActionInfo = Mapping[str, Any]
@@ -100,6 +107,32 @@ class ActionBase:
         """
         return None
 
+    # -- run-time inspection: fail2ban-client's ``get/set JAIL action...`` --------------
+    # As fail2ban's transmitter does with any action object: the properties are its
+    # public attributes that are not methods, set with ``setattr``; the methods are its
+    # public callables.  Command and native actions override these with their options.
+
+    def property_names(self) -> list[str]:
+        """``get JAIL actionproperties ACT``."""
+        return public_names(self, methods=False)
+
+    def method_names(self) -> list[str]:
+        """``get JAIL actionmethods ACT``."""
+        return public_names(self, methods=True)
+
+    def get_property(self, name: str) -> Any:
+        """``get JAIL action ACT NAME``; :class:`AttributeError` for an unknown name."""
+        return get_attribute(self, name)
+
+    def set_property(self, name: str, value: str) -> None:
+        """``set JAIL action ACT NAME VALUE`` (a new name adds a property, as in
+        fail2ban)."""
+        set_attribute(self, name, value)
+
+    def call_method(self, name: str, kwargs: Mapping[str, Any]) -> Any:
+        """``set JAIL action ACT METHOD [JSON-KWARGS]``."""
+        return call_public(self, name, kwargs)
+
     # -- hyperban batch entry points -------------------------------------------------
 
     def ban_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
@@ -117,6 +150,66 @@ class ActionBase:
     def restore_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
         """Re-apply bans restored from the database at start; defaults to reban()."""
         return self.reban_many(infos)
+
+
+def public_names(obj: object, *, methods: bool) -> list[str]:
+    """The public attribute names of ``obj`` that are (or are not) callable, sorted."""
+    return [
+        key
+        for key in dir(obj)
+        if not key.startswith("_") and callable(getattr(obj, key, None)) == methods
+    ]
+
+
+def no_attribute(obj: object, name: str) -> AttributeError:
+    """The error fail2ban's server answers for an unknown action property or method."""
+    return AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
+
+
+def get_attribute(obj: object, name: str) -> Any:
+    if name not in public_names(obj, methods=False):
+        raise no_attribute(obj, name)
+    return getattr(obj, name)
+
+
+def set_attribute(obj: object, name: str, value: str) -> None:
+    if name.startswith("_") or name in public_names(obj, methods=True):
+        raise no_attribute(obj, name)
+    setattr(obj, name, value)
+
+
+def call_public(obj: object, name: str, kwargs: Mapping[str, Any]) -> Any:
+    if name not in public_names(obj, methods=True):
+        raise no_attribute(obj, name)
+    return getattr(obj, name)(**kwargs)
+
+
+class ForeignAction:
+    """The inspection methods of :class:`ActionBase` for an action built on another
+    base (fail2ban's own ``ActionBase``, when fail2ban is importable)."""
+
+    def __init__(self, action: object) -> None:
+        self.action = action
+
+    def property_names(self) -> list[str]:
+        return public_names(self.action, methods=False)
+
+    def method_names(self) -> list[str]:
+        return public_names(self.action, methods=True)
+
+    def get_property(self, name: str) -> Any:
+        return get_attribute(self.action, name)
+
+    def set_property(self, name: str, value: str) -> None:
+        set_attribute(self.action, name, value)
+
+    def call_method(self, name: str, kwargs: Mapping[str, Any]) -> Any:
+        return call_public(self.action, name, kwargs)
+
+
+def inspectable(action: object) -> ActionBase | ForeignAction:
+    """``action`` with the inspection methods (itself when it is an :class:`ActionBase`)."""
+    return action if isinstance(action, ActionBase) else ForeignAction(action)
 
 
 def _succeeded(method: Any, info: ActionInfo, log: logging.Logger) -> bool:

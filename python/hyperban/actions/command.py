@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..config.actions import ActionDefinition
@@ -36,7 +36,7 @@ from ..config.definition import CONDITIONAL_KEY
 from ..config.options import parse_time
 from ..server.clock import clock
 from ..server.ticket import BanTicket
-from .base import ActionBase, ActionInfo
+from .base import ActionBase, ActionInfo, no_attribute
 from .info import ActionInfo as TicketInfo
 from .runner import DEFAULT_SHELL, DEFAULT_TIMEOUT, CommandResult, run_command
 from .shell_quote import UnsafeTemplateError, UnsafeValueError
@@ -74,6 +74,8 @@ class CommandAction(ActionBase):
         self.shell = shell
         self._runner = runner
         self.timeout = _timeout_of(definition.params.get("timeout"), self._logSys)
+        # the command templates (``set JAIL action ACT actionban ...`` changes them)
+        self._commands: dict[str, str] = dict(definition.commands)
         # The properties fail2ban substitutes into commands: parameters and commands.
         self._properties: dict[str, str] = {
             **definition.params,
@@ -109,7 +111,7 @@ class CommandAction(ActionBase):
         key = (name, family)
         cached = self._resolved.get(key)
         if cached is None:
-            template = self.definition.commands.get(name) or ""
+            template = self._commands.get(name) or ""
             cached = resolve_config_tags(template, self._properties, family)
             self._resolved[key] = cached
         return cached
@@ -214,7 +216,7 @@ class CommandAction(ActionBase):
             raise ActionError(f"Error reloading action {jail_name(self._jail)}/{self._name}")
 
     def flush(self) -> bool | None:
-        if not (self.definition.commands.get("actionflush") or "").strip():
+        if not (self._commands.get("actionflush") or "").strip():
             return False
         families = [f for f, v in self._started.items() if v & 3 == 3]
         if not families:
@@ -232,7 +234,7 @@ class CommandAction(ActionBase):
         return self._ban(aInfo, "actionban")
 
     def reban(self, aInfo: ActionInfo) -> bool:
-        has_reban = (self.definition.commands.get("actionreban") or "").strip()
+        has_reban = (self._commands.get("actionreban") or "").strip()
         return self._ban(aInfo, "actionreban" if has_reban else "actionban")
 
     def _ban(self, info: ActionInfo, name: str) -> bool:
@@ -265,7 +267,7 @@ class CommandAction(ActionBase):
         return True
 
     def prolong(self, aInfo: ActionInfo) -> bool:
-        if not (self.definition.commands.get("actionprolong") or "").strip():
+        if not (self._commands.get("actionprolong") or "").strip():
             return True
         if not self._process("actionprolong", aInfo):
             self._logSys.error("%s: error prolonging %s", self._name, aInfo.get("ip"))
@@ -275,7 +277,7 @@ class CommandAction(ActionBase):
     def _process(self, name: str, info: ActionInfo) -> bool:
         """Run a ban-path command; on failure check, repair and retry once."""
         family = self._family(info)
-        has_check = bool((self.definition.commands.get("actioncheck") or "").strip())
+        has_check = bool((self._commands.get("actioncheck") or "").strip())
         for attempt in range(2):
             if attempt and not has_check:
                 return False
@@ -331,7 +333,7 @@ class CommandAction(ActionBase):
         """fail2ban's ``consistencyCheck``: ``actioncheck`` for every started family,
         repaired as after a failed ban; a family that cannot be repaired counts as not
         started (its next ban starts it again)."""
-        if not (self.definition.commands.get("actioncheck") or "").strip():
+        if not (self._commands.get("actioncheck") or "").strip():
             return True
         sane = True
         for family, started in list(self._started.items()):
@@ -343,6 +345,67 @@ class CommandAction(ActionBase):
 
     def __repr__(self) -> str:
         return f"CommandAction({jail_name(self._jail)}/{self._name})"
+
+    # -- run-time inspection (get/set JAIL action...) ---------------------------------
+
+    def property_names(self) -> list[str]:
+        """As fail2ban's ``CommandAction`` lists them: the commands it always has, those
+        configured, the parameters, ``actname``, ``banEpoch`` and ``timeout``."""
+        names = {*COMMAND_NAMES, *self._commands, *self._properties}
+        return sorted(names | {"actname", "banEpoch", "timeout"})
+
+    def method_names(self) -> list[str]:
+        return list(COMMAND_METHODS)
+
+    def get_property(self, name: str) -> Any:
+        """A command or parameter with the configuration's tags resolved (``<ip>``,
+        ``<family>`` and the other ban tags stay), as fail2ban holds it."""
+        if name == "actname":
+            return self.name
+        if name == "banEpoch":
+            return self.ban_epoch
+        if name == "timeout":
+            return int(self.timeout) if self.timeout == int(self.timeout) else self.timeout
+        if name in COMMAND_NAMES or name in self._commands:
+            return self.command(name)
+        if name in self._properties:
+            return resolve_config_tags(self._properties[name], self._properties)
+        raise no_attribute(self, name)
+
+    def set_property(self, name: str, value: str) -> None:
+        """A new command template, parameter or timeout, used from the next command on.
+        ``bantime`` is ignored, as fail2ban ignores it here (the jail's counts)."""
+        if name.startswith("_") or name in COMMAND_METHODS:
+            raise no_attribute(self, name)
+        if name == "bantime":
+            return
+        if name == "banEpoch":
+            self.ban_epoch = int(value)
+            return
+        if name == "timeout":
+            self.timeout = _timeout_of(value, self._logSys)
+            value = _seconds_text(self.timeout)
+        elif name in COMMAND_NAMES or name.startswith("action"):
+            self._commands[name] = value
+        self._properties[name] = value
+        self._resolved.clear()
+
+    def call_method(self, name: str, kwargs: Mapping[str, Any]) -> Any:
+        if name not in COMMAND_METHODS:
+            raise no_attribute(self, name)
+        method = self.consistency_check if name == "consistencyCheck" else getattr(self, name)
+        return method(**kwargs)
+
+
+# The commands fail2ban's CommandAction always has (empty unless configured).
+COMMAND_NAMES = (
+    "actionban", "actioncheck", "actionflush", "actionreban", "actionreload",
+    "actionrepair", "actionstart", "actionstop", "actionunban",
+)  # fmt: skip
+# What ``set JAIL action ACT METHOD`` may call (fail2ban's names).
+COMMAND_METHODS = (
+    "ban", "consistencyCheck", "flush", "prolong", "reban", "reload", "start", "stop", "unban",
+)  # fmt: skip
 
 
 def jail_name(jail: Any) -> str:

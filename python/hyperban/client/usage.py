@@ -69,6 +69,12 @@ COMMANDS: list[tuple[str, str]] = [
     ("set <JAIL> delignoreregex <INDEX>", "removes the ignoreregex at <INDEX>"),
     ("set <JAIL> idle on|off", "stops or resumes reading <JAIL>'s logs (lines written "
      "meanwhile are read on resuming); its bans still end on time"),
+    ("set <JAIL> attempt <IP> [<FAILURE> ... <FAILURE>]", "counts a failure of <IP> now "
+     "(one per <FAILURE> text given, which become its matches); bans at maxretry"),
+    ("set <JAIL> action <ACT> <PROPERTY> <VALUE>", "sets a property of action <ACT> of "
+     "<JAIL> (a command, parameter or timeout)"),
+    ("set <JAIL> action <ACT> <METHOD> [<JSON>]", "calls a method of action <ACT> "
+     "(e.g. consistencyCheck), with keyword arguments as a JSON object"),
     ("", "JAIL INFORMATION"),
     ("get <JAIL> banned [<IP> ... <IP>]", "banned IPs of <JAIL>, or 1/0 for each <IP>"),
     ("get <JAIL> banip [<SEP>|--with-time]", "banned IPs ordered by end of ban, separated by "
@@ -76,6 +82,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("get <JAIL> <PARAM>", "the value of <PARAM>: logpath, ignoreip, failregex, ignoreregex, "
      "actions, maxretry, findtime, bantime, maxmatches, maxlines, usedns, ignoreself, "
      "ignorecommand, logencoding, datepattern, logtimezone, prefregex, idle, bantime.*"),
+    ("get <JAIL> action <ACT> <PROPERTY>", "the value of a property of action <ACT>"),
+    ("get <JAIL> actionproperties <ACT>", "the properties of action <ACT>"),
+    ("get <JAIL> actionmethods <ACT>", "the methods of action <ACT>"),
 ]  # fmt: skip
 
 _OPTIONS = """\

@@ -43,6 +43,7 @@ __all__ = [
     "InvalidCommandError",
     "JailStatus",
     "ServerStatus",
+    "UnknownActionError",
     "UnknownJailError",
     "UnsupportedError",
 ]
@@ -117,6 +118,16 @@ class UnknownJailError(ControlError, KeyError):
 
     def __str__(self) -> str:  # KeyError would print the repr of the name
         return f"Sorry but the jail {self.args[0]!r} does not exist"
+
+
+class UnknownActionError(ControlError, KeyError):
+    """No action of that name in the jail.  ``args == (message,)``; fail2ban raises a
+    ``KeyError``, so its client prints the message quoted."""
+
+    kind = "KeyError"
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class DuplicateJailError(ControlError):
@@ -281,6 +292,30 @@ class ControlTarget(Protocol):
         * jail, no IPs: ``["192.0.2.1", ...]``
         * jail, one IP: ``1`` or ``0``; several IPs: ``[1, 0, ...]``
         """
+        ...
+
+    def add_attempt(self, jail: str, ip: str, failures: list[str]) -> int:
+        """``set JAIL attempt IP [FAILURE...]``: a failure of ``IP`` now, counted once per
+        failure text (once without any); bans at ``maxretry``.  Returns 1 (fail2ban's
+        answer).  ``ValueError`` for an invalid address."""
+        ...
+
+    def action_names(self, jail: str, action: str, methods: bool) -> list[str]:
+        """``get JAIL actionproperties ACT`` (``methods`` False) or ``actionmethods``.
+        :class:`UnknownActionError` for an action the jail does not have."""
+        ...
+
+    def get_action_property(self, jail: str, action: str, name: str) -> Any:
+        """``get JAIL action ACT NAME``: the property's value (``ValueError`` for an
+        unknown one, with fail2ban's "... object has no attribute ..." message)."""
+        ...
+
+    def set_action_property(self, jail: str, action: str, name: str, value: str) -> Any:
+        """``set JAIL action ACT NAME VALUE``; returns the new value."""
+        ...
+
+    def call_action_method(self, jail: str, action: str, name: str, kwargs: dict[str, Any]) -> Any:
+        """``set JAIL action ACT METHOD [JSON]``: the method's return value."""
         ...
 
     def get_ban_list(self, jail: str, with_time: bool) -> list[str]:

@@ -174,6 +174,8 @@ def beautify_error(cmd: list[Any], error: ErrorInfo) -> str:
         return f"Sorry but the jail '{error.args[0]}' does not exist"
     if error.kind == "Arity":
         return "Sorry but the command is invalid"
+    if error.kind == "KeyError":
+        return repr(error.message)  # as str() of a KeyError
     if error.kind == "DuplicateJail" and error.args:
         return f"The jail '{error.args[0]}' already exists"
     return error.message

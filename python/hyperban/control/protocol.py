@@ -80,6 +80,7 @@ _PICKLE_ERROR_CLASSES: dict[str, tuple[str, str]] = {
     "DuplicateJail": ("fail2ban.exceptions", "DuplicateJailException"),
     "Arity": ("builtins", "IndexError"),
     "ValueError": ("builtins", "ValueError"),
+    "KeyError": ("builtins", "KeyError"),
 }
 
 

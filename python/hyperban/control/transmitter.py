@@ -9,6 +9,7 @@ messages (unknown jail, invalid command, wrong arity).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -33,12 +34,7 @@ log = logging.getLogger(__name__)
 # fail2ban commands hyperban knows but does not implement: a clear error
 # rather than "Invalid command".
 _UNSUPPORTED_TOP = frozenset({"add", "multi-set", "server-stream", "sleep", "config-error"})
-_UNSUPPORTED_SET = frozenset(
-    {
-        "addjournalmatch", "deljournalmatch", "addaction", "delaction", "action", "attempt",
-    }
-)  # fmt: skip
-_UNSUPPORTED_GET = frozenset({"action", "actionproperties", "actionmethods"})
+_UNSUPPORTED_SET = frozenset({"addjournalmatch", "deljournalmatch", "addaction", "delaction"})
 _RELOAD_OPTIONS = frozenset({"--restart", "--unban", "--if-exists"})
 
 
@@ -201,8 +197,14 @@ class Transmitter:
         if param in JAIL_GET_PARAMS or param.startswith("bantime."):
             _arity(rest, 0, 0, f"get JAIL {param}")
             return self.target.get_jail_param(jail, param)
-        if param in _UNSUPPORTED_GET:
-            raise UnsupportedError(f"'get JAIL {param}' is not supported by hyperban")
+        if param == "action":
+            _arity(rest, 2, 2, "get JAIL action ACT PROPERTY")
+            action, name = _name(rest[0], "action name"), _name(rest[1], "property")
+            return self.target.get_action_property(jail, action, name)
+        if param in ("actionproperties", "actionmethods"):
+            _arity(rest, 1, 1, f"get JAIL {param} ACT")
+            action = _name(rest[0], "action name")
+            return self.target.action_names(jail, action, methods=param == "actionmethods")
         raise InvalidCommandError("Invalid command (no get action or not yet implemented)")
 
     # --- set ----------------------------------------------------------------
@@ -289,6 +291,23 @@ class Transmitter:
         self.target.del_ignore_regex(jail, int(rest[0]))
         return self.target.get_jail_param(jail, "ignoreregex")
 
+    def _set_attempt(self, jail: str, rest: list[Any]) -> Any:
+        _arity(rest, 1, None, "set JAIL attempt IP [FAILURE...]")
+        return self.target.add_attempt(jail, _name(rest[0], "IP"), _strings(rest[1:], "failure"))
+
+    def _set_action(self, jail: str, rest: list[Any]) -> Any:
+        # fail2ban: a method of the action is called (with the JSON object of keyword
+        # arguments, if given); any other name is a property to set.
+        _arity(rest, 2, 3, "set JAIL action ACT PROPERTY VALUE | set JAIL action ACT METHOD [JSON]")
+        action, key = _name(rest[0], "action name"), _name(rest[1], "property")
+        if key in self.target.action_names(jail, action, methods=True):
+            kwargs = json.loads(rest[2]) if len(rest) > 2 else {}
+            if not isinstance(kwargs, dict):
+                raise ValueError(f"the arguments of {key} must be a JSON object, not {rest[2]!r}")
+            return self.target.call_action_method(jail, action, key, kwargs)
+        _arity(rest, 3, 3, "set JAIL action ACT PROPERTY VALUE")
+        return self.target.set_action_property(jail, action, key, str(rest[2]))
+
     _SET_SPECIAL: ClassVar[dict[str, Callable[[Transmitter, str, list[Any]], Any]]] = {
         "banip": _set_banip,
         "unbanip": _set_unbanip,
@@ -300,4 +319,6 @@ class Transmitter:
         "delfailregex": _set_delfailregex,
         "addignoreregex": _set_addignoreregex,
         "delignoreregex": _set_delignoreregex,
+        "attempt": _set_attempt,
+        "action": _set_action,
     }

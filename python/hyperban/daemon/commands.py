@@ -16,9 +16,10 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import hyperban
+from hyperban.actions.base import ActionBase, ForeignAction, inspectable
 from hyperban.config.options import parse_time
 from hyperban.config.server import log_level_value
-from hyperban.control.api import UnknownJailError, UnsupportedError
+from hyperban.control.api import UnknownActionError, UnknownJailError, UnsupportedError
 from hyperban.filter import FilterError
 from hyperban.filter.dns import Address
 from hyperban.filter.source import normalize_encoding
@@ -442,6 +443,46 @@ class ServerCommands:
                 self.database.delBan(None, ip)
         return count
 
+    def add_attempt(self: Server, jail: str, ip: str, failures: list[str]) -> int:
+        return self._jail(jail).add_attempt(ip, failures)
+
+    # -- actions (get/set JAIL action...) ---------------------------------------------
+
+    def _action(self: Server, jail: str, name: str) -> ActionBase | ForeignAction:
+        action = self._jail(jail).actions.actions.get(name)
+        if action is None:
+            raise UnknownActionError(f"Invalid Action name: {name}")  # fail2ban's words
+        return inspectable(action)
+
+    def action_names(self: Server, jail: str, action: str, methods: bool) -> list[str]:
+        found = self._action(jail, action)
+        return found.method_names() if methods else found.property_names()
+
+    def get_action_property(self: Server, jail: str, action: str, name: str) -> Any:
+        try:
+            return plain(self._action(jail, action).get_property(name))
+        except AttributeError as exc:
+            raise ValueError(str(exc)) from None
+
+    def set_action_property(self: Server, jail: str, action: str, name: str, value: str) -> Any:
+        found = self._action(jail, action)
+        try:
+            found.set_property(name, value)
+            answer = plain(found.get_property(name))
+        except AttributeError as exc:
+            raise ValueError(str(exc)) from None
+        self.note_runtime_change(jail)
+        return answer
+
+    def call_action_method(
+        self: Server, jail: str, action: str, name: str, kwargs: dict[str, Any]
+    ) -> Any:
+        found = self._action(jail, action)
+        try:
+            return plain(found.call_method(name, kwargs))
+        except (AttributeError, TypeError) as exc:
+            raise ValueError(str(exc)) from None
+
     def unban_all(self: Server) -> int:
         count = 0
         for built in self.jails.values():
@@ -481,6 +522,17 @@ class ServerCommands:
                 f"{Clock.time2str(end) if bantime != -1 else 'permanent'}"
             )
         return out
+
+
+def plain(value: Any) -> Any:
+    """``value`` as a reply may carry it: plain data as is, anything else as its text."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return str(value)
 
 
 def _date_pattern(datepattern: str | None, templates: list[str]) -> tuple[str | None, str]:

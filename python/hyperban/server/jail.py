@@ -305,6 +305,23 @@ class Jail:
             self.actions.put_ban(ticket)
         return len(fresh)
 
+    def add_attempt(self, text: str, failures: Sequence[str]) -> int:
+        """``set <jail> attempt IP [FAILURE...]``: a failure of ``IP`` now, counted once
+        per failure text given (once without any), which become its matches -- as
+        fail2ban's ``addAttempt``, which neither consults the ignore list nor tells the
+        observer.  Returns 1, fail2ban's answer."""
+        fid = Address(text)
+        if not fid.is_valid:
+            raise ValueError(f"{text!r} is not a valid address")
+        now = self.clock.time()
+        ticket = FailTicket(fid, now, matches=list(failures))
+        log.info("[%s] Attempt %s - %s", self.name, fid, Clock.time2str(now))
+        if self.fail_manager.addFailure(ticket, len(failures) or 1) >= (
+            self.fail_manager.getMaxRetry()
+        ):
+            self.perform_ban(fid)
+        return 1
+
     def unban_ips(self, ips: Sequence[str]) -> list[Any]:
         """``set <jail> unbanip``: the ids that were banned and are lifted now."""
         fids = [Address(text) for text in ips]

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from ..base import ActionBase, ActionInfo
+from ..base import ActionBase, ActionInfo, no_attribute
 from .isolate import apply_isolating
 from .items import MAX_TIMEOUT, BanItem, parse_item
 
@@ -30,6 +30,9 @@ DEFAULT_CHUNK = 100_000
 DEFAULT_GRACE = 60
 
 log = logging.getLogger(__name__)
+
+# What ``set JAIL action ACT METHOD`` may call (fail2ban's names).
+NATIVE_METHODS = ("ban", "consistencyCheck", "flush", "reban", "start", "stop", "unban")
 
 
 class SetAction(ActionBase):
@@ -102,6 +105,37 @@ class SetAction(ActionBase):
             log.critical("%s: unable to restore the firewall: %s", self.name, exc)
             return False
         return self._healthy()
+
+    # -- run-time inspection (get/set JAIL action...) ---------------------------------
+
+    def property_names(self) -> list[str]:
+        return sorted({*self.params, "actname", "banEpoch"})
+
+    def method_names(self) -> list[str]:
+        return list(NATIVE_METHODS)
+
+    def get_property(self, name: str) -> Any:
+        if name == "actname":
+            return self.name
+        if name == "banEpoch":
+            return self.ban_epoch
+        if name in self.params:
+            return self.params[name]
+        raise no_attribute(self, name)
+
+    def set_property(self, name: str, value: str) -> None:
+        # Table, chain and set names are fixed when the action starts: changed under
+        # it, unbans would miss the elements already added.
+        raise ValueError(
+            f"{self.name}: a native action's properties cannot change while it runs; "
+            "edit the configuration and reload the jail"
+        )
+
+    def call_method(self, name: str, kwargs: Mapping[str, Any]) -> Any:
+        if name not in NATIVE_METHODS:
+            raise no_attribute(self, name)
+        method = self.consistency_check if name == "consistencyCheck" else getattr(self, name)
+        return method(**kwargs)
 
     def restore_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
         """Restore the database's bans; right after start(), they replace the sets' content.
