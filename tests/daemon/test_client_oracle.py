@@ -11,6 +11,8 @@ reason; the test checks that they still differ.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from pathlib import Path
 
@@ -101,6 +103,11 @@ COMMANDS = [
     "set sshd datepattern ^%Y-%m-%d %H:%M:%S",
     "set sshd datepattern EPOCH",
     "set sshd logtimezone UTC",
+    "set sshd logencoding latin-1",
+    "get sshd logencoding",
+    "set sshd logencoding klingon",
+    "set sshd logencoding auto",
+    "get sshd logencoding",
     "get sshd logtimezone",
     "set sshd idle on",
     "set sshd idle off",
@@ -128,7 +135,6 @@ COMMANDS = [
 
 NOT_COMPARED = {
     "version": "the version is hyperban's own",
-    "set sshd logencoding latin-1": "not implemented while running (the log hub decodes)",
     "get sshd actionproperties dummy": "fail2ban also lists two regex constants of its "
     "CommandAction class (ESCAPE_CRE, ESCAPE_VN_CRE)",
     "get sshd actionmethods dummy": "fail2ban also lists its CommandAction's helpers "
@@ -311,3 +317,35 @@ def test_attempt_and_a_changed_action_property_take_effect(tmp_path: Path) -> No
         ]
     assert targets[0] == targets[1] and "+192.0.2.71" in targets[0]
     assert moved == [False, False]
+
+
+def test_log_encoding_changed_at_run_time(tmp_path: Path) -> None:
+    """After ``set sshd logencoding latin-1`` both daemons decode the lines written
+    next as Latin-1: the user name of the ban's matched lines (stored in the database)
+    reads the same from both."""
+    sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
+    stamp = syslog_stamp()
+    try:
+        for side in sides:
+            side.wait_started()
+            answer = side.client("set", "sshd", "logencoding", "latin-1").stdout
+            assert answer.endswith("\nlatin-1\n"), answer
+            for n in (1, 2):
+                side.write(
+                    f"{stamp} host sshd[{n}]: Failed password for invalid user jos\xe9 "
+                    f"from 192.0.2.80 port 2{n} ssh2\n".encode("latin-1")
+                )
+        for side in sides:
+            side.wait_logged("Ban 192.0.2.80")
+        time.sleep(1.0)  # (the ban's row is written after the ban)
+        matches = []
+        for side in sides:
+            with sqlite3.connect(side.db) as db:
+                rows = db.execute("SELECT data FROM bans WHERE ip = '192.0.2.80'").fetchall()
+            lines = json.loads(rows[0][0])["matches"]
+            matches.append([m if isinstance(m, str) else "".join(m) for m in lines])
+    finally:
+        for side in sides:
+            side.stop()
+    assert matches[0] == matches[1]
+    assert all("invalid user jos\xe9 from" in m for m in matches[0]) and len(matches[0]) == 2

@@ -63,6 +63,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("set <JAIL> ignorecache <OPTIONS>", "caching of the ignore command's answers"),
     ("set <JAIL> datepattern <PATTERN>", "date pattern of the log lines"),
     ("set <JAIL> logtimezone <TZ>", "time zone of log times without one"),
+    ("set <JAIL> logencoding <ENCODING>", "encoding the next lines are decoded from "
+     "(auto: the locale's)"),
     ("set <JAIL> addfailregex <REGEX>", "adds a failregex to <JAIL>'s filter"),
     ("set <JAIL> delfailregex <INDEX>", "removes the failregex at <INDEX>"),
     ("set <JAIL> addignoreregex <REGEX>", "adds an ignoreregex to <JAIL>'s filter"),

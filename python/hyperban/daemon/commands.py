@@ -289,6 +289,8 @@ class ServerCommands:
             self._change_filter(jail, logtimezone=str(value) or None)
         elif name == "idle":
             self._set_idle(jail, bool(value))
+        elif name == "logencoding":
+            self._set_log_encoding(jail, str(value))
         else:
             raise UnsupportedError(f"set {jail} {name} is not supported while running")
 
@@ -319,6 +321,29 @@ class ServerCommands:
                 for lp in self._idle.pop(jail)
             ]
             log.info("[%s] no longer idle: reading its logs on", jail)
+
+    def _set_log_encoding(self: Server, jail: str, encoding: str) -> None:
+        """Lines from now on are decoded from ``encoding``: the jail's logs leave the hub
+        (their positions noted) and come back with it, reading on from there."""
+        try:
+            normalize_encoding(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding: {encoding}") from None
+        with self._lock:
+            built = self._built(jail)
+            built.logencoding = encoding
+            subs = self._subscriptions.get(jail)
+            if jail in self._journals or jail in self._idle or not subs:
+                return  # (an idle jail takes the encoding when it resumes)
+            assert self.hub is not None
+            feed = self._feeds[jail]
+            self._leave_scan_group(feed)
+            for sub in subs:
+                self.hub.unsubscribe(sub, now=True)
+            self._subscriptions[jail] = [
+                self.hub.subscribe(jail, sub.logpath, feed, encoding=encoding, tail=False)
+                for sub in subs
+            ]
 
     def _change_filter(self: Server, jail: str, **changes: object) -> None:
         """The running jail reads with its filter changed as ``changes`` say (see
