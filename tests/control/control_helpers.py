@@ -231,6 +231,15 @@ class DictTarget:
             return [[n for n, j in self.jails.items() if ip in j.banned] for ip in ips]
         return [{n: list(j.banned)} for n, j in self.jails.items()]
 
+    def add_journal_match(self, jail: str, words: list[str]) -> None:
+        self._jail(jail).params.setdefault("journalmatch", []).append(words)
+
+    def del_journal_match(self, jail: str, words: list[str]) -> None:
+        groups = self._jail(jail).params.setdefault("journalmatch", [])
+        if words not in groups:
+            raise ValueError(f"Match {words!r} not found")
+        groups.remove(words)
+
     def add_attempt(self, jail: str, ip: str, failures: list[str]) -> int:
         self._jail(jail)
         self.attempts.append((jail, ip, failures))

@@ -187,6 +187,14 @@ def test_action_command_errors(tx: Transmitter, cmd: list[str], kind: str) -> No
     assert err(tx, *cmd).kind == kind
 
 
+def test_journal_matches(tx: Transmitter) -> None:
+    assert ok(tx, "set", "sshd", "addjournalmatch", "_COMM=sshd", "+", "_COMM=b") == [
+        ["_COMM=sshd", "+", "_COMM=b"]
+    ]
+    assert err(tx, "set", "sshd", "deljournalmatch", "_COMM=x").kind == "ValueError"
+    assert err(tx, "set", "sshd", "addjournalmatch").kind == "Arity"
+
+
 def test_attempt(tx: Transmitter, target: DictTarget) -> None:
     assert ok(tx, "set", "sshd", "attempt", "192.0.2.5") == 1
     assert ok(tx, "set", "sshd", "attempt", "192.0.2.6", "line one", "line two") == 1

@@ -461,3 +461,47 @@ def test_daemon_reports_journalmatch_like_fail2ban(
         status = daemon.client("status", "sshd").stdout
     assert got == "Current match filter:\n_SYSTEMD_UNIT=sshd.service + _COMM=sshd\n"
     assert "`- Journal matches:\t_SYSTEMD_UNIT=sshd.service + _COMM=sshd" in status, status
+
+
+def test_daemon_journal_matches_and_idle_at_run_time(
+    journald: PrivateJournald, tmp_path: Path
+) -> None:
+    """``addjournalmatch``/``deljournalmatch`` change what the jail reads from the next
+    entry on, and an idle journal jail reads the entries written meanwhile when it
+    resumes: nothing is lost or read twice (maxretry 3: a second reading would ban)."""
+    confdir = _write_daemon_config(tmp_path / "conf", tmp_path, "_COMM=sshd")
+    with journal_daemon(journald, confdir) as daemon:
+
+        def fail(ip: str, comm: str = "sshd", times: int = 1) -> None:
+            line = f"Failed password for root from {ip} port 22 ssh2"
+            journald.send([sshd(line)] * times, comm=comm)
+
+        def total_failed() -> int:
+            status = daemon.client("status", "sshd").stdout
+            return int(status.split("Total failed:\t")[1].split()[0])
+
+        fail("192.0.2.50", comm="otherd")  # outside the match
+        fail("192.0.2.51")
+        wait_until(lambda: total_failed() == 1, "the sshd entry")
+        added = daemon.client("set", "sshd", "addjournalmatch", "_COMM=otherd")
+        assert added.stdout == "Current match filter:\n_COMM=sshd + _COMM=otherd\n", added
+        fail("192.0.2.52", comm="otherd")
+        wait_until(lambda: total_failed() == 2, "the otherd entry, now matched")
+        bad = daemon.client("set", "sshd", "deljournalmatch", "_COMM=nope", check=False)
+        assert bad.returncode == 255 and "Match ['_COMM=nope'] not found" in bad.stdout
+        removed = daemon.client("set", "sshd", "deljournalmatch", "_COMM=otherd")
+        assert removed.stdout == "Current match filter:\n_COMM=sshd\n", removed
+        assert daemon.client("set", "sshd", "idle", "on").stdout == "True\n"
+        fail("192.0.2.53", times=2)  # written while idle
+        fail("192.0.2.54", comm="otherd")  # no longer matched
+        time.sleep(1.0)
+        assert total_failed() == 2  # idle: nothing read
+        assert daemon.client("set", "sshd", "idle", "off").stdout == "False\n"
+        wait_until(lambda: total_failed() == 4, "the entries written while idle")
+        fail("192.0.2.55")
+        wait_until(lambda: total_failed() == 5, "a new entry")
+        time.sleep(1.0)
+        assert total_failed() == 5 and daemon.banned() == []  # nothing read twice
+        text = daemon.log()
+    assert "[sshd] Added journal match for: '_COMM=otherd'" in text
+    assert "[sshd] Removed journal match for: ['_COMM=otherd']" in text

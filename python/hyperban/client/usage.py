@@ -71,6 +71,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("set <JAIL> delignoreregex <INDEX>", "removes the ignoreregex at <INDEX>"),
     ("set <JAIL> idle on|off", "stops or resumes reading <JAIL>'s logs (lines written "
      "meanwhile are read on resuming); its bans still end on time"),
+    ("set <JAIL> addjournalmatch <MATCH>", "adds journalctl-style matches (FIELD=value, "
+     "alternatives split by +) to a journal jail"),
+    ("set <JAIL> deljournalmatch <MATCH>", "removes the alternative that is exactly <MATCH>"),
     ("set <JAIL> attempt <IP> [<FAILURE> ... <FAILURE>]", "counts a failure of <IP> now "
      "(one per <FAILURE> text given, which become its matches); bans at maxretry"),
     ("set <JAIL> action <ACT> <PROPERTY> <VALUE>", "sets a property of action <ACT> of "

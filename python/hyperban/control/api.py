@@ -294,6 +294,17 @@ class ControlTarget(Protocol):
         """
         ...
 
+    def add_journal_match(self, jail: str, words: list[str]) -> None:
+        """``set JAIL addjournalmatch FIELD=value... [+ FIELD=value...]``: alternatives
+        added to a journal jail's matches.  ``ValueError`` for a jail that reads files
+        or a word that is not ``FIELD=value``."""
+        ...
+
+    def del_journal_match(self, jail: str, words: list[str]) -> None:
+        """``set JAIL deljournalmatch FIELD=value...``: the alternative that is exactly
+        these words is removed (``ValueError`` "Match [...] not found" otherwise)."""
+        ...
+
     def add_attempt(self, jail: str, ip: str, failures: list[str]) -> int:
         """``set JAIL attempt IP [FAILURE...]``: a failure of ``IP`` now, counted once per
         failure text (once without any); bans at ``maxretry``.  Returns 1 (fail2ban's

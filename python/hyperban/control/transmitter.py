@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # fail2ban commands hyperban knows but does not implement: a clear error
 # rather than "Invalid command".
 _UNSUPPORTED_TOP = frozenset({"add", "multi-set", "server-stream", "sleep", "config-error"})
-_UNSUPPORTED_SET = frozenset({"addjournalmatch", "deljournalmatch", "addaction", "delaction"})
+_UNSUPPORTED_SET = frozenset({"addaction", "delaction"})
 _RELOAD_OPTIONS = frozenset({"--restart", "--unban", "--if-exists"})
 
 
@@ -291,6 +291,16 @@ class Transmitter:
         self.target.del_ignore_regex(jail, int(rest[0]))
         return self.target.get_jail_param(jail, "ignoreregex")
 
+    def _set_addjournalmatch(self, jail: str, rest: list[Any]) -> Any:
+        _arity(rest, 1, None, "set JAIL addjournalmatch MATCH...")
+        self.target.add_journal_match(jail, _strings(rest, "journal match"))
+        return self.target.get_jail_param(jail, "journalmatch")
+
+    def _set_deljournalmatch(self, jail: str, rest: list[Any]) -> Any:
+        _arity(rest, 1, None, "set JAIL deljournalmatch MATCH...")
+        self.target.del_journal_match(jail, _strings(rest, "journal match"))
+        return self.target.get_jail_param(jail, "journalmatch")
+
     def _set_attempt(self, jail: str, rest: list[Any]) -> Any:
         _arity(rest, 1, None, "set JAIL attempt IP [FAILURE...]")
         return self.target.add_attempt(jail, _name(rest[0], "IP"), _strings(rest[1:], "failure"))
@@ -319,6 +329,8 @@ class Transmitter:
         "delfailregex": _set_delfailregex,
         "addignoreregex": _set_addignoreregex,
         "delignoreregex": _set_delignoreregex,
+        "addjournalmatch": _set_addjournalmatch,
+        "deljournalmatch": _set_deljournalmatch,
         "attempt": _set_attempt,
         "action": _set_action,
     }

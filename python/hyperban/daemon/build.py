@@ -53,6 +53,11 @@ class BuiltJail:
     journalmatch: list[str]
     logencoding: str
 
+    @property
+    def uses_journal(self) -> bool:
+        """A ``systemd`` jail: it reads the journal, not files."""
+        return self.backend.lower() == "systemd"
+
 
 def _seconds(definition: JailDefinition, name: str, value: str | None, default: float) -> float:
     if value is None or value == "":

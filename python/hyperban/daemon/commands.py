@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shlex
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from hyperban.filter.dns import Address
 from hyperban.filter.source import normalize_encoding
 from hyperban.logwatch.journal import parse_journalmatch
 from hyperban.logwatch.logpath import LogPath
+from hyperban.logwatch.positions import PositionBook
 from hyperban.server.bantime import BanTimeIncrement
 from hyperban.server.clock import Clock
 from hyperban.server.ignore import parse_ignorecache
@@ -300,9 +302,10 @@ class ServerCommands:
         meanwhile are not lost."""
         with self._lock:
             self._jail(jail)
-            if jail in self._journals:
-                raise UnsupportedError(f"set {jail} idle is not supported for a journal jail")
             if idle == (jail in self._idle):
+                return
+            if self.jails[jail].uses_journal:
+                self._set_journal_idle(jail, idle)
                 return
             assert self.hub is not None
             feed = self._feeds[jail]
@@ -321,6 +324,77 @@ class ServerCommands:
                 for lp in self._idle.pop(jail)
             ]
             log.info("[%s] no longer idle: reading its logs on", jail)
+
+    def _set_journal_idle(self: Server, jail: str, idle: bool) -> None:
+        """(under the lock) An idle journal jail's reader stops; back from idle a new
+        one reads on from the last entry the old one delivered."""
+        if idle:
+            watch = self._journals.pop(jail)
+            watch.stop()
+            self._idle[jail] = []
+            self._idle_books[jail] = watch.book
+            log.info("[%s] idle: its journal is not read", jail)
+            return
+        del self._idle[jail]
+        self._reopen_journal(jail, self._idle_books.pop(jail))
+        log.info("[%s] no longer idle: reading its journal on", jail)
+
+    def _reopen_journal(self: Server, jail: str, book: PositionBook) -> None:
+        """(under the lock) A new reader of ``jail``'s journal with its current matches,
+        reading on from ``book``'s last entry."""
+        watch = self._open_journal(self.jails[jail], self._feeds[jail], book)
+        watch.start()
+        self._journals[jail] = watch
+
+    def _journal_groups(self: Server, jail: str) -> list[list[str]]:
+        built = self._built(jail)
+        if not built.uses_journal:
+            raise ValueError(f"jail {jail!r} reads log files, not the journal")
+        return parse_journalmatch(built.journalmatch)
+
+    def add_journal_match(self: Server, jail: str, words: list[str]) -> None:
+        """fail2ban's ``addJournalMatch``: ``words`` (``FIELD=value``, groups split by
+        ``+``) become alternatives after the jail's matches."""
+        groups: list[list[str]] = [[]]
+        for word in words:
+            if word == "+":
+                groups.append([])
+            elif "=" not in word:
+                raise ValueError(f"journalmatch {word!r} is not FIELD=value")
+            else:
+                groups[-1].append(word)
+        self._set_journal_groups(jail, self._journal_groups(jail) + [g for g in groups if g])
+        log.info("[%s] Added journal match for: %r", jail, " ".join(words))
+
+    def del_journal_match(self: Server, jail: str, words: list[str]) -> None:
+        """fail2ban's ``delJournalMatch``: the alternative that is exactly ``words``."""
+        groups = self._journal_groups(jail)
+        if words not in groups:
+            raise ValueError(f"Match {words!r} not found")
+        groups.remove(words)
+        self._set_journal_groups(jail, groups)
+        log.info("[%s] Removed journal match for: %r", jail, words)
+
+    def _set_journal_groups(self: Server, jail: str, groups: list[list[str]]) -> None:
+        """The jail reads the journal with these alternatives from now on, from its last
+        entry on; if the journal refuses them, the old ones stay."""
+        with self._lock:
+            built = self._built(jail)
+            old = built.journalmatch
+            built.journalmatch = [shlex.join(group) for group in groups]
+            self.note_runtime_change(jail)
+            if jail in self._idle:
+                return  # (its reader comes back with them)
+            from .server import StartupError
+
+            watch = self._journals.pop(jail)
+            watch.stop()
+            try:
+                self._reopen_journal(jail, watch.book)
+            except StartupError as exc:
+                built.journalmatch = old
+                self._reopen_journal(jail, watch.book)
+                raise ValueError(str(exc)) from None
 
     def _set_log_encoding(self: Server, jail: str, encoding: str) -> None:
         """Lines from now on are decoded from ``encoding``: the jail's logs leave the hub

@@ -35,6 +35,7 @@ from hyperban.logwatch.backends import BackendUnavailable
 from hyperban.logwatch.hub import Subscription
 from hyperban.logwatch.journal import JournalWatch, load_journal, reader_args
 from hyperban.logwatch.logpath import LogPath
+from hyperban.logwatch.positions import PositionBook
 from hyperban.server.clock import Clock
 from hyperban.server.clock import clock as default_clock
 from hyperban.server.database import Database, DatabaseError
@@ -89,6 +90,8 @@ class Server(ServerCommands):
         self._feeds: dict[str, JailFeed] = {}
         # Idle jails (``set JAIL idle on``) and the log paths they stopped reading.
         self._idle: dict[str, list[LogPath]] = {}
+        # ... and of idle journal jails, where their stopped reader left off
+        self._idle_books: dict[str, PositionBook] = {}
         # What each running jail was built from, and the jails changed since by
         # commands (``set``, ``addignoreip``, ...): a reload keeps a jail running
         # only if neither its configuration nor the jail changed.
@@ -222,7 +225,7 @@ class Server(ServerCommands):
         the jail started) when its journal cannot be opened."""
         jail = built.jail
         feed = JailFeed(jail)
-        watch = self._open_journal(built, feed) if _uses_journal(built) else None
+        watch = self._open_journal(built, feed) if built.uses_journal else None
         if self.database is not None:
             self.database.addJail(jail.name)
         restored = jail.start()
@@ -245,8 +248,11 @@ class Server(ServerCommands):
             log.warning("[%s] no logpath: the jail only bans on request", jail.name)
         log.info("Jail %r started", jail.name)  # fail2ban's words: watchers wait for them
 
-    def _open_journal(self, built: BuiltJail, feed: JailFeed) -> JournalWatch:
-        """The (not yet started) journal reader of a ``systemd`` jail."""
+    def _open_journal(
+        self, built: BuiltJail, feed: JailFeed, book: PositionBook | None = None
+    ) -> JournalWatch:
+        """The (not yet started) journal reader of a ``systemd`` jail; ``book``: the
+        stopped reader's, to read on from its last entry."""
         jail = built.jail
         try:
             # python-systemd raises OSError (journal path missing or unreadable),
@@ -258,6 +264,7 @@ class Server(ServerCommands):
                 findtime=jail.findtime,
                 db=self.database,
                 clock=self.clock,
+                book=book,
                 **reader_args(built.backend_options),
             )
         except Exception as exc:
@@ -270,7 +277,7 @@ class Server(ServerCommands):
         """Jails with the same log files (and encoding) share one scan per chunk."""
         groups: dict[tuple[object, ...], list[JailFeed]] = {}
         for built in started:
-            if _uses_journal(built) or not built.logpaths:
+            if built.uses_journal or not built.logpaths:
                 continue
             key = (tuple(sorted(built.logpaths)), built.logencoding)
             groups.setdefault(key, []).append(self._feeds[built.jail.name])
@@ -311,6 +318,7 @@ class Server(ServerCommands):
         if feed is not None:
             self._leave_scan_group(feed)
         self._idle.pop(name, None)
+        self._idle_books.pop(name, None)
         for sub in self._subscriptions.pop(name, []):
             sub.close()
         watch = self._journals.pop(name, None)
@@ -457,7 +465,7 @@ class Server(ServerCommands):
                     kept.append(name)
                 # (a journal jail's matches come from its filter: it restarts on a new one)
                 elif _same_but(
-                    old, new_definitions[name], filter_too=not _uses_journal(self.jails[name])
+                    old, new_definitions[name], filter_too=not self.jails[name].uses_journal
                 ):
                     if old.filter != new_definitions[name].filter:
                         self._take_filter(name, fresh[name])
@@ -592,10 +600,6 @@ def _take_settings(running: BuiltJail, fresh: BuiltJail) -> None:
 # -- journal (``backend = systemd``) jails ----------------------------------------------
 
 
-def _uses_journal(built: BuiltJail) -> bool:
-    return built.backend.lower() == "systemd"
-
-
 def _backend_text(built: BuiltJail) -> str:
     """The jail's ``backend`` setting, as written in the configuration."""
     opts = ", ".join(f"{k}={v}" for k, v in built.backend_options.items())
@@ -613,7 +617,7 @@ def _check_backend(built: BuiltJail) -> None:
     """What can be known about a ``systemd`` jail's journal before anything starts:
     its backend options (fail2ban's names, ``journalflags`` a number) and that
     python-systemd can be imported.  :class:`StartupError` naming the jail if not."""
-    if not _uses_journal(built):
+    if not built.uses_journal:
         return
     where = f"jail {built.jail.name!r}: backend = {_backend_text(built)}"
     try:

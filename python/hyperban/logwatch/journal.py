@@ -250,13 +250,16 @@ class JournalWatch:
         clock: Clock | None = None,
         batch: int = 100,
         flush_interval: float = 5.0,
+        book: PositionBook | None = None,
         **journal_args: Any,
     ) -> None:
         self.jail = jail
         self.on_data = on_data
         self.batch = batch
         self._clock = clock if clock is not None else default_clock
-        self._book = PositionBook(db, flush_interval)
+        # A reader that replaces a stopped one (new matches, back from idle) takes over
+        # its book, so it reads on from the last entry delivered even without a database.
+        self._book = book if book is not None else PositionBook(db, flush_interval)
         self._journal = load_journal()
         args = reader_args(journal_args)
         self._reader = self._journal.Reader(converters={"__CURSOR": lambda x: x}, **args)
@@ -292,6 +295,11 @@ class JournalWatch:
         self._reader.seek_realtime(float(max(stored_time or 0.0, since)))
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def book(self) -> PositionBook:
+        """Where this reader notes the last entry it delivered."""
+        return self._book
 
     def start(self) -> None:
         self._thread = threading.Thread(
