@@ -231,6 +231,20 @@ class DictTarget:
             return [[n for n, j in self.jails.items() if ip in j.banned] for ip in ips]
         return [{n: list(j.banned)} for n, j in self.jails.items()]
 
+    def add_action(
+        self, jail: str, name: str, python_file: str | None, kwargs: dict[str, Any]
+    ) -> str:
+        actions = self.actions.setdefault(jail, {})
+        self._jail(jail)
+        if name in actions:
+            raise ValueError(f"Action {name} already exists")
+        actions[name] = {"file": python_file, **kwargs} if python_file else {}
+        return name
+
+    def del_action(self, jail: str, name: str) -> None:
+        self._action(jail, name)
+        del self.actions[jail][name]
+
     def add_journal_match(self, jail: str, words: list[str]) -> None:
         self._jail(jail).params.setdefault("journalmatch", []).append(words)
 

@@ -120,7 +120,7 @@ ERRORS: list[tuple[list[Any], ErrorInfo]] = [
     (["get", "sshd"], ErrorInfo("Arity", (), "usage: get JAIL PARAM")),
     (["frobnicate"], ErrorInfo("InvalidCommand", (), "Invalid command")),
     (["set", "sshd", "maxretry", "x"], ErrorInfo("ValueError", (), "invalid literal")),
-    (["set", "sshd", "addaction", "x"], ErrorInfo("Unsupported", (), "not supported")),
+    (["add", "web", "auto"], ErrorInfo("Unsupported", (), "not supported")),
     (["get", "sshd", "action", "nope", "port"], ErrorInfo("KeyError", (), "Invalid Action")),
 ]
 

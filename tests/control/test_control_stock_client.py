@@ -71,7 +71,7 @@ def test_stock_client_commands(served: Any, args: list[str], stdout: str) -> Non
         (["set", "sshd", "maxretry", "lots"], "invalid literal for int() with base 10: 'lots'\n"),
         (["set", "sshd", "unbanip", "--report-absent", "203.0.113.9"],
          "not banned: ['203.0.113.9']\n"),
-        (["set", "sshd", "addaction", "x"], "'set JAIL addaction' is not supported by hyperban\n"),
+        (["add", "web", "auto"], "'add' is not supported by hyperban\n"),
         (["get", "sshd", "action", "nope", "port"], "'Invalid Action name: nope'\n"),
     ],
 )  # fmt: skip

@@ -143,8 +143,7 @@ def test_invalid_commands(tx: Transmitter, cmd: Any) -> None:
     "cmd",
     [
         ["add", "jail", "auto"],
-        ["set", "sshd", "addaction", "x"],
-        ["set", "sshd", "delaction", "x"],
+        ["multi-set", "sshd", "action", "x", []],
     ],
 )
 def test_unsupported(tx: Transmitter, cmd: list[str]) -> None:
@@ -185,6 +184,17 @@ def test_action_properties_and_methods(tx: Transmitter, target: DictTarget) -> N
 )
 def test_action_command_errors(tx: Transmitter, cmd: list[str], kind: str) -> None:
     assert err(tx, *cmd).kind == kind
+
+
+def test_add_and_delete_actions(tx: Transmitter, target: DictTarget) -> None:
+    assert ok(tx, "set", "sshd", "addaction", "extra") == "extra"
+    assert ok(tx, "set", "sshd", "addaction", "py", "/x/py.py", '{"dest": "root"}') == "py"
+    assert target.actions["sshd"]["py"] == {"file": "/x/py.py", "dest": "root"}
+    assert err(tx, "set", "sshd", "addaction", "extra").kind == "ValueError"
+    assert err(tx, "set", "sshd", "addaction", "py2", "/x/py.py").kind == "Arity"
+    assert err(tx, "set", "sshd", "addaction", "py2", "/x/py.py", "[1]").kind == "ValueError"
+    assert ok(tx, "set", "sshd", "delaction", "extra") is None
+    assert err(tx, "set", "sshd", "delaction", "extra").kind == "KeyError"
 
 
 def test_journal_matches(tx: Transmitter) -> None:

@@ -62,6 +62,15 @@ COMMANDS = [
     "get sshd action dummy timeout",
     "set sshd action dummy consistencyCheck",
     "set sshd action nope x y",
+    "set sshd addaction extra",
+    "set sshd addaction extra",
+    "get sshd actions",
+    "set sshd action extra actionban true",
+    "get sshd action extra actionban",
+    "get sshd action extra actionstart",
+    "set sshd delaction extra",
+    "set sshd delaction extra",
+    "get sshd actions",
     "get sshd journalmatch",
     "get sshd prefregex",
     "get sshd failregex",
@@ -349,3 +358,63 @@ def test_log_encoding_changed_at_run_time(tmp_path: Path) -> None:
             side.stop()
     assert matches[0] == matches[1]
     assert all("invalid user jos\xe9 from" in m for m in matches[0]) and len(matches[0]) == 2
+
+
+PYTHON_ACTION = """
+from fail2ban.server.actions import ActionBase
+
+
+class Action(ActionBase):
+    def __init__(self, jail, name, target="", tag="x"):
+        super().__init__(jail, name)
+        self.target = target
+        self.tag = tag
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+    def ban(self, aInfo):
+        with open(self.target, "a") as out:
+            out.write("%s %s %s\\n" % (self.tag, aInfo["ip"], self._jail.name))
+
+    def unban(self, aInfo):
+        pass
+"""
+
+
+def test_actions_added_and_removed_at_run_time(tmp_path: Path) -> None:
+    """A Python action added with ``set sshd addaction NAME FILE JSON`` bans from then
+    on, in both daemons the same way; once removed with ``delaction`` it no longer
+    does."""
+    source = tmp_path / "recorder.py"
+    source.write_text(PYTHON_ACTION)
+    sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
+    try:
+        targets = []
+        for side in sides:
+            side.wait_started()
+            target = tmp_path / f"{side.name}-recorded"
+            targets.append(target)
+            options = f'{{"target": "{target}", "tag": "rec"}}'
+            added = side.client("set", "sshd", "addaction", "rec", str(source), options)
+            assert added.stdout == "rec\n", added.stdout + added.stderr
+            assert side.client("get", "sshd", "action", "rec", "tag").stdout == "rec\n"
+            side.client("set", "sshd", "banip", "192.0.2.91")
+        for side in sides:
+            side.wait_logged("Ban 192.0.2.91")
+        for target in targets:
+            wait_until(target.exists, 30, f"{target} to be written")
+        for side in sides:
+            assert side.client("set", "sshd", "delaction", "rec").returncode == 0
+            side.client("set", "sshd", "banip", "192.0.2.92")
+        for side in sides:
+            side.wait_logged("Ban 192.0.2.92")
+        time.sleep(0.5)
+        recorded = [t.read_text() for t in targets]
+    finally:
+        for side in sides:
+            side.stop()
+    assert recorded == ["rec 192.0.2.91 sshd\n"] * 2

@@ -74,6 +74,10 @@ COMMANDS: list[tuple[str, str]] = [
     ("set <JAIL> addjournalmatch <MATCH>", "adds journalctl-style matches (FIELD=value, "
      "alternatives split by +) to a journal jail"),
     ("set <JAIL> deljournalmatch <MATCH>", "removes the alternative that is exactly <MATCH>"),
+    ("set <JAIL> addaction <ACT> [<PYFILE> <JSON>]", "adds an action to <JAIL>: a command "
+     "action without commands (set them with 'set <JAIL> action'), or the Action class of "
+     "<PYFILE> built with the options of the <JSON> object"),
+    ("set <JAIL> delaction <ACT>", "removes action <ACT> from <JAIL> (not stopped)"),
     ("set <JAIL> attempt <IP> [<FAILURE> ... <FAILURE>]", "counts a failure of <IP> now "
      "(one per <FAILURE> text given, which become its matches); bans at maxretry"),
     ("set <JAIL> action <ACT> <PROPERTY> <VALUE>", "sets a property of action <ACT> of "

@@ -294,6 +294,19 @@ class ControlTarget(Protocol):
         """
         ...
 
+    def add_action(
+        self, jail: str, name: str, python_file: str | None, kwargs: dict[str, Any]
+    ) -> str:
+        """``set JAIL addaction ACT [PYTHONFILE JSONKWARGS]``: a command action without
+        commands (set them with ``set JAIL action``), or a Python action's ``Action``;
+        returns ``ACT``.  ``ValueError`` if the jail has one of that name already."""
+        ...
+
+    def del_action(self, jail: str, name: str) -> None:
+        """``set JAIL delaction ACT``: the action leaves the jail (it is not stopped).
+        :class:`UnknownActionError` if the jail has none of that name."""
+        ...
+
     def add_journal_match(self, jail: str, words: list[str]) -> None:
         """``set JAIL addjournalmatch FIELD=value... [+ FIELD=value...]``: alternatives
         added to a journal jail's matches.  ``ValueError`` for a jail that reads files

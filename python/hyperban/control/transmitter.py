@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 # fail2ban commands hyperban knows but does not implement: a clear error
 # rather than "Invalid command".
 _UNSUPPORTED_TOP = frozenset({"add", "multi-set", "server-stream", "sleep", "config-error"})
-_UNSUPPORTED_SET = frozenset({"addaction", "delaction"})
 _RELOAD_OPTIONS = frozenset({"--restart", "--unban", "--if-exists"})
 
 
@@ -231,8 +230,6 @@ class Transmitter:
                 value = str(value)
             self.target.set_jail_param(jail, param, value)
             return self.target.get_jail_param(jail, param)
-        if param in _UNSUPPORTED_SET:
-            raise UnsupportedError(f"'set JAIL {param}' is not supported by hyperban")
         raise InvalidCommandError(
             f"Invalid command {param!r} (no set action or not yet implemented)"
         )
@@ -301,6 +298,25 @@ class Transmitter:
         self.target.del_journal_match(jail, _strings(rest, "journal match"))
         return self.target.get_jail_param(jail, "journalmatch")
 
+    def _set_addaction(self, jail: str, rest: list[Any]) -> Any:
+        # fail2ban: ACT alone (a command action, configured by "set JAIL action ACT ...")
+        # or ACT PYTHONFILE JSONKWARGS
+        if len(rest) == 2:
+            raise ArityError("usage: set JAIL addaction ACT [PYTHONFILE JSONKWARGS]")
+        _arity(rest, 1, 3, "set JAIL addaction ACT [PYTHONFILE JSONKWARGS]")
+        name = _name(rest[0], "action name")
+        if len(rest) == 1:
+            return self.target.add_action(jail, name, None, {})
+        kwargs = json.loads(rest[2])
+        if not isinstance(kwargs, dict):
+            raise ValueError(f"the options of {name} must be a JSON object, not {rest[2]!r}")
+        return self.target.add_action(jail, name, _name(rest[1], "Python file"), kwargs)
+
+    def _set_delaction(self, jail: str, rest: list[Any]) -> Any:
+        _arity(rest, 1, 1, "set JAIL delaction ACT")
+        self.target.del_action(jail, _name(rest[0], "action name"))
+        return None
+
     def _set_attempt(self, jail: str, rest: list[Any]) -> Any:
         _arity(rest, 1, None, "set JAIL attempt IP [FAILURE...]")
         return self.target.add_attempt(jail, _name(rest[0], "IP"), _strings(rest[1:], "failure"))
@@ -331,6 +347,8 @@ class Transmitter:
         "delignoreregex": _set_delignoreregex,
         "addjournalmatch": _set_addjournalmatch,
         "deljournalmatch": _set_deljournalmatch,
+        "addaction": _set_addaction,
+        "delaction": _set_delaction,
         "attempt": _set_attempt,
         "action": _set_action,
     }

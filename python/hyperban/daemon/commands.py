@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import hyperban
 from hyperban.actions.base import ActionBase, ForeignAction, inspectable
+from hyperban.actions.command import CommandAction
+from hyperban.actions.python_action import PythonActionError, load_python_action
+from hyperban.config.actions import ActionDefinition, PythonActionDefinition
 from hyperban.config.options import parse_time
 from hyperban.config.server import log_level_value
 from hyperban.control.api import UnknownActionError, UnknownJailError, UnsupportedError
@@ -546,6 +549,45 @@ class ServerCommands:
         return self._jail(jail).add_attempt(ip, failures)
 
     # -- actions (get/set JAIL action...) ---------------------------------------------
+
+    def add_action(
+        self: Server,
+        jail: str,
+        name: str,
+        python_file: str | None,
+        kwargs: dict[str, Any],
+    ) -> str:
+        """fail2ban's ``addAction``: a command action with no command yet (they are set
+        with ``set JAIL action NAME actionban ...``), or ``python_file``'s ``Action``
+        built with ``kwargs``.  Not started, as in fail2ban."""
+        j = self._jail(jail)
+        if name in j.actions.actions:
+            raise ValueError(f"Action {name} already exists")
+        if python_file is None:
+            definition = ActionDefinition(
+                name=name, action=name, jail=jail, file="", files=[], commands={},
+                params={"name": jail, "actname": name},
+            )  # fmt: skip
+            action: Any = CommandAction(j, definition)
+        else:
+            params = {str(k): v for k, v in kwargs.items()}
+            python = PythonActionDefinition(name, name, jail, python_file, params)
+            try:
+                action = load_python_action(python, j)
+            except PythonActionError as exc:
+                raise ValueError(str(exc)) from None
+        j.actions.add(action)
+        self.note_runtime_change(jail)
+        log.info("[%s] action %r added", jail, name)
+        return name
+
+    def del_action(self: Server, jail: str, name: str) -> None:
+        """fail2ban's ``delAction``: the action leaves the jail (not stopped)."""
+        try:
+            self._jail(jail).actions.remove(name)
+        except KeyError as exc:
+            raise UnknownActionError(exc.args[0]) from None
+        self.note_runtime_change(jail)
 
     def _action(self: Server, jail: str, name: str) -> ActionBase | ForeignAction:
         action = self._jail(jail).actions.actions.get(name)

@@ -98,8 +98,19 @@ class JailActions:
 
     def add(self, action: ActionBase) -> None:
         if action.name in self.actions:
-            raise ValueError(f"action {action.name!r} is already in jail {self.jail_name!r}")
-        self.actions[action.name] = action
+            raise ValueError(f"Action {action.name} already exists")  # fail2ban's words
+        # a new dict, not an insertion: the thread may be iterating over the old one
+        self.actions = {**self.actions, action.name: action}
+
+    def remove(self, name: str) -> ActionBase:
+        """Take action ``name`` out of the jail (``set JAIL delaction``): as in fail2ban,
+        it is neither stopped nor are its bans lifted."""
+        if name not in self.actions:
+            raise KeyError(f"Invalid Action name: {name}")
+        action = self.actions[name]
+        self.actions = {k: v for k, v in self.actions.items() if k != name}
+        self._action_epochs.pop(name, None)
+        return action
 
     @property
     def bantime(self) -> int:
