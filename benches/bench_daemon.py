@@ -19,7 +19,9 @@ utime+stime+cutime+cstime of the daemon's process (``/proc/PID/stat``; the child
 term holds fail2ban's ``sh``/``nft`` action commands and hyperban's ``nft``), from the
 first line written until the daemon has logged ``Found`` for every failure in the
 window and banned every such address (so a ban backlog is paid for), divided by the
-window's length.  Memory = ``VmHWM`` (peak RSS) at the end.
+window's length.  Memory = ``VmHWM`` (peak RSS) at the end.  Ban latency under load =
+for each attacker first banned in the window, the time its address reached the nft set -
+the time the write of its first failure line returned (p50/p99 per window).
 
 A rate is **sustained** when, within ``--max-lag`` (2 s) of the last line written, the
 daemon has logged ``[sshd] Found`` once per failure line that its own filter matches in
