@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -287,7 +288,9 @@ def db_with_jails(path: Path, *jails: str) -> Database:
 
 
 @pytest.mark.parametrize("rotated", [False, True])
-def test_resume_after_restart(tmp_path: Path, make_hub: MakeHub, rotated: bool) -> None:
+def test_resume_after_restart(
+    tmp_path: Path, make_hub: MakeHub, rotated: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     log = tmp_path / "a.log"
     append(log, "a1\na2\n")
     db = db_with_jails(tmp_path / "f2b.sqlite3", "j")
@@ -303,9 +306,15 @@ def test_resume_after_restart(tmp_path: Path, make_hub: MakeHub, rotated: bool) 
     else:
         append(log, "a3\n")
     hub2, got2 = make_hub(db=db), Collector()
-    hub2.subscribe("j", str(log), got2)
-    hub2.start()
-    assert got2.wait_lines(1) == ([b"b1"] if rotated else [b"a3"])
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="hyperban.logwatch.hub"):
+        hub2.subscribe("j", str(log), got2)
+        hub2.start()
+        assert got2.wait_lines(1) == ([b"b1"] if rotated else [b"a3"])
+    # where reading started, as fail2ban reports it (not where the first read ended)
+    added = [r.getMessage() for r in caplog.records if "Added logfile" in r.getMessage()]
+    start = 0 if rotated else 6
+    assert added == [f"Added logfile: {str(log)!r} (pos = {start}, hash = {first_line_hash(log)})"]
     hub2.stop()
     assert got2.lines() == ([b"b1"] if rotated else [b"a3"])
     db.close()

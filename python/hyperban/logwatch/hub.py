@@ -372,17 +372,15 @@ class LogHub:
             w = _Watched(tail, [fs], _dirs_of(path))
             self._watched[key] = w
             self._poll_one(w)  # open now, so the next jail on this file sees its state
+            # (where this first read started, not where it ended: lines written since
+            # the resumed position are part of this start, as fail2ban reports it)
+            pos = tail.start_pos
         else:
             self._join(w, fs, stored, at_end)
             w.subs.append(fs)
-        t = w.tail
+            pos = fs.positions.get(w.tail.generation, w.tail.pos)
         # fail2ban's words (its filter logs this per jail; ours names the jail at DEBUG)
-        log.info(
-            "Added logfile: %r (pos = %d, hash = %s)",
-            path,
-            fs.positions.get(t.generation, t.pos),
-            t.hash,
-        )
+        log.info("Added logfile: %r (pos = %d, hash = %s)", path, pos, w.tail.hash)
         log.debug("logfile %r is read for jail %s", path, sub.jail)
 
     def _join(

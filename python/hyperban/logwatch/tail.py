@@ -115,6 +115,9 @@ class FileTail:
         self._resume = resume
         self._at_end = at_end
         self._first = True  # the next open is the first one (resume/at_end apply)
+        #: Where reading of the first file opened started (the resumed position, if
+        #: its first line still matched): fail2ban's "Added logfile" position.
+        self.start_pos = 0
         self._gen = 0
         self._cur: _Open | None = None
         self._retired: list[_Open] = []
@@ -295,6 +298,7 @@ class FileTail:
                         self.path,
                         want_pos,
                     )
+            self.start_pos = cur.pos
         self._ok()
         return cur
 
