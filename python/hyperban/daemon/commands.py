@@ -17,13 +17,9 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import hyperban
-from hyperban.actions.base import ActionBase, ForeignAction, inspectable
-from hyperban.actions.command import CommandAction
-from hyperban.actions.python_action import PythonActionError, load_python_action
-from hyperban.config.actions import ActionDefinition, PythonActionDefinition
 from hyperban.config.options import parse_time
 from hyperban.config.server import log_level_value
-from hyperban.control.api import UnknownActionError, UnknownJailError, UnsupportedError
+from hyperban.control.api import UnknownJailError, UnsupportedError
 from hyperban.filter import FilterError
 from hyperban.filter.dns import Address
 from hyperban.filter.source import normalize_encoding
@@ -310,23 +306,32 @@ class ServerCommands:
             if self.jails[jail].uses_journal:
                 self._set_journal_idle(jail, idle)
                 return
-            assert self.hub is not None
-            feed = self._feeds[jail]
             if idle:
-                self._leave_scan_group(feed)
-                subs = self._subscriptions.pop(jail, [])
-                for sub in subs:
-                    # at once (no chunk reaches the jail after this), position noted
-                    self.hub.unsubscribe(sub, now=True)
-                self._idle[jail] = [sub.logpath for sub in subs]
+                self._idle[jail] = self._leave_hub(jail)
                 log.info("[%s] idle: its logs are not read", jail)
                 return
-            built = self.jails[jail]
-            self._subscriptions[jail] = [
-                self.hub.subscribe(jail, lp, feed, encoding=built.logencoding, tail=False)
-                for lp in self._idle.pop(jail)
-            ]
+            self._rejoin_hub(jail, self._idle.pop(jail))
             log.info("[%s] no longer idle: reading its logs on", jail)
+
+    def _leave_hub(self: Server, jail: str) -> list[LogPath]:
+        """(under the lock) The jail's files leave the log hub at once (no chunk reaches
+        the jail after this), their positions noted; returns their log paths."""
+        assert self.hub is not None
+        self._leave_scan_group(self._feeds[jail])
+        subs = self._subscriptions.pop(jail, [])
+        for sub in subs:
+            self.hub.unsubscribe(sub, now=True)
+        return [sub.logpath for sub in subs]
+
+    def _rejoin_hub(self: Server, jail: str, logpaths: list[LogPath]) -> None:
+        """(under the lock) The jail reads ``logpaths`` again from their noted positions,
+        decoded from its current ``logencoding``."""
+        assert self.hub is not None
+        built, feed = self.jails[jail], self._feeds[jail]
+        self._subscriptions[jail] = [
+            self.hub.subscribe(jail, lp, feed, encoding=built.logencoding, tail=False)
+            for lp in logpaths
+        ]
 
     def _set_journal_idle(self: Server, jail: str, idle: bool) -> None:
         """(under the lock) An idle journal jail's reader stops; back from idle a new
@@ -358,15 +363,8 @@ class ServerCommands:
     def add_journal_match(self: Server, jail: str, words: list[str]) -> None:
         """fail2ban's ``addJournalMatch``: ``words`` (``FIELD=value``, groups split by
         ``+``) become alternatives after the jail's matches."""
-        groups: list[list[str]] = [[]]
-        for word in words:
-            if word == "+":
-                groups.append([])
-            elif "=" not in word:
-                raise ValueError(f"journalmatch {word!r} is not FIELD=value")
-            else:
-                groups[-1].append(word)
-        self._set_journal_groups(jail, self._journal_groups(jail) + [g for g in groups if g])
+        added = parse_journalmatch(shlex.join(words))
+        self._set_journal_groups(jail, self._journal_groups(jail) + added)
         log.info("[%s] Added journal match for: %r", jail, " ".join(words))
 
     def del_journal_match(self: Server, jail: str, words: list[str]) -> None:
@@ -409,18 +407,9 @@ class ServerCommands:
         with self._lock:
             built = self._built(jail)
             built.logencoding = encoding
-            subs = self._subscriptions.get(jail)
-            if jail in self._journals or jail in self._idle or not subs:
+            if built.uses_journal or jail in self._idle:
                 return  # (an idle jail takes the encoding when it resumes)
-            assert self.hub is not None
-            feed = self._feeds[jail]
-            self._leave_scan_group(feed)
-            for sub in subs:
-                self.hub.unsubscribe(sub, now=True)
-            self._subscriptions[jail] = [
-                self.hub.subscribe(jail, sub.logpath, feed, encoding=encoding, tail=False)
-                for sub in subs
-            ]
+            self._rejoin_hub(jail, self._leave_hub(jail))
 
     def _change_filter(self: Server, jail: str, **changes: object) -> None:
         """The running jail reads with its filter changed as ``changes`` say (see
@@ -548,82 +537,6 @@ class ServerCommands:
     def add_attempt(self: Server, jail: str, ip: str, failures: list[str]) -> int:
         return self._jail(jail).add_attempt(ip, failures)
 
-    # -- actions (get/set JAIL action...) ---------------------------------------------
-
-    def add_action(
-        self: Server,
-        jail: str,
-        name: str,
-        python_file: str | None,
-        kwargs: dict[str, Any],
-    ) -> str:
-        """fail2ban's ``addAction``: a command action with no command yet (they are set
-        with ``set JAIL action NAME actionban ...``), or ``python_file``'s ``Action``
-        built with ``kwargs``.  Not started, as in fail2ban."""
-        j = self._jail(jail)
-        if name in j.actions.actions:
-            raise ValueError(f"Action {name} already exists")
-        if python_file is None:
-            definition = ActionDefinition(
-                name=name, action=name, jail=jail, file="", files=[], commands={},
-                params={"name": jail, "actname": name},
-            )  # fmt: skip
-            action: Any = CommandAction(j, definition)
-        else:
-            params = {str(k): v for k, v in kwargs.items()}
-            python = PythonActionDefinition(name, name, jail, python_file, params)
-            try:
-                action = load_python_action(python, j)
-            except PythonActionError as exc:
-                raise ValueError(str(exc)) from None
-        j.actions.add(action)
-        self.note_runtime_change(jail)
-        log.info("[%s] action %r added", jail, name)
-        return name
-
-    def del_action(self: Server, jail: str, name: str) -> None:
-        """fail2ban's ``delAction``: the action leaves the jail (not stopped)."""
-        try:
-            self._jail(jail).actions.remove(name)
-        except KeyError as exc:
-            raise UnknownActionError(exc.args[0]) from None
-        self.note_runtime_change(jail)
-
-    def _action(self: Server, jail: str, name: str) -> ActionBase | ForeignAction:
-        action = self._jail(jail).actions.actions.get(name)
-        if action is None:
-            raise UnknownActionError(f"Invalid Action name: {name}")  # fail2ban's words
-        return inspectable(action)
-
-    def action_names(self: Server, jail: str, action: str, methods: bool) -> list[str]:
-        found = self._action(jail, action)
-        return found.method_names() if methods else found.property_names()
-
-    def get_action_property(self: Server, jail: str, action: str, name: str) -> Any:
-        try:
-            return plain(self._action(jail, action).get_property(name))
-        except AttributeError as exc:
-            raise ValueError(str(exc)) from None
-
-    def set_action_property(self: Server, jail: str, action: str, name: str, value: str) -> Any:
-        found = self._action(jail, action)
-        try:
-            found.set_property(name, value)
-            answer = plain(found.get_property(name))
-        except AttributeError as exc:
-            raise ValueError(str(exc)) from None
-        self.note_runtime_change(jail)
-        return answer
-
-    def call_action_method(
-        self: Server, jail: str, action: str, name: str, kwargs: dict[str, Any]
-    ) -> Any:
-        found = self._action(jail, action)
-        try:
-            return plain(found.call_method(name, kwargs))
-        except (AttributeError, TypeError) as exc:
-            raise ValueError(str(exc)) from None
-
     def unban_all(self: Server) -> int:
         count = 0
         for built in self.jails.values():
@@ -663,17 +576,6 @@ class ServerCommands:
                 f"{Clock.time2str(end) if bantime != -1 else 'permanent'}"
             )
         return out
-
-
-def plain(value: Any) -> Any:
-    """``value`` as a reply may carry it: plain data as is, anything else as its text."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    return str(value)
 
 
 def _date_pattern(datepattern: str | None, templates: list[str]) -> tuple[str | None, str]:

@@ -42,6 +42,7 @@ from hyperban.server.database import Database, DatabaseError
 from hyperban.server.observer import Observer
 from hyperban.server.ticket import Ticket
 
+from .action_commands import ActionCommands
 from .build import BuiltJail, JailBuildError, build_jail
 from .commands import ServerCommands
 from .feeds import JailFeed, ScanGroup
@@ -73,7 +74,7 @@ class ServerOptions:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-class Server(ServerCommands):
+class Server(ServerCommands, ActionCommands):
     """The running daemon."""
 
     def __init__(self, options: ServerOptions, *, clock: Clock | None = None) -> None:
