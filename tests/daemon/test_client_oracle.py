@@ -128,11 +128,13 @@ COMMANDS = [
     "get loglevel",
     "set loglevel INFO",
     "set sshd attempt 192.0.2.77",
-    # No status after a reload: the set commands above changed the jail, and hyperban's
-    # reload restarts a jail changed at run time, so its failure counts start again
-    # (README, "Compatibility"); fail2ban keeps them.
+    "status sshd",
+    # the set commands above changed the jail: hyperban's reload restarts it from its
+    # configuration, fail2ban's updates it in place; both keep its failure counts
     "reload",
+    "status sshd",
     "reload sshd",
+    "status sshd",
     "unban --all",
     "status nope",
     "frobnicate",

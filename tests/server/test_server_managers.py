@@ -41,6 +41,18 @@ def test_toban_at_maxretry_within_findtime() -> None:
     assert fm.getFailTotal() == 4
 
 
+def test_take_over_keeps_counting_where_the_old_one_was() -> None:
+    old = FailManager(maxRetry=3, maxTime=600)
+    fail(old, "1.1.1.1", T0)
+    fail(old, "1.1.1.1", T0 + 10)
+    new = FailManager(maxRetry=3, maxTime=600)  # a reload's new jail
+    new.take_over(old)
+    assert (new.size(), new.getFailTotal()) == (1, 2)
+    assert fail(new, "1.1.1.1", T0 + 20) == 3  # the third failure bans, as before
+    assert new.toBan("1.1.1.1").getRetry() == 3
+    assert old.size() == 1  # (the old one is left as it was)
+
+
 def test_toban_returns_any_qualifying_id() -> None:
     fm = FailManager(maxRetry=2, maxTime=600)
     for t in (0, 1):

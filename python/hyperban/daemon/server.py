@@ -39,6 +39,7 @@ from hyperban.logwatch.positions import PositionBook
 from hyperban.server.clock import Clock
 from hyperban.server.clock import clock as default_clock
 from hyperban.server.database import Database, DatabaseError
+from hyperban.server.jail import Jail
 from hyperban.server.observer import Observer
 from hyperban.server.ticket import Ticket
 
@@ -476,9 +477,15 @@ class Server(ServerCommands, ActionCommands):
             staying = kept + updated
             for name in staying:
                 del fresh[name]  # built only to compare (and to read settings from)
+            # A jail restarted because its configuration or a command changed it keeps
+            # its failure counts and ban total, as fail2ban's (updated in place) does;
+            # `reload --restart` starts it afresh, as fail2ban's does.
+            counts: dict[str, Jail] = {}
             for name in targets:
                 if name in self.jails and name not in staying:
-                    self._stop_jail(name, unban=unban)
+                    stopped = self._stop_jail(name, unban=unban)
+                    if not restart and name in fresh:
+                        counts[name] = stopped.jail
             # Building took the observer's registration of each jail name; the jails
             # that keep running take theirs back.
             self._reclaim_observer(staying)
@@ -495,6 +502,13 @@ class Server(ServerCommands, ActionCommands):
                     failed.append(str(exc))
                     continue
                 self._definitions[name] = new_definitions[name]
+                before = counts.get(name)
+                if before is not None:
+                    built.jail.fail_manager.take_over(before.fail_manager)
+                    # (the bans restored at start counted once more)
+                    built.jail.actions.ban_manager.setBanTotal(
+                        before.actions.ban_manager.getBanTotal()
+                    )
             started = [b for n, b in fresh.items() if n in self.jails]
             # The restarted jails, and the kept ones whose scan group a restarted
             # member left, share scans again (kept groups stay as they are).

@@ -112,6 +112,16 @@ class FailManager:
             self._failTotal += 1
             return current.getRetry()
 
+    def take_over(self, other: FailManager) -> None:
+        """Hold ``other``'s failures and total from now on (a jail restarted by a reload
+        keeps counting where the old one was, as fail2ban's jail, which is not
+        restarted, does)."""
+        with other._lock:
+            failures, total = dict(other._failList), other._failTotal
+        with self._lock:
+            self._failList = failures
+            self._failTotal = total
+
     def cleanup(self, time: float) -> None:
         """Forget ids whose last failure is at or before ``time - findtime``."""
         limit = time - self._maxTime
