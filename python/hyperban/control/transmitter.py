@@ -307,7 +307,7 @@ class Transmitter:
         name = _name(rest[0], "action name")
         if len(rest) == 1:
             return self.target.add_action(jail, name, None, {})
-        kwargs = json.loads(rest[2])
+        kwargs = json.loads(_name(rest[2], "JSON object"))
         if not isinstance(kwargs, dict):
             raise ValueError(f"the options of {name} must be a JSON object, not {rest[2]!r}")
         return self.target.add_action(jail, name, _name(rest[1], "Python file"), kwargs)
@@ -327,7 +327,7 @@ class Transmitter:
         _arity(rest, 2, 3, "set JAIL action ACT PROPERTY VALUE | set JAIL action ACT METHOD [JSON]")
         action, key = _name(rest[0], "action name"), _name(rest[1], "property")
         if key in self.target.action_names(jail, action, methods=True):
-            kwargs = json.loads(rest[2]) if len(rest) > 2 else {}
+            kwargs = json.loads(_name(rest[2], "JSON object")) if len(rest) > 2 else {}
             if not isinstance(kwargs, dict):
                 raise ValueError(f"the arguments of {key} must be a JSON object, not {rest[2]!r}")
             return self.target.call_action_method(jail, action, key, kwargs)
