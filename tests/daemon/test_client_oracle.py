@@ -61,6 +61,7 @@ COMMANDS = [
     "set sshd action dummy timeout 1m",
     "get sshd action dummy timeout",
     "set sshd action dummy consistencyCheck",
+    'set sshd action dummy stop {"x":1}',
     "set sshd action nope x y",
     "set sshd addaction extra",
     "set sshd addaction extra",

@@ -101,8 +101,8 @@ class ActionCommands:
         found = self._action(jail, action)
         try:
             return plain(found.call_method(name, kwargs))
-        except (AttributeError, TypeError) as exc:
-            raise ValueError(str(exc)) from None
+        except Exception as exc:  # the action's failure (or bad arguments), not ours
+            raise ValueError(str(exc) or type(exc).__name__) from None
 
 
 def plain(value: Any) -> Any:
