@@ -67,6 +67,10 @@ def test_command_action_set_special_names(tmp_path: Path) -> None:
     action = _command_action(tmp_path / "out")
     action.set_property("timeout", "1m")
     assert (action.timeout, action.get_property("timeout")) == (60.0, 60)
+    for bad in ("abc", "0"):
+        with pytest.raises(ValueError, match="invalid action timeout"):
+            action.set_property("timeout", bad)
+    assert action.timeout == 60.0  # unchanged
     action.set_property("bantime", "1h")  # ignored, as fail2ban ignores it here
     assert "bantime" not in action.property_names()
     action.set_property("banEpoch", "3")

@@ -147,6 +147,8 @@ COMMANDS = [
 
 NOT_COMPARED = {
     "version": "the version is hyperban's own",
+    "set sshd action dummy timeout abc": "hyperban: invalid action timeout 'abc'; fail2ban "
+    "answers the error of its evaluation of the text (\"name 'abc' is not defined\")",
     "get sshd actionproperties dummy": "fail2ban also lists two regex constants of its "
     "CommandAction class (ESCAPE_CRE, ESCAPE_VN_CRE)",
     "get sshd actionmethods dummy": "fail2ban also lists its CommandAction's helpers "

@@ -383,8 +383,14 @@ class CommandAction(ActionBase):
             self.ban_epoch = int(value)
             return
         if name == "timeout":
-            self.timeout = _timeout_of(value, self._logSys)
-            value = _seconds_text(self.timeout)
+            try:
+                seconds = float(parse_time(value))
+            except ValueError:
+                raise ValueError(f"invalid action timeout {value!r}") from None
+            if seconds <= 0:
+                raise ValueError(f"invalid action timeout {value!r}: not positive")
+            self.timeout = seconds
+            value = _seconds_text(seconds)
         elif name in COMMAND_NAMES or name.startswith("action"):
             self._commands[name] = value
         self._properties[name] = value
