@@ -12,6 +12,7 @@ from action_helpers import FakeJail, info_for, make_definition
 
 from hyperban.actions import CommandAction
 from hyperban.actions.base import ActionBase, ForeignAction, inspectable
+from hyperban.actions.ipv6 import set_allowipv6
 from hyperban.actions.native.nftables import NftablesAction
 
 
@@ -130,3 +131,26 @@ def test_python_actions_are_inspected_as_fail2ban_does(wrap: bool) -> None:
         action.get_property("_jail")
     with pytest.raises(AttributeError):
         action.set_property("notify", "x")
+
+
+def test_allowipv6_decides_the_families_started(tmp_path: Path) -> None:
+    """fail2ban's ``allowipv6``: with family sections, ``inet6`` starts only when IPv6
+    is allowed (``auto`` asks the system)."""
+    definition = make_definition(
+        {"actionstart": "echo <family> >> " + str(tmp_path / "started")},
+        params={"blocktype?family=inet6": "reject"},
+        actionstart_on_demand=False,
+    )
+    action = CommandAction(FakeJail(), definition)
+    try:
+        set_allowipv6("no")
+        assert action.families == ["inet4"]
+        set_allowipv6("yes")
+        assert action.families == ["inet4", "inet6"]
+        action.start()
+        assert (tmp_path / "started").read_text() == "inet4\ninet6\n"
+        with pytest.raises(ValueError, match="allowipv6 must be auto, yes or no"):
+            set_allowipv6("sometimes")
+        assert action.families == ["inet4", "inet6"]  # unchanged
+    finally:
+        set_allowipv6("auto")

@@ -186,6 +186,13 @@ def test_bad_loglevel_names_its_line(write_files: Write) -> None:
     _assert_located(info.value, os.path.join(basedir, "fail2ban.conf"), 3)
 
 
+def test_bad_allowipv6_names_its_line(write_files: Write) -> None:
+    basedir = write_files({"fail2ban.conf": "[Definition]\nallowipv6 = maybe\n"})
+    with pytest.raises(ConfigError, match="allowipv6 must be auto, yes or no") as info:
+        read_server_config(basedir)
+    _assert_located(info.value, os.path.join(basedir, "fail2ban.conf"), 2)
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [

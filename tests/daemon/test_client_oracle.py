@@ -28,6 +28,15 @@ COMMANDS = [
     "status sshd short",
     "get loglevel",
     "get logtarget",
+    "get dbfile",
+    "set allowipv6 auto",
+    "set syslogsocket auto",
+    "get syslogsocket",
+    "set dbfile /nonexistent/x.sqlite3",
+    "get thread",
+    "flushlogs",
+    "status sshd basic",
+    "status sshd nope",
     "get dbpurgeage",
     "get dbmaxmatches",
     "get syslogsocket",
@@ -146,6 +155,7 @@ COMMANDS = [
 ]
 
 NOT_COMPARED = {
+    "get allowipv6": "hyperban answers it; fail2ban 1.0.2 only has 'set allowipv6'",
     "version": "the version is hyperban's own",
     "set sshd action dummy timeout abc": "hyperban: invalid action timeout 'abc'; fail2ban "
     "answers the error of its evaluation of the text (\"name 'abc' is not defined\")",
@@ -423,3 +433,25 @@ def test_actions_added_and_removed_at_run_time(tmp_path: Path) -> None:
         for side in sides:
             side.stop()
     assert recorded == ["rec 192.0.2.91 sshd\n"] * 2
+
+
+def test_thread_stack_size_from_the_configuration(tmp_path: Path) -> None:
+    """``[Thread] stacksize`` of fail2ban.local is applied at start (both daemons answer
+    it to ``get thread``); ``set allowipv6`` answers its value."""
+    sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
+    try:
+        answers = []
+        for side in sides:
+            side.wait_started()
+            side.stop()
+            local = side.etc / "fail2ban.local"
+            local.write_text(local.read_text() + "[Thread]\nstacksize = 256\n")
+            side.start()
+            side.wait_started()
+            thread = side.client("get", "thread")
+            ipv6 = side.client("set", "allowipv6", "no")
+            answers.append((thread.returncode, thread.stdout, ipv6.returncode, ipv6.stdout))
+    finally:
+        for side in sides:
+            side.stop()
+    assert answers[0] == answers[1] == (0, "{'stacksize': 256}\n", 0, "no\n")

@@ -26,8 +26,6 @@ logged and reported as False.  ``start``, ``stop`` and ``reload`` raise
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -38,6 +36,7 @@ from ..server.clock import clock
 from ..server.ticket import BanTicket
 from .base import ActionBase, ActionInfo, no_attribute
 from .info import ActionInfo as TicketInfo
+from .ipv6 import ipv6_allowed
 from .runner import DEFAULT_SHELL, DEFAULT_TIMEOUT, CommandResult, run_command
 from .shell_quote import UnsafeTemplateError, UnsafeValueError
 from .tags import render, resolve_config_tags
@@ -51,10 +50,6 @@ _HAS_BANS = 2
 
 class ActionError(RuntimeError):
     """A start, stop, flush or reload command of an action failed."""
-
-
-def _ipv6_available() -> bool:
-    return socket.has_ipv6 and os.path.exists("/proc/net/if_inet6")
 
 
 class CommandAction(ActionBase):
@@ -103,7 +98,7 @@ class CommandAction(ActionBase):
         """Families whose start/stop run at jail start/stop (``""``: no family)."""
         if not self._has_family_sections:
             return [""]
-        return ["inet4", "inet6"] if _ipv6_available() else ["inet4"]
+        return ["inet4", "inet6"] if ipv6_allowed() else ["inet4"]
 
     def command(self, name: str, family: str = "") -> str:
         """The template of command ``name`` (``actionban``...) with the configuration's

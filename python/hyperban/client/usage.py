@@ -32,9 +32,13 @@ COMMANDS: list[tuple[str, str]] = [
     ("set logtarget <TARGET>", "logs to STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or a file"),
     ("get syslogsocket", "the syslog socket used with the SYSLOG target"),
     ("set syslogsocket auto|<SOCKET>", "sets the syslog socket"),
+    ("set allowipv6 auto|yes|no", "whether actions start for IPv6 (auto: if the host "
+     "has IPv6 addresses)"),
+    ("get thread", "thread options ({'stacksize': KiB})"),
     ("", "DATABASE"),
     ("get dbfile", "the database file"),
-    ("set dbfile <FILE>", "moves to the database <FILE>; 'None' disables the database"),
+    ("set dbfile <FILE>", "refused while jails run, as in fail2ban (set dbfile in "
+     "fail2ban.local and restart)"),
     ("get dbpurgeage", "how long, in seconds, ban history is kept"),
     ("set dbpurgeage <SECONDS>", "sets how long ban history is kept"),
     ("get dbmaxmatches", "matches kept per ticket in the database"),

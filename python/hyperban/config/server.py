@@ -86,6 +86,19 @@ class ServerConfig:
         return parse_time(self.dbpurgeage)
 
 
+def parse_allowipv6(value: str) -> bool | None:
+    """``allowipv6``: ``auto`` -> None (ask the system), a yes/no word -> True/False;
+    ``ValueError`` naming the value."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return None
+    if text in ("1", "yes", "true", "on"):
+        return True
+    if text in ("0", "no", "false", "off"):
+        return False
+    raise ValueError(f"allowipv6 must be auto, yes or no, not {value!r}")
+
+
 def read_server_config(
     basedir: str = "/etc/fail2ban", *, loader: ConfigLoader | None = None
 ) -> ServerConfig:
@@ -101,13 +114,14 @@ def read_server_config(
     for key, value in values.items():
         if value is not None:
             setattr(result, key, value)
-    try:
-        log_level_value(result.loglevel)
-    except ValueError as exc:
-        origin = cfg.origin("Definition", "loglevel")
-        raise ConfigError(
-            str(exc), origin.file if origin else None, origin.line if origin else None
-        ) from None
+    for option, check in (("loglevel", log_level_value), ("allowipv6", parse_allowipv6)):
+        try:
+            check(getattr(result, option))
+        except ValueError as exc:
+            origin = cfg.origin("Definition", option)
+            raise ConfigError(
+                str(exc), origin.file if origin else None, origin.line if origin else None
+            ) from None
     if cfg.has_section("Thread"):
         thread = read_section_options(cfg, "Thread", _THREAD_OPTIONS)
         stacksize = thread.get("stacksize")

@@ -67,10 +67,14 @@ JailStatus = list[tuple[str, list[tuple[str, Any]]]]
 #                    (``set dbfile None`` disables it)
 #   dbpurgeage    -> int seconds, or None without a database
 #   dbmaxmatches  -> int, or None without a database
-#   allowipv6     -> str, "auto"/"yes"/"no"
+#   allowipv6     -> str, "auto"/"yes"/"no" (fail2ban has only the set)
+#   thread        -> dict, {"stacksize": KiB}; set from its JSON text
 SERVER_PARAMS: frozenset[str] = frozenset(
-    {"loglevel", "logtarget", "syslogsocket", "dbfile", "dbpurgeage", "dbmaxmatches", "allowipv6"}
-)
+    {
+        "loglevel", "logtarget", "syslogsocket", "dbfile", "dbpurgeage", "dbmaxmatches",
+        "allowipv6", "thread",
+    }
+)  # fmt: skip
 
 # Jail parameters readable with ``get JAIL NAME`` (and ``bantime.*`` names,
 # e.g. ``bantime.increment``, ``bantime.factor``).  Shapes:

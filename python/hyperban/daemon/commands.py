@@ -10,6 +10,7 @@ jail's action queue or its locked unban path).
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import shlex
@@ -17,6 +18,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import hyperban
+from hyperban.actions.ipv6 import set_allowipv6
 from hyperban.config.options import parse_time
 from hyperban.config.server import log_level_value
 from hyperban.control.api import UnknownJailError, UnsupportedError
@@ -139,6 +141,8 @@ class ServerCommands:
             return None if self.database is None else self.database.maxMatches
         if name == "allowipv6":
             return self.config.allowipv6
+        if name == "thread":
+            return {"stacksize": threading.stack_size() // 1024}
         raise ValueError(f"unknown server parameter {name!r}")
 
     def set_server_param(self: Server, name: str, value: str) -> None:
@@ -160,6 +164,31 @@ class ServerCommands:
                 log.info("dbmaxmatches setting was not in effect since no db yet")
                 return
             self.database.maxMatches = int(value)
+        elif name == "syslogsocket":
+            target = logs.current_target()
+            if target.upper() == "SYSLOG":
+                logs.configure(target, self.config.loglevel, value)
+            self.config.syslogsocket = value
+        elif name == "dbfile":
+            with self._lock:
+                running = bool(self.jails)
+            if running:  # fail2ban's words: the jails' state lives in the database
+                raise ValueError("Cannot change database when there are jails present")
+            raise UnsupportedError("set dbfile is not supported while running")
+        elif name == "allowipv6":
+            set_allowipv6(value)  # ValueError names the value
+            self.config.allowipv6 = value
+        elif name == "thread":
+            options = json.loads(value) if isinstance(value, str) else value
+            if not isinstance(options, dict) or set(options) - {"stacksize"}:
+                raise ValueError(f'thread options are {{"stacksize": KiB}}, not {value!r}')
+            if "stacksize" in options:
+                from .server import StartupError, set_stack_size
+
+                try:
+                    set_stack_size(int(options["stacksize"]))
+                except StartupError as exc:
+                    raise ValueError(str(exc)) from None
         else:
             raise UnsupportedError(f"set {name} is not supported while running")
 

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+from hyperban.actions.ipv6 import set_allowipv6
 from hyperban.config import ConfigError
 from hyperban.config.jails import JailDefinition, read_jails
 from hyperban.config.server import ServerConfig, read_server_config
@@ -191,6 +192,9 @@ class Server(ServerCommands, ActionCommands):
         is then dropped and :meth:`shutdown` stops what did start (the control socket
         and its file, the jails started before it)."""
         assert self.observer is not None, "prepare() first"
+        set_allowipv6(self.config.allowipv6)
+        if self.config.stacksize:
+            set_stack_size(self.config.stacksize)
         if control:
             self._start_control()
         self.hub = LogHub(self.database, "auto")
@@ -613,6 +617,15 @@ def _take_settings(running: BuiltJail, fresh: BuiltJail) -> None:
 
 
 # -- journal (``backend = systemd``) jails ----------------------------------------------
+
+
+def set_stack_size(kib: int) -> None:
+    """fail2ban's ``[Thread] stacksize`` (KiB; 0: the system's): the stack size of the
+    threads started from now on.  :class:`StartupError` for a size the system refuses."""
+    try:
+        threading.stack_size(kib * 1024)
+    except (ValueError, RuntimeError) as exc:
+        raise StartupError(f"[Thread] stacksize {kib}: {exc}") from None
 
 
 def _backend_text(built: BuiltJail) -> str:
