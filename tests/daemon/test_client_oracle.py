@@ -435,9 +435,10 @@ def test_actions_added_and_removed_at_run_time(tmp_path: Path) -> None:
     assert recorded == ["rec 192.0.2.91 sshd\n"] * 2
 
 
-def test_thread_stack_size_from_the_configuration(tmp_path: Path) -> None:
-    """``[Thread] stacksize`` of fail2ban.local is applied at start (both daemons answer
-    it to ``get thread``); ``set allowipv6`` answers its value."""
+def test_server_options_from_the_configuration(tmp_path: Path) -> None:
+    """``[Thread] stacksize`` of fail2ban.local and ``dbmaxmatches`` of fail2ban.d are
+    applied at start (both daemons answer them to ``get``); ``set allowipv6`` answers its
+    value."""
     sides = [Side("fail2ban", tmp_path), Side("hyperban", tmp_path)]
     try:
         answers = []
@@ -446,12 +447,20 @@ def test_thread_stack_size_from_the_configuration(tmp_path: Path) -> None:
             side.stop()
             local = side.etc / "fail2ban.local"
             local.write_text(local.read_text() + "[Thread]\nstacksize = 256\n")
+            (side.etc / "fail2ban.d" / "test.conf").write_text("[Definition]\ndbmaxmatches = 3\n")
             side.start()
             side.wait_started()
-            thread = side.client("get", "thread")
-            ipv6 = side.client("set", "allowipv6", "no")
-            answers.append((thread.returncode, thread.stdout, ipv6.returncode, ipv6.stdout))
+            answers.append(
+                [
+                    (r.returncode, r.stdout)
+                    for r in (
+                        side.client("get", "thread"),
+                        side.client("get", "dbmaxmatches"),
+                        side.client("set", "allowipv6", "no"),
+                    )
+                ]
+            )
     finally:
         for side in sides:
             side.stop()
-    assert answers[0] == answers[1] == (0, "{'stacksize': 256}\n", 0, "no\n")
+    assert answers[0] == answers[1] == [(0, "{'stacksize': 256}\n"), (0, "3\n"), (0, "no\n")]

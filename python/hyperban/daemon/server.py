@@ -172,6 +172,8 @@ class Server(ServerCommands, ActionCommands):
         try:
             database = Database(dbfile, clock=self.clock)
             database.purgeage = self.config.dbpurgeage
+            if self.config.dbmaxmatches is not None:
+                database.maxMatches = self.config.dbmaxmatches
         except (DatabaseError, ValueError) as exc:
             raise StartupError(str(exc)) from None
         return database
