@@ -156,9 +156,10 @@ class Side:
                 self.proc.wait()
 
 
-def syslog_stamp() -> str:
-    """Now as syslog writes it: ``Nov  7 09:05:01`` (the day padded with a space)."""
-    now = time.localtime()
+def syslog_stamp(shift: float = 0.0) -> str:
+    """Now (plus ``shift`` seconds) as syslog writes it: ``Nov  7 09:05:01`` (the day
+    padded with a space)."""
+    now = time.localtime(time.time() + shift)
     return f"{time.strftime('%b', now)} {now.tm_mday:2d} {time.strftime('%H:%M:%S', now)}"
 
 

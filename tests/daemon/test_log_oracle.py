@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from daemon_util import wait_until
-from side_by_side import IGNORED, Side, failure_line, needs_fail2ban
+from side_by_side import IGNORED, Side, failure_line, needs_fail2ban, syslog_stamp
 
 from hyperban.server.database import first_line_hash
 
@@ -119,6 +119,39 @@ def test_takes_over_fail2bans_database(tmp_path: Path) -> None:
         "Added logfile: '<log>' (pos = 0, hash = )",  # fail2ban, on the empty log
         f"Added logfile: '<log>' (pos = {size}, hash = {first_line_hash(side.authlog)})",
     ]
+
+
+def test_jail_logtimezone_is_applied(tmp_path: Path) -> None:
+    """A jail's ``logtimezone``: lines stamped three hours ahead, written two minutes ago
+    by a host at UTC+0300, are failures of two minutes ago (read as local time they
+    would lie in the future, and be dated now).  Both daemons log the same ``Found``
+    times and ban."""
+    options = "maxretry = 2\nfindtime = 10m\nbantime = 1h\nlogtimezone = UTC+0300\n"
+    sides = [Side(name, tmp_path, options=options) for name in ("fail2ban", "hyperban")]
+    a = "192.0.2.60"
+    lines = b"".join(
+        f"{syslog_stamp(3 * 3600 - 120 + utc_offset())} host sshd[{n}]: Failed password for root "
+        f"from {a} port {n} ssh2\n".encode()
+        for n in (1, 2)
+    )
+    try:
+        for side in sides:
+            side.wait_started()
+            side.write(lines)
+        for side in sides:
+            side.wait_logged(f"[sshd] Ban {a}")
+    finally:
+        for side in sides:
+            side.stop()
+    f2b, ours = ([m for _, m in side.ban_side() if "Found" in m] for side in sides)
+    assert ours == f2b and len(f2b) == 2
+    found = time.mktime(time.strptime(ours[0].split(" - ")[1], "%Y-%m-%d %H:%M:%S"))
+    assert 100 < time.time() - found < 200
+
+
+def utc_offset() -> float:
+    """Seconds the local time zone is behind UTC (0 on a UTC host)."""
+    return -float(time.localtime().tm_gmtoff)
 
 
 def test_ban_time_increment_lines_match_fail2ban(tmp_path: Path) -> None:

@@ -107,6 +107,8 @@ def build_jail(
     try:
         flt = Filter.from_definition(
             definition.filter,
+            # (a jail option in fail2ban: the filter file cannot set it)
+            logtimezone=definition.logtimezone,
             usedns=usedns,
             check_find_time=True,
             find_time=findtime,
