@@ -76,6 +76,13 @@ def test_command_action_set_special_names(tmp_path: Path) -> None:
     assert "bantime" not in action.property_names()
     action.set_property("banEpoch", "3")
     assert action.ban_epoch == 3
+    # the action's switches, not commands
+    action.set_property("norestored", "true")
+    action.set_property("actionstart_on_demand", "yes")
+    assert action.norestored is True and action.start_on_demand is True
+    assert action.command("actionstart_on_demand") == ""
+    action.set_property("actionprolong", "echo <ip>")
+    assert action.get_property("actionprolong") == "echo <ip>"
     action.set_property("blocktype", "reject")  # a new name is a new property
     assert action.get_property("blocktype") == "reject"
     with pytest.raises(AttributeError):

@@ -25,6 +25,7 @@ __all__ = [
     "ActionBase",
     "ActionInfo",
     "ForeignAction",
+    "call_listed",
     "inspectable",
     "no_attribute",
     "public_names",
@@ -182,6 +183,17 @@ def call_public(obj: object, name: str, kwargs: Mapping[str, Any]) -> Any:
     if name not in public_names(obj, methods=True):
         raise no_attribute(obj, name)
     return getattr(obj, name)(**kwargs)
+
+
+def call_listed(
+    action: ActionBase, name: str, allowed: Sequence[str], kwargs: Mapping[str, Any]
+) -> Any:
+    """Call method ``name`` of ``action`` if ``allowed`` lists it, by fail2ban's name
+    (``consistencyCheck`` is :meth:`ActionBase.consistency_check`)."""
+    if name not in allowed:
+        raise no_attribute(action, name)
+    method = action.consistency_check if name == "consistencyCheck" else getattr(action, name)
+    return method(**kwargs)
 
 
 class ForeignAction:

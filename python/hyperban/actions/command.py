@@ -31,10 +31,10 @@ from typing import Any
 
 from ..config.actions import ActionDefinition
 from ..config.definition import CONDITIONAL_KEY
-from ..config.options import parse_time
+from ..config.options import as_bool, parse_time
 from ..server.clock import clock
 from ..server.ticket import BanTicket
-from .base import ActionBase, ActionInfo, no_attribute
+from .base import ActionBase, ActionInfo, call_listed, no_attribute
 from .info import ActionInfo as TicketInfo
 from .ipv6 import ipv6_allowed
 from .runner import DEFAULT_SHELL, DEFAULT_TIMEOUT, CommandResult, run_command
@@ -377,7 +377,10 @@ class CommandAction(ActionBase):
         if name == "banEpoch":
             self.ban_epoch = int(value)
             return
-        if name == "timeout":
+        flag = _FLAGS.get(name)
+        if flag is not None:  # a switch of the action, not a tag
+            setattr(self, flag, as_bool(value))
+        elif name == "timeout":
             try:
                 seconds = float(parse_time(value))
             except ValueError:
@@ -386,16 +389,13 @@ class CommandAction(ActionBase):
                 raise ValueError(f"invalid action timeout {value!r}: not positive")
             self.timeout = seconds
             value = _seconds_text(seconds)
-        elif name in COMMAND_NAMES or name.startswith("action"):
+        elif name in COMMAND_NAMES or name in self._commands or name == "actionprolong":
             self._commands[name] = value
         self._properties[name] = value
         self._resolved.clear()
 
     def call_method(self, name: str, kwargs: Mapping[str, Any]) -> Any:
-        if name not in COMMAND_METHODS:
-            raise no_attribute(self, name)
-        method = self.consistency_check if name == "consistencyCheck" else getattr(self, name)
-        return method(**kwargs)
+        return call_listed(self, name, COMMAND_METHODS, kwargs)
 
 
 # The commands fail2ban's CommandAction always has (empty unless configured).
@@ -403,6 +403,12 @@ COMMAND_NAMES = (
     "actionban", "actioncheck", "actionflush", "actionreban", "actionreload",
     "actionrepair", "actionstart", "actionstop", "actionunban",
 )  # fmt: skip
+# The action's switches (fail2ban's option -> our attribute).
+_FLAGS = {
+    "actionstart_on_demand": "start_on_demand",
+    "actionrepair_on_unban": "repair_on_unban",
+    "norestored": "norestored",
+}
 # What ``set JAIL action ACT METHOD`` may call (fail2ban's names).
 COMMAND_METHODS = (
     "ban", "consistencyCheck", "flush", "prolong", "reban", "reload", "start", "stop", "unban",

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from ..base import ActionBase, ActionInfo, no_attribute
+from ..base import ActionBase, ActionInfo, call_listed, no_attribute
 from .isolate import apply_isolating
 from .items import MAX_TIMEOUT, BanItem, parse_item
 
@@ -132,10 +132,7 @@ class SetAction(ActionBase):
         )
 
     def call_method(self, name: str, kwargs: Mapping[str, Any]) -> Any:
-        if name not in NATIVE_METHODS:
-            raise no_attribute(self, name)
-        method = self.consistency_check if name == "consistencyCheck" else getattr(self, name)
-        return method(**kwargs)
+        return call_listed(self, name, NATIVE_METHODS, kwargs)
 
     def restore_many(self, infos: Sequence[ActionInfo]) -> list[bool]:
         """Restore the database's bans; right after start(), they replace the sets' content.
