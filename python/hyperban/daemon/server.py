@@ -618,9 +618,6 @@ def _take_settings(running: BuiltJail, fresh: BuiltJail) -> None:
     )
 
 
-# -- journal (``backend = systemd``) jails ----------------------------------------------
-
-
 def set_stack_size(kib: int) -> None:
     """fail2ban's ``[Thread] stacksize`` (KiB; 0: the system's): the stack size of the
     threads started from now on.  :class:`StartupError` for a size the system refuses."""
@@ -628,6 +625,9 @@ def set_stack_size(kib: int) -> None:
         threading.stack_size(kib * 1024)
     except (ValueError, RuntimeError) as exc:
         raise StartupError(f"[Thread] stacksize {kib}: {exc}") from None
+
+
+# -- journal (``backend = systemd``) jails ----------------------------------------------
 
 
 def _backend_text(built: BuiltJail) -> str:
