@@ -82,6 +82,36 @@ def test_jails_on_one_log_share_a_scan_again_after_one_of_them_changes(
     assert {f.jail.name for f in group.feeds} == {"sshd", "sshd-b"}
 
 
+def test_jails_on_one_log_share_a_scan_again_after_run_time_changes(server: Server) -> None:
+    """A jail leaves its scan group when a command changes its filter, its encoding or
+    makes it idle; once the change is made (back from idle) it shares the scan again."""
+    confdir = Path(server.options.confdir)
+    log_path = server.jails["sshd"].logpaths[0].split(" ")[0]
+    (confdir / "jail.d" / "second.local").write_text(
+        f"[sshd-b]\nenabled = true\nfilter = sshd\nport = ssh\nlogpath = {log_path}\n"
+    )
+    server.reload_jails()
+    feeds = server._feeds
+
+    def shared() -> bool:
+        group = feeds["sshd"].scan_group
+        return group is not None and feeds["sshd-b"].scan_group is group
+
+    assert shared()
+    server.set_jail_param("sshd", "idle", True)
+    assert feeds["sshd"].scan_group is None and feeds["sshd-b"].scan_group is None
+    server.set_jail_param("sshd", "idle", False)
+    assert shared()
+    server.add_fail_regex("sshd", r"^knock from <HOST>$")
+    assert shared()
+    group = feeds["sshd"].scan_group
+    assert group is not None and server.jails["sshd"].jail.filter in group.multi.filters
+    server.set_jail_param("sshd-b", "logencoding", "latin-1")  # another encoding: alone
+    assert feeds["sshd"].scan_group is None and feeds["sshd-b"].scan_group is None
+    server.set_jail_param("sshd", "logencoding", "latin-1")
+    assert shared()
+
+
 def test_leaving_a_scan_group_waits_for_a_delivery_in_progress(server: Server) -> None:
     """A jail that stops leaves its scan group only between deliveries: leaving
     in the middle of one lost that chunk for the other members."""

@@ -361,6 +361,7 @@ class ServerCommands:
             self.hub.subscribe(jail, lp, feed, encoding=built.logencoding, tail=False)
             for lp in logpaths
         ]
+        self._regroup_scans()
 
     def _set_journal_idle(self: Server, jail: str, idle: bool) -> None:
         """(under the lock) An idle journal jail's reader stops; back from idle a new
@@ -452,6 +453,7 @@ class ServerCommands:
                 raise ValueError(str(exc)) from None
             self.note_runtime_change(jail)
             self._use_filter(jail, flt)
+            self._regroup_scans()
 
     def add_fail_regex(self: Server, jail: str, regex: str) -> None:
         self._edit_regexes(jail, "failregex", add=regex)

@@ -296,6 +296,20 @@ class Server(ServerCommands, ActionCommands):
                     "jails %s share one scan of their logs", ", ".join(f.jail.name for f in feeds)
                 )
 
+    def _regroup_scans(self) -> None:
+        """(under the lock) The jails that scan alone -- restarted by a reload, their
+        filter or encoding changed, back from idle -- share one scan again with the
+        others on the same logs (a group that a member left is dissolved)."""
+        self._share_scans(
+            [
+                built
+                for name, built in self.jails.items()
+                if (feed := self._feeds.get(name)) is not None
+                and feed.scan_group is None
+                and name not in self._idle
+            ]
+        )
+
     def _take_filter(self, name: str, fresh: BuiltJail) -> None:
         """The running jail ``name`` reads with the filter of ``fresh`` (built from the
         new configuration) from its next chunk on; it leaves its scan group first (the
@@ -518,13 +532,7 @@ class Server(ServerCommands, ActionCommands):
             started = [b for n, b in fresh.items() if n in self.jails]
             # The restarted jails, and the kept ones whose scan group a restarted
             # member left, share scans again (kept groups stay as they are).
-            self._share_scans(
-                [
-                    built
-                    for name, built in self.jails.items()
-                    if (feed := self._feeds.get(name)) is not None and feed.scan_group is None
-                ]
-            )
+            self._regroup_scans()
             if kept:
                 log.info("unchanged, still running: %s", ", ".join(kept))
             if updated:
