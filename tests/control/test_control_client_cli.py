@@ -122,6 +122,25 @@ def test_reload_bad_option_reported_by_daemon(served: Any) -> None:
     assert result.returncode == 255 and "--bogus" in result.stdout
 
 
+@pytest.mark.skipif(not have_fail2ban(), reason="needs Debian's fail2ban (the oracle)")
+@pytest.mark.parametrize(
+    "span", ["1d 2h", "1.5m", "10m", "-1", "1h+30m", "2*3d", "1y-6mo", "0.5", "3 weeks"]
+)
+def test_str2sec_prints_what_fail2ban_client_prints(span: str) -> None:
+    ours = client("--str2sec", span)
+    theirs = subprocess.run(
+        ["/usr/bin/python3", "/usr/bin/fail2ban-client", "--str2sec", span],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout)
+    assert ours.returncode == 0
+
+
+def test_str2sec_of_a_bad_span_names_it() -> None:
+    bad = client("--str2sec", "bogus")
+    assert bad.returncode == 255 and "invalid time span 'bogus'" in bad.stderr
+
+
 def test_help_and_usage() -> None:
     result = client("--help")
     assert result.returncode == 0

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hyperban.config import ConfigError
+from hyperban.config.options import time_span_value
 from hyperban.config.server import read_server_config
 from hyperban.control.beautifier import beautify, beautify_error
 from hyperban.control.protocol import ErrorInfo, ProtocolError
@@ -52,7 +53,7 @@ def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
         opts, args = getopt.getopt(
             argv,
             "hc:s:p:vqVt",
-            ["conf=", "socket=", "pidfile=", "timeout=", "help", "version", "test"],
+            ["conf=", "socket=", "pidfile=", "timeout=", "help", "version", "test", "str2sec="],
         )
     except getopt.GetoptError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -67,6 +68,13 @@ def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
             from hyperban import __version__
 
             print(f"hyperban v{__version__}")
+            return None, [], OK
+        if name == "--str2sec":  # fail2ban-client's: no daemon involved
+            try:
+                print(time_span_value(value))
+            except ValueError as exc:
+                print(f"ERROR: {exc}", file=sys.stderr)
+                return None, [], FAILED
             return None, [], OK
         if name in ("-t", "--test"):
             o.test = True

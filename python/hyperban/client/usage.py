@@ -107,6 +107,8 @@ Options:
     -s, --socket <FILE>     socket path (overrides the configuration)
     -p, --pidfile <FILE>    pid file, used to explain an unreachable socket
     --timeout <SECONDS>     how long to wait for the daemon (default 60)
+    --str2sec <STRING>      print a time span (fail2ban's abbreviations: 1d 2h, 10m,
+                            1h+30m) in seconds and exit
     -t, --test              test the configuration (every jail built, nothing started)
                             and exit: 0 and "OK: ..." if it is sound
     -v                      increase verbosity

@@ -204,6 +204,13 @@ def parse_time(value: str | float) -> float:
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    return float(time_span_value(value))
+
+
+def time_span_value(value: str) -> int | float:
+    """:func:`parse_time`'s value as fail2ban computes it: an ``int`` unless a
+    fraction takes part (``1.5m``, or a month or year, whose lengths are fractional);
+    what ``fail2ban-client --str2sec`` prints."""
     if not isinstance(value, str):
         raise ValueError(f"not a time span: {value!r}")
     expr = _LETTER_DIGIT.sub(r" \1", value)
@@ -212,6 +219,7 @@ def parse_time(value: str | float) -> float:
     expr = _DIGIT_BLANK_DIGIT.sub(r"\1+\2", expr)
     try:
         tree = ast.parse(expr.strip(" \t"), mode="eval")
-        return float(_evaluate(tree))
+        result = _evaluate(tree)
     except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
         raise ValueError(f"invalid time span {value!r}: {exc}") from None
+    return result  # type: ignore[no-any-return]
