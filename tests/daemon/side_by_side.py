@@ -17,7 +17,15 @@ from pathlib import Path
 import pytest
 from daemon_util import wait_until
 
-__all__ = ["F2B_CLIENT", "IGNORED", "Side", "failure_line", "needs_fail2ban", "syslog_stamp"]
+__all__ = [
+    "F2B_CLIENT",
+    "IGNORED",
+    "Side",
+    "failure_line",
+    "needs_fail2ban",
+    "syslog_stamp",
+    "write_all",
+]
 
 F2B_CLIENT = "/usr/bin/fail2ban-client"
 
@@ -154,6 +162,15 @@ class Side:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def write_all(sides: list[Side], data: bytes, until: str, count: int = 1) -> None:
+    """The same lines to every daemon's log, then wait until each has logged a ban-side
+    line containing ``until`` at least ``count`` times."""
+    for side in sides:
+        side.write(data)
+    for side in sides:
+        side.wait_logged(until, count)
 
 
 def syslog_stamp(shift: float = 0.0) -> str:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from daemon_util import wait_until
-from side_by_side import Side, failure_line, needs_fail2ban, syslog_stamp
+from side_by_side import Side, failure_line, needs_fail2ban, syslog_stamp, write_all
 
 pytestmark = needs_fail2ban
 
@@ -191,10 +191,8 @@ def test_stock_client_answers_match_fail2ban(tmp_path: Path) -> None:
         for side in sides:
             side.wait_started()
         lines = [failure_line(a, n) for n, a in enumerate(["192.0.2.10"] * 2 + ["192.0.2.11"])]
+        write_all(sides, b"".join(lines), "Found", 3)
         for side in sides:
-            side.write(b"".join(lines))
-        for side in sides:
-            side.wait_logged("Found", 3)
             side.wait_logged("Ban 192.0.2.10")
         time.sleep(0.5)  # (fail2ban logs the ban before its status shows it)
         differ = []

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from daemon_util import wait_until
-from side_by_side import IGNORED, Side, failure_line, needs_fail2ban, syslog_stamp
+from side_by_side import IGNORED, Side, failure_line, needs_fail2ban, syslog_stamp, write_all
 
 from hyperban.server.database import first_line_hash
 
@@ -34,10 +34,7 @@ def test_ban_side_lines_match_fail2ban(tmp_path: Path) -> None:
             side.wait_started()
 
         def phase(lines: bytes, found: int) -> None:
-            for side in sides:
-                side.write(lines)
-            for side in sides:
-                side.wait_logged("[sshd] Found", found)
+            write_all(sides, lines, "[sshd] Found", found)
 
         t0 = time.monotonic()
         # A reaches maxretry and is banned; B fails once
@@ -137,9 +134,7 @@ def test_jail_logtimezone_is_applied(tmp_path: Path) -> None:
     try:
         for side in sides:
             side.wait_started()
-            side.write(lines)
-        for side in sides:
-            side.wait_logged(f"[sshd] Ban {a}")
+        write_all(sides, lines, f"[sshd] Ban {a}")
     finally:
         for side in sides:
             side.stop()
@@ -163,16 +158,9 @@ def test_ban_time_increment_lines_match_fail2ban(tmp_path: Path) -> None:
     try:
         for side in sides:
             side.wait_started()
-        first = failure_line(a, 1) + failure_line(a, 2)
-        for side in sides:
-            side.write(first)
-        for side in sides:  # banned for 2 s, then lifted
-            side.wait_logged(f"[sshd] Unban {a}")
-        again = failure_line(a, 3)
-        for side in sides:
-            side.write(again)
-        for side in sides:
-            side.wait_logged("Increase Ban")
+        # banned for 2 s, then lifted; then banned again, for longer
+        write_all(sides, failure_line(a, 1) + failure_line(a, 2), f"[sshd] Unban {a}")
+        write_all(sides, failure_line(a, 3), "Increase Ban")
     finally:
         for side in sides:
             side.stop()
@@ -222,11 +210,7 @@ def test_database_rows_match_fail2ban(tmp_path: Path) -> None:
     try:
         for side in sides:
             side.wait_started()
-        lines = failure_line(a, 1) + failure_line(a, 2)
-        for side in sides:
-            side.write(lines)
-        for side in sides:
-            side.wait_logged(f"[sshd] Ban {a}")
+        write_all(sides, failure_line(a, 1) + failure_line(a, 2), f"[sshd] Ban {a}")
         for side in sides:
             assert side.client("set", "sshd", "banip", MANUAL).stdout == "1\n"
         time.sleep(1.0)  # (both observers record their bans)
@@ -257,11 +241,8 @@ def test_action_tags_match_fail2ban(tmp_path: Path) -> None:
     try:
         for side in sides:
             side.wait_started()
-        lines = failure_line(a, 1) + failure_line(a, 2)
+        write_all(sides, failure_line(a, 1) + failure_line(a, 2), f"[sshd] Ban {a}")
         for side in sides:
-            side.write(lines)
-        for side in sides:
-            side.wait_logged(f"[sshd] Ban {a}")
             assert side.client("set", "sshd", "banip", MANUAL).stdout == "1\n"
         for side in sides:
             wait_until(lambda s=side: f"ip={MANUAL}" in _text(s.action_target), 30)
