@@ -144,12 +144,14 @@ class FilterProgram:
         *,
         summarize: int | None = None,
         scan: ChunkScan | None = None,
+        tally: ToolTally | None = None,
     ) -> ProgramRun:
         """Runs a chunk (the GIL is released meanwhile).  With ``summarize=keep``
         the quiet lines (no failure proper, nothing to log, no host name to
         resolve) are counted in the run's ``quiet`` summary instead of being
         reported, except the first ``keep`` of them that count as ignored.
-        ``scan`` is :meth:`scan` of ``data`` made ahead (else the run scans)."""
+        ``scan`` is :meth:`scan` of ``data`` made ahead (else the run scans).
+        ``tally`` accounts the lines it can; only the others are returned."""
     def scan(self, data: bytes) -> ChunkScan:
         """The candidate scan of ``data`` for :meth:`run` (the GIL is released
         meanwhile)."""
@@ -167,13 +169,42 @@ class MultiProgram:
         *,
         summarize: list[int | None] | None = None,
         scan: ChunkScan | None = None,
+        tallies: list[ToolTally | None] | None = None,
     ) -> list[ProgramRun]:
-        """One :meth:`FilterProgram.run` per filter; ``summarize`` holds each
-        filter's ``summarize`` argument; ``scan`` is :meth:`scan` of ``data``
-        made ahead (else the run scans)."""
+        """One :meth:`FilterProgram.run` per filter; ``summarize`` and
+        ``tallies`` hold each filter's ``summarize`` and ``tally`` arguments;
+        ``scan`` is :meth:`scan` of ``data`` made ahead (else the run scans)."""
     def scan(self, data: bytes) -> ChunkScan:
         """The shared candidate scan of ``data`` for :meth:`run` (the GIL is
         released meanwhile)."""
+
+class ToolTally:
+    """``regex``'s statistics of the lines a :meth:`FilterProgram.run` could
+    account without Python (no error or warning to log, no host name to
+    resolve, a record whose text Rust writes as ``json.dumps`` would).  Lists
+    are merged with the caller's own ``(0-based line, item)`` lists, both in
+    line order."""
+
+    def __init__(
+        self,
+        fail_count: int,
+        ignore_count: int,
+        *,
+        list_matched: bool,
+        keep_ignored: int | None,
+    ) -> None:
+        """``list_matched``: keep matched lines and a JSON record per failure;
+        ``keep_ignored``: how many ignored lines to keep (``None``: all)."""
+    def counts(self) -> tuple[int, int, int, list[int], list[int]]:
+        """``(matched, ignored, prefregex, failregex hits, ignoreregex hits)``."""
+    def not_missed(self) -> list[int]:
+        """The 0-based numbers of the matched and ignored lines accounted here."""
+    def matched_lines(self, others: list[tuple[int, str]]) -> list[str]: ...
+    def ignored_lines(
+        self, others: list[tuple[int, str]], limit: int | None = None
+    ) -> list[str]: ...
+    def matches_json(self, others: list[tuple[int, str]]) -> str:
+        """The JSON records, ``others``' included, joined by ``", "``."""
 
 class TimerWheel:
     """Hierarchical timer wheel: str keys with absolute deadlines (epoch seconds).

@@ -153,3 +153,26 @@ def test_counted_quiet_lines_and_pipeline_change_nothing(tmp_path, monkeypatch, 
     )
     assert output() == fast
     assert "ignored" in fast
+
+
+@needs_stock
+def test_rust_tally_and_python_share_the_lines():
+    # Most lines are accounted in Rust (ToolTally); a line whose record only
+    # Python can write (here the id "192.030.0.6", which glibc does not take for
+    # an address) is accounted in Python.
+    # tests/compat/test_regex_tool_tally.py checks that the reports are the same.
+    from hyperban.cli import regex_tool
+
+    args = ["--json", "--print-all-matched", "--usedns", "no", SSHD_LOG, "sshd"]
+    opts = regex_tool.build_parser().parse_args(args)
+    tool = regex_tool.RegexTool(opts, io.StringIO(), io.StringIO())
+    tool.read_regex(opts.regex, "fail")
+    stats = tool.process(tool.make_filter(opts.engine), True)
+    assert stats.tally is not None
+    matched, ignored, *_ = stats.tally.counts()
+    assert matched > 50 and ignored > 0
+    assert len(stats.matches) >= 1  # the records Python wrote
+    assert stats.matched == matched + len({m["line"] for m in stats.matches})
+    records = json.loads(f"[{stats.matches_json()}]")
+    assert [r["line"] for r in records] == sorted(r["line"] for r in records)
+    assert len(records) == stats.tally.counts()[0] + len(stats.matches)

@@ -36,7 +36,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
 
-from hyperban._core import ChunkScan
+from hyperban._core import ChunkScan, ToolTally
 from hyperban.filter import ChunkResult, Filter, FilterError, LineResult
 from hyperban.filter.failure import fields_for_output
 from hyperban.filter.filter import QuietLines
@@ -144,22 +144,57 @@ class _Stats:
     errors: int = 0
     fail_hits: list[int] = field(default_factory=list)
     ignore_hits: list[int] = field(default_factory=list)
-    matched_lines: list[str] = field(default_factory=list)
-    ignored_lines: list[str] = field(default_factory=list)
+    # (0-based line, text) of the lines accounted here; with a tally, its
+    # own lines are merged in when the report is printed (see lines())
+    matched_lines: list[tuple[int, str]] = field(default_factory=list)
+    ignored_lines: list[tuple[int, str]] = field(default_factory=list)
     missed_lines: list[str] = field(default_factory=list)
     matches: list[dict[str, object]] = field(default_factory=list)
     # line numbers that are not missed (for listing missed lines afterwards)
     not_missed: set[int] = field(default_factory=set)
     # quiet lines counted in bulk; their ignored lines are not missed either
     quiet: list[QuietLines] = field(default_factory=list)
+    # the lines the Rust stage accounted itself (counts added in by add_tally)
+    tally: ToolTally | None = None
     seconds: float = 0.0
 
     def all_not_missed(self) -> set[int]:
-        """``not_missed`` with the ignored lines of the ``quiet`` summaries."""
+        """``not_missed`` with the ignored lines of the ``quiet`` summaries
+        and the tally's lines."""
         for q in self.quiet:
             self.not_missed.update(q.ignored_numbers())
         self.quiet.clear()
+        if self.tally is not None:
+            self.not_missed.update(self.tally.not_missed())
         return self.not_missed
+
+    def add_tally(self) -> None:
+        """Add the tally's counts (once, after processing)."""
+        if self.tally is None:
+            return
+        matched, ignored, prefregex, fail_hits, ignore_hits = self.tally.counts()
+        self.matched += matched
+        self.ignored += ignored
+        self.prefregex += prefregex
+        self.fail_hits = [a + b for a, b in zip(self.fail_hits, fail_hits, strict=True)]
+        self.ignore_hits = [a + b for a, b in zip(self.ignore_hits, ignore_hits, strict=True)]
+
+    def lines(self, kind: str, limit: int | None = None) -> list[str]:
+        """The texts of the ``matched`` or ``ignored`` lines in line order
+        (the first ``limit``), the tally's included."""
+        own = self.matched_lines if kind == "matched" else self.ignored_lines
+        if self.tally is None:
+            return [text for _, text in own[:limit]]
+        if kind == "matched":
+            return self.tally.matched_lines(own)[:limit]
+        return self.tally.ignored_lines(own, limit)
+
+    def matches_json(self) -> str:
+        """The match records as the inside of a JSON array, in line order."""
+        own = [(m["line"] - 1, json.dumps(m, ensure_ascii=False)) for m in self.matches]  # type: ignore[operator]
+        if self.tally is None:
+            return ", ".join(text for _, text in own)
+        return self.tally.matches_json(own)
 
 
 @dataclass
@@ -430,6 +465,8 @@ class RegexTool:
             else None
         )
         recent: deque[tuple[int, str]] = deque(maxlen=max(flt.maxlines, 1))
+        if flt.program is not None and out_fn is None:
+            stats.tally = flt.tally = self._make_tally(flt, collect)
         first = 0
         # The accounting keeps every matched line's record alive: the cyclic
         # garbage collector's passes over them cost half the time (py-spy).
@@ -471,9 +508,26 @@ class RegexTool:
                 gc.enable()
             if progress is not None:
                 progress.close()
+            flt.tally = None
+        stats.add_tally()
         stats.seconds = time.time() - t0
         stats.missed = stats.tested - stats.matched - stats.ignored
         return stats
+
+    def _make_tally(self, flt: Filter, collect: bool) -> ToolTally:
+        """A tally keeping what :meth:`_account` would keep."""
+        opts = self.opts
+        keep_ignored: int | None = self.report_lines + 1
+        if not collect or opts.print_no_ignored:
+            keep_ignored = 0
+        elif opts.print_all_ignored:
+            keep_ignored = None
+        return ToolTally(
+            len(flt.failregex),
+            len(flt.ignoreregex),
+            list_matched=collect and opts.print_all_matched,
+            keep_ignored=keep_ignored,
+        )
 
     def _quiet_keep(self, stats: _Stats, out_fn: object, collect: bool) -> int | None:
         """``Filter.summarize_quiet`` for the next chunk: the quiet lines are
@@ -549,7 +603,7 @@ class RegexTool:
                 if text is not None and text in stats.missed_lines:
                     stats.missed_lines.remove(text)
                 if opts.print_all_matched and text is not None:
-                    stats.matched_lines.append(text)
+                    stats.matched_lines.append((number, text))
         number = line.number
         recent.append((number, line.line))
         # line.status, with the failures proper (``line.found``) listed once
@@ -562,12 +616,12 @@ class RegexTool:
                 and not opts.print_no_ignored
                 and (opts.print_all_ignored or stats.ignored <= self.report_lines + 1)
             ):
-                stats.ignored_lines.append(line.line)
+                stats.ignored_lines.append((number, line.line))
         elif found:
             stats.matched += 1
             stats.not_missed.add(number)
             if collect and opts.print_all_matched:
-                stats.matched_lines.append(line.line)
+                stats.matched_lines.append((number, line.line))
                 matches = stats.matches
                 for failure in found:
                     fid = failure.fid
@@ -691,9 +745,10 @@ class RegexTool:
             p(f"[{stats.errors} line(s) skipped: their date could not be converted]")
         p()
         if opts.print_all_matched:
-            self._print_lines("matched", stats.matched, stats.matched_lines)
+            self._print_lines("matched", stats.matched, stats.lines("matched"))
         if not opts.print_no_ignored:
-            self._print_lines("ignored", stats.ignored, stats.ignored_lines)
+            limit = None if opts.print_all_ignored else self.report_lines + 1
+            self._print_lines("ignored", stats.ignored, stats.lines("ignored", limit))
         if not opts.print_no_missed:
             self._print_lines("missed", stats.missed, stats.missed_lines)
 
@@ -723,9 +778,12 @@ class RegexTool:
             "prefregex_hits": stats.prefregex if flt.prefregex is not None else None,
             "limit_hits": stats.limit_hits,
             "engine": flt.engine,
-            "matches": stats.matches,
+            "matches": [],
         }
-        print(json.dumps(obj, ensure_ascii=False), file=self.out)
+        # the records go into the array as text (most come from the tally)
+        head = json.dumps(obj, ensure_ascii=False)
+        assert head.endswith("[]}")
+        print(head[:-2] + stats.matches_json() + "]}", file=self.out)
 
     # -- --bench ------------------------------------------------------------------
 
@@ -887,6 +945,9 @@ def run_single_pass(options: list[str], log_path: str, filters: list[str]) -> di
         _Stats(fail_hits=[0] * len(f.failregex), ignore_hits=[0] * len(f.ignoreregex)) for f in flts
     ]
     recents: list[deque[tuple[int, str]]] = [deque(maxlen=max(f.maxlines, 1)) for f in flts]
+    for tool, flt, stats in zip(tools, flts, all_stats, strict=True):
+        if flt.program is not None:
+            stats.tally = flt.tally = tool._make_tally(flt, True)
     first = 0
     collecting = gc.isenabled()
     gc.disable()
@@ -912,6 +973,10 @@ def run_single_pass(options: list[str], log_path: str, filters: list[str]) -> di
     finally:
         if collecting:
             gc.enable()
+        for flt in flts:
+            flt.tally = None
+    for stats in all_stats:
+        stats.add_tally()
     seconds = time.time() - t0
     per_filter: dict[str, object] = {}
     for name, stats in zip(filters, all_stats, strict=True):
@@ -923,7 +988,7 @@ def run_single_pass(options: list[str], log_path: str, filters: list[str]) -> di
             "missed": stats.missed,
             "failregex_hits": stats.fail_hits,
             "ignoreregex_hits": stats.ignore_hits,
-            "matches": stats.matches,
+            "matches": json.loads(f"[{stats.matches_json()}]"),
         }
     return {
         "seconds": seconds,

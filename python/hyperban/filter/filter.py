@@ -56,7 +56,14 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
-from hyperban._core import ChunkScan, DateDetector, FilterProgram, PatternSet, count_skipped
+from hyperban._core import (
+    ChunkScan,
+    DateDetector,
+    FilterProgram,
+    PatternSet,
+    ToolTally,
+    count_skipped,
+)
 from hyperban.filter.candidate import candidate_pattern, relaxed_pattern
 from hyperban.filter.dns import (
     CIDR_RAW,
@@ -246,6 +253,10 @@ class Filter:
         #: them, except the first ``keep`` ignored ones; ``None``: report them.
         #: For callers that only count such lines (``regex``).
         self.summarize_quiet: int | None = None
+        #: On the Rust fast path, a :class:`hyperban._core.ToolTally` that
+        #: accounts the lines it can for ``regex``'s statistics: those lines
+        #: are then left out of ``ChunkResult.results``.
+        self.tally: ToolTally | None = None
         self.ignore_pending = ignore_pending
         self.raw_host = raw_host
         self.check_find_time = check_find_time
@@ -563,6 +574,7 @@ class Filter:
             self.finish_settings(),
             summarize=self.summarize_quiet,
             scan=scan,
+            tally=self.tally,
         )
         self._last_date = run[6]
         self._last_time_text = run[7]

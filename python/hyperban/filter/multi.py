@@ -79,6 +79,7 @@ class MultiFilter:
             [(f._last_date, f._last_time_text, f.finish_settings()) for f in filters],
             summarize=[f.summarize_quiet for f in filters],
             scan=scan,
+            tallies=[f.tally for f in filters],
         )
         for flt, run in zip(filters, runs, strict=True):
             flt._last_date = run[6]

@@ -32,6 +32,7 @@ use crate::matcher::{LineMatch, LineReport, MatcherError, PatternSet, RecordScra
 pub mod fields;
 pub mod finish;
 pub mod sessions;
+pub mod tally;
 
 pub use finish::{
     quiet_session_end, FailureId, FinishSettings, Finisher, FinishingSink, FoundFailure,

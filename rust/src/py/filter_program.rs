@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use super::date_detector::PyDateDetector;
 use super::outcome::Converter;
 use super::pattern_set::PyPatternSet;
+use super::tally::PyToolTally;
 use crate::filter::{
     quiet_session_end, split_id, split_scan, DateCarry, FilterProgram, FilterShape, FinishSettings,
     Finisher, FinishingSink, GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
@@ -225,8 +226,10 @@ impl PyFilterProgram {
     /// [`QuietSummary::take`]).
     /// `scan` is this program's `scan(data)`, made ahead (else the run
     /// scans `data` itself).
+    /// `tally` accounts the lines it can (the tool's statistics): only the
+    /// others are returned.
     #[pyo3(signature = (
-        data, now, last_date, last_time_text, settings, *, summarize=None, scan=None
+        data, now, last_date, last_time_text, settings, *, summarize=None, scan=None, tally=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn run<'py>(
@@ -239,6 +242,7 @@ impl PyFilterProgram {
         settings: SettingsArg,
         summarize: Option<usize>,
         scan: Option<PyRef<'py, PyChunkScan>>,
+        tally: Option<PyRef<'py, PyToolTally>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let carry = DateCarry {
             last_date,
@@ -251,7 +255,8 @@ impl PyFilterProgram {
         // A scan that hit the match limit cannot tell the candidates: the
         // run then checks every line (`FilterProgram::run_chunk`).
         let scan = scan.filter(|s| s.limit_hits == 0);
-        self.run_with(py, data, now, carry, settings, scan, summarize)
+        let tally = tally.as_deref();
+        self.run_with(py, data, now, carry, settings, scan, summarize, tally)
     }
 
     /// The candidate scan of `data` for `run(..., scan=...)`; the GIL is
@@ -274,7 +279,7 @@ impl PyFilterProgram {
     }
 
     /// Runs a chunk; `scan` is this filter's share of a shared scan (then
-    /// its own scan set is not run); `summarize` as for `run`.
+    /// its own scan set is not run); `summarize` and `tally` as for `run`.
     #[allow(clippy::too_many_arguments)]
     fn run_with<'py>(
         &self,
@@ -285,6 +290,7 @@ impl PyFilterProgram {
         settings_arg: SettingsArg,
         scan: Option<&LineReport>,
         summarize: Option<usize>,
+        tally: Option<&PyToolTally>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let finish = settings_arg.at(now);
         let own_scan = self.scan.get();
@@ -311,7 +317,10 @@ impl PyFilterProgram {
                         .run_candidates_into(data, scan, now, detector, &mut carry, &mut sink),
                     None => program.run_chunk_into(data, now, detector, &mut carry, &mut sink),
                 }?;
-                let (outcomes, summary) = sink.into_outcomes();
+                let (mut outcomes, summary) = sink.into_outcomes();
+                if let Some(tally) = tally {
+                    outcomes = tally.lock().take_chunk(outcomes, report.lines);
+                }
                 Ok((report, outcomes, summary))
             })
             .map_err(to_py_error)?;
@@ -393,8 +402,10 @@ impl PyMultiProgram {
     /// each filter's `summarize` argument of `FilterProgram.run`; the result
     /// is one `FilterProgram.run` tuple per filter.
     /// `scan` is this program's `scan(data)`, made ahead (else the run
-    /// scans `data` itself).
-    #[pyo3(signature = (data, now, carries, *, summarize=None, scan=None))]
+    /// scans `data` itself). `tallies` (when given) holds each filter's
+    /// `tally` argument of `FilterProgram.run`.
+    #[pyo3(signature = (data, now, carries, *, summarize=None, scan=None, tallies=None))]
+    #[allow(clippy::too_many_arguments)]
     fn run<'py>(
         &self,
         py: Python<'py>,
@@ -403,9 +414,16 @@ impl PyMultiProgram {
         carries: Vec<(Option<f64>, String, SettingsArg)>,
         summarize: Option<Vec<Option<usize>>>,
         scan: Option<PyRef<'py, PyChunkScan>>,
+        tallies: Option<Vec<Option<PyRef<'py, PyToolTally>>>>,
     ) -> PyResult<Bound<'py, PyList>> {
         if carries.len() != self.programs.len() {
             return Err(PyValueError::new_err("one carry per filter expected"));
+        }
+        let tallies = tallies.unwrap_or_else(|| carries.iter().map(|_| None).collect());
+        if tallies.len() != carries.len() {
+            return Err(PyValueError::new_err(
+                "one tally (or None) per filter expected",
+            ));
         }
         let summarize = summarize.unwrap_or_else(|| vec![None; carries.len()]);
         if summarize.len() != carries.len() {
@@ -425,17 +443,24 @@ impl PyMultiProgram {
         // A shared scan that hit the match limit cannot tell whose pattern
         // did: each filter then scans on its own (and decides for itself).
         let shares = (scan.limit_hits == 0).then(|| split_scan(scan, self.programs.len()));
-        for (k, ((program, (last_date, last_time_text, settings)), keep)) in
-            self.programs.iter().zip(carries).zip(summarize).enumerate()
+        let runs = self
+            .programs
+            .iter()
+            .zip(carries)
+            .zip(summarize)
+            .zip(&tallies);
+        for (k, (((program, (last_date, last_time_text, settings)), keep), tally)) in
+            runs.enumerate()
         {
             let carry = DateCarry {
                 last_date,
                 last_time_text,
             };
             let share = shares.as_ref().and_then(|s| s.get(k));
+            let tally = tally.as_deref();
             let run = program
                 .get()
-                .run_with(py, data, now, carry, settings, share, keep)?;
+                .run_with(py, data, now, carry, settings, share, keep, tally)?;
             out.append(run)?;
         }
         Ok(out)

@@ -7,6 +7,7 @@ mod filter_program;
 mod matches;
 mod outcome;
 mod pattern_set;
+mod tally;
 mod timer_wheel;
 
 use pyo3::prelude::*;
@@ -20,5 +21,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     date_detector::register(m)?;
     filter_program::register(m)?;
     timer_wheel::register(m)?;
+    tally::register(m)?;
     Ok(())
 }

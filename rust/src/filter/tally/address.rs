@@ -1,0 +1,109 @@
+//! The printed form of a failure id, where Rust can tell it for sure.
+//!
+//! Python prints an id as `str(Address.of(text, cidr))`: a raw id as
+//! written, an address in glibc's `inet_ntop` form (`2001:DB8::1` →
+//! `2001:db8::1`, `::ffff:1.2.3.4` → `1.2.3.4`), a subnet with its prefix.
+//! [`printed_id`] answers only where the answer cannot differ from that:
+//! a raw id, or an address written in its canonical form already, which
+//! Rust's parser and printer confirm (Rust's IPv4 parser refuses leading
+//! zeros as glibc's does, and both print IPv6 after RFC 5952: lower case,
+//! the first longest run of two or more zero groups as `::`). Everything
+//! else, left to Python, is `None`: subnets, prefixes, text that is not an
+//! address, and IPv6 addresses whose first five groups are zero, which glibc
+//! prints with a dotted IPv4 tail and Python turns into IPv4 when mapped.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::filter::finish::{CIDR_RAW, CIDR_UNSPEC, FAM_IPV4, FAM_IPV6};
+
+/// `str(Address.of(text, cidr))`, when it is certain; `None` otherwise.
+pub fn printed_id(text: &str, cidr: i32) -> Option<&str> {
+    let (v4, v6) = match cidr {
+        CIDR_RAW => return Some(text),
+        // (an unspecified cidr takes a `/N` suffix: that is a subnet)
+        CIDR_UNSPEC if text.contains('/') => return None,
+        CIDR_UNSPEC => (true, true),
+        FAM_IPV4 => (true, false),
+        FAM_IPV6 => (false, true),
+        _ => return None,
+    };
+    if v4 {
+        if let Ok(addr) = text.parse::<Ipv4Addr>() {
+            return is_written_as(text, addr).then_some(text);
+        }
+    }
+    if v6 {
+        if let Ok(addr) = text.parse::<Ipv6Addr>() {
+            let dotted_tail = addr.segments()[..5].iter().all(|&s| s == 0);
+            return (!dotted_tail && is_written_as(text, addr)).then_some(text);
+        }
+    }
+    None
+}
+
+/// `text` is what `addr` prints as.
+fn is_written_as(text: &str, addr: impl std::fmt::Display) -> bool {
+    use std::fmt::Write;
+    // (an address prints in at most 39 bytes: no allocation for the test)
+    let mut printed = Printed {
+        bytes: [0; 48],
+        len: 0,
+    };
+    write!(printed, "{addr}").is_ok() && printed.bytes[..printed.len] == *text.as_bytes()
+}
+
+/// A fixed buffer that `write!` fills (and fails on overflow).
+struct Printed {
+    bytes: [u8; 48],
+    len: usize,
+}
+
+impl std::fmt::Write for Printed {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let room = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_ids_print_as_written() {
+        assert_eq!(printed_id("Some Host", CIDR_RAW), Some("Some Host"));
+    }
+
+    #[test]
+    fn canonical_addresses_print_as_written() {
+        for text in ["192.0.2.1", "2001:db8::1", "fe80::1:2", "1:0:0:2::3", "1::"] {
+            assert_eq!(printed_id(text, CIDR_UNSPEC), Some(text), "{text}");
+        }
+        assert_eq!(printed_id("192.0.2.1", FAM_IPV4), Some("192.0.2.1"));
+        assert_eq!(printed_id("2001:db8::1", FAM_IPV6), Some("2001:db8::1"));
+    }
+
+    #[test]
+    fn everything_python_may_print_otherwise_is_left_to_it() {
+        for text in [
+            "2001:DB8::1",      // upper case
+            "2001:db8:0:0::1",  // not compressed
+            "::ffff:192.0.2.1", // IPv4-mapped: Python prints the IPv4 address
+            "::192.0.2.1",      // glibc prints a dotted tail
+            "::ffff:c000:201",
+            "::1", // (printed as written, but any address starting with five zero groups is left)
+            "192.0.2.01", // leading zero: not an address for glibc either
+            "192.0.2.0/24",
+            "host.example",
+            "",
+        ] {
+            assert_eq!(printed_id(text, CIDR_UNSPEC), None, "{text}");
+        }
+        assert_eq!(printed_id("2001:db8::1", FAM_IPV4), None);
+        assert_eq!(printed_id("192.0.2.1", FAM_IPV6), None);
+        assert_eq!(printed_id("192.0.2.0", 24), None);
+    }
+}

@@ -1,0 +1,114 @@
+"""``python -m hyperban regex`` with its Rust tally against its Python accounting.
+
+The tool accounts most lines in Rust (``hyperban._core.ToolTally``: counts,
+listed lines, JSON match records) and gives the rest to
+``RegexTool._account``.  Every single-line variant of fail2ban's filter
+corpus runs through the tool twice, once as shipped and once with the tally
+switched off (every line accounted in Python): the JSON report with
+``--print-all-matched`` and the text report with ``--print-all-matched
+--print-all-ignored`` must be the same text, timing figures aside.  The
+sample logs hold IPv4 and IPv6 ids, host names, ``F-NOFAIL`` and session
+lines, ignoreregexes and lines with non-ASCII text, so both paths and their
+merge are exercised.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from contextlib import redirect_stdout
+
+import pytest
+from corpus import CONFIG_DIR, Variant, filters_with_samples, read_variants
+
+from hyperban.__main__ import main as hyperban_main
+from hyperban.cli import regex_tool
+
+pytestmark = pytest.mark.skipif(
+    not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")),
+    reason="Debian's fail2ban package is not installed",
+)
+
+_PLAIN_VALUE = re.compile(r"[^,\[\]\"'=]*")
+
+
+def _filter_spec(variant: Variant) -> str | None:
+    """``name[k=v, ...]`` for the tool; None when a value would need quoting."""
+    if not variant.options:
+        return variant.filter
+    if not all(_PLAIN_VALUE.fullmatch(str(v)) for v in variant.options.values()):
+        return None
+    return variant.filter + "[" + ", ".join(f"{k}={v}" for k, v in variant.options.items()) + "]"
+
+
+def _cases() -> list[Variant]:
+    if not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")):
+        return []
+    return [
+        variant
+        for name, basedir in filters_with_samples()
+        for variant in read_variants(name, basedir)
+        if not variant.journal
+    ]
+
+
+def _run(args: list[str]) -> str:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert hyperban_main(["regex", "--no-progress", *args]) == 0
+    return out.getvalue()
+
+
+def _both(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[str, str]:
+    """(with the tally, without it), both at the same time of day (a line
+    without a date is a failure of "now")."""
+    make_filter = regex_tool.RegexTool.make_filter
+
+    def frozen_filter(tool: regex_tool.RegexTool, *args: object, **kwargs: object):
+        flt = make_filter(tool, *args, **kwargs)  # type: ignore[arg-type]
+        flt.clock = lambda: 1_700_000_000.0
+        return flt
+
+    monkeypatch.setattr(regex_tool.RegexTool, "make_filter", frozen_filter)
+    with_tally = _run(args)
+    with monkeypatch.context() as m:
+        m.setattr(regex_tool.RegexTool, "_make_tally", lambda *a: None)
+        without = _run(args)
+    return with_tally, without
+
+
+def _untimed_json(text: str) -> dict[str, object]:
+    data = json.loads(text)
+    del data["seconds"], data["lines_per_second"]
+    return data
+
+
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.key) for v in _cases()])
+def test_tally_reports_what_python_accounting_reports(
+    variant: Variant, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    spec = _filter_spec(variant)
+    assert spec is not None, f"options the tool's FILTER argument cannot carry: {variant.options}"
+    log = tmp_path / "sample.log"
+    log.write_bytes(
+        "".join(e.line + "\n" for e in variant.entries).encode("utf-8", "surrogateescape")
+    )
+    # (host names are ids to resolve, left to Python; "no" resolves nothing)
+    common = ["-c", variant.basedir, "--usedns", "no"]
+    ours, python = _both(monkeypatch, [*common, "--json", "--print-all-matched", str(log), spec])
+    # (the records are compared as text: they are spliced into the report)
+    assert ours.replace(_timing(ours), "") == python.replace(_timing(python), "")
+    assert _untimed_json(ours) == _untimed_json(python)
+    args = [*common, "--print-all-matched", "--print-all-ignored", str(log), spec]
+    ours, python = _both(monkeypatch, args)
+    processed = re.compile(r"^\[processed in [\d.]+ sec\]$", re.M)
+    assert processed.sub("", ours) == processed.sub("", python)
+
+
+def _timing(report: str) -> str:
+    """The ``seconds`` and ``lines_per_second`` entries of a JSON report."""
+    found = re.search(r'"seconds": [^,]+, "lines_per_second": [^,]+, ', report)
+    assert found, report[:300]
+    return found.group(0)
