@@ -40,7 +40,6 @@ from hyperban._core import ChunkScan, ToolTally
 from hyperban.filter import ChunkResult, Filter, FilterError, LineResult
 from hyperban.filter.failure import fields_for_output
 from hyperban.filter.filter import QuietLines
-from hyperban.filter.source import DEFAULT_CHUNK_SIZE
 from hyperban.matcher import ENGINES
 
 __all__ = ["RegexTool", "build_parser", "main"]
@@ -49,6 +48,15 @@ log = logging.getLogger("hyperban.regex")
 
 _FILTER_SPEC = re.compile(r"(?ms)^/{0,3}[\w/_\-.]+(?:\[.*\])?$")
 _PROGRESS_MIN_BYTES = 64 << 20
+# The tool reads its log in chunks of this size (the daemon reads up to
+# DEFAULT_CHUNK_SIZE, 8 MB, at once).  The stage of one chunk runs on a
+# worker while this thread scans the next, so the first scan and the last
+# stage overlap nothing: with 8 MB chunks of a 100 MB log that was a sixth
+# of the work.  Smaller chunks also keep a chunk's records in cache.
+# Medians of 5 interleaved runs, 1M lines (auth 5%, auth 50%, 30 filters in
+# one pass): 8 MB 0.59/2.43/0.30 s, 2 MB 0.51/2.31/0.26 s, 1 MB 0.47/1.92/
+# 0.25 s, 512 KB 0.46/1.83/0.26 s, 256 KB 0.48/2.05/0.30 s (per-chunk costs).
+_CHUNK_SIZE = 512 << 10
 
 
 class ToolError(Exception):
@@ -128,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--exact", action="store_true", help="run every line through the exact path (slow)"
     )
-    p.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help=argparse.SUPPRESS)
+    p.add_argument("--chunk-size", type=int, default=_CHUNK_SIZE, help=argparse.SUPPRESS)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
