@@ -3,14 +3,13 @@
 The tool accounts most lines in Rust (``hyperban._core.ToolTally``: counts,
 listed lines, JSON match records) and gives the rest to
 ``RegexTool._account``.  Every single-line variant of fail2ban's filter
-corpus runs through the tool twice, once as shipped and once with the tally
-switched off (every line accounted in Python): the JSON report with
-``--print-all-matched`` and the text reports with ``--print-all-matched
---print-all-ignored`` and without options must be the same text, timing
-figures aside.  The
-sample logs hold IPv4 and IPv6 ids, host names, ``F-NOFAIL`` and session
-lines, ignoreregexes and lines with non-ASCII text, so both paths and their
-merge are exercised.
+corpus runs through the tool as shipped and with the tally switched off
+(every line accounted in Python), and each report must be the same text,
+timing figures aside: the JSON report with ``--print-all-matched``, the text
+report with ``--print-all-matched --print-all-ignored``, and the text report
+without options.  The sample logs hold IPv4 and IPv6 ids, host names,
+``F-NOFAIL`` and session lines, ignoreregexes and lines with non-ASCII text,
+so both paths and their merge are exercised.
 """
 
 from __future__ import annotations
