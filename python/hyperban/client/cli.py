@@ -23,6 +23,7 @@ from hyperban.control.beautifier import beautify, beautify_error
 from hyperban.control.protocol import ErrorInfo, ProtocolError
 
 from .connection import ControlClient
+from .starter import restart_daemon, start_daemon
 from .usage import usage
 
 __all__ = ["main"]
@@ -45,6 +46,8 @@ class Options:
     verbose: int = 1
     timeout: float = DEFAULT_TIMEOUT
     test: bool = False  # -t: test the configuration, contact no daemon
+    force: bool = False  # -x: start even if a stale socket file is left
+    foreground: bool = False  # -f: start the daemon in the foreground (-b: background)
 
 
 def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
@@ -52,7 +55,7 @@ def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
     try:
         opts, args = getopt.getopt(
             argv,
-            "hc:s:p:vqVt",
+            "hc:s:p:vqVtxbf",
             ["conf=", "socket=", "pidfile=", "timeout=", "help", "version", "test", "str2sec="],
         )
     except getopt.GetoptError as exc:
@@ -78,6 +81,10 @@ def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
             return None, [], OK
         if name in ("-t", "--test"):
             o.test = True
+        elif name == "-x":
+            o.force = True
+        elif name in ("-b", "-f"):
+            o.foreground = name == "-f"
         elif name in ("-c", "--conf"):
             o.conf = value
         elif name in ("-s", "--socket"):
@@ -114,11 +121,7 @@ def _setup_logging(verbose: int) -> None:
 def _rewrite(command: list[str]) -> list[Any]:
     """Client-side forms of fail2ban-client: reload/restart options, ``help``."""
     name = command[0]
-    if name == "start" and len(command) == 1:
-        raise UsageError("the client cannot start the daemon; start hyperban's service instead")
-    if name == "restart":
-        if len(command) == 1:
-            raise UsageError("the client cannot restart the daemon; restart hyperban's service")
+    if name == "restart":  # (without a jail: see starter.restart_daemon)
         return _rewrite(["reload", "--restart", *command[1:]])
     if name == "reload":
         # Unknown --options go along; the daemon names them in its error.
@@ -166,8 +169,10 @@ def _socket_path(o: Options) -> str:
 
 def run(o: Options, command: list[str]) -> int:
     try:
-        request = _rewrite(command)
         path = _socket_path(o)
+        if command in (["start"], ["restart"]):
+            return _start(o, command[0], path)
+        request = _rewrite(command)
     except (UsageError, ConfigError) as exc:
         log.error("%s", exc)
         return FAILED
@@ -196,6 +201,14 @@ def run(o: Options, command: list[str]) -> int:
     log.error("NOK: %s", err.message)
     print(beautify_error(request, err))
     return FAILED
+
+
+def _start(o: Options, name: str, path: str) -> int:
+    """``start`` or ``restart`` of the daemon itself (see :mod:`.starter`)."""
+    if name == "start":
+        return start_daemon(o, path)
+    gone = FileNotFoundError(2, "no socket")
+    return restart_daemon(o, path, lambda: _explain_socket_error(gone, o, path))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,9 @@ __all__ = ["COMMANDS", "usage"]
 # (command, description); a command of "" starts a section.
 COMMANDS: list[tuple[str, str]] = [
     ("", "BASIC"),
+    ("start", "starts the daemon (in the background; -f: in the foreground) and waits "
+     "until it answers"),
+    ("restart", "stops the daemon if it runs, then starts it"),
     ("ping [TIMEOUT]", "checks that the daemon answers (exit status 0 if it does)"),
     ("version", "prints the daemon's version"),
     ("status", "number of jails and their names"),
@@ -111,6 +114,9 @@ Options:
                             1h+30m) in seconds and exit
     -t, --test              test the configuration (every jail built, nothing started)
                             and exit: 0 and "OK: ..." if it is sound
+    -b                      'start': the daemon in the background (the default)
+    -f                      'start': the daemon in the foreground, in place of the client
+    -x                      'start': even if a stale socket file is left
     -v                      increase verbosity
     -q                      decrease verbosity
     -h, --help              display this help message
@@ -141,8 +147,8 @@ def usage(prog: str = "python -m hyperban.client") -> str:
     head = [
         f"Usage: {prog} [OPTIONS] <COMMAND>",
         "",
-        "Controls a running hyperban daemon through its control socket. The",
-        "commands and their output are fail2ban-client's.",
+        "Starts hyperban's daemon, or controls it through its control socket.",
+        "The commands and their output are fail2ban-client's.",
         "",
         _OPTIONS,
         "",
