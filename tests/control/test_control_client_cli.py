@@ -201,3 +201,32 @@ def test_same_output_as_stock_client(served: Any, args: list[str]) -> None:
     path, _, _ = served
     ours, theirs = client("-s", path, *args), run_stock_client(path, *args)
     assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout)
+
+
+def _interactive(path: str, lines: str, *first: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hyperban.client", "-s", path, "-i", *first],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_interactive_mode(served: Any) -> None:
+    # fail2ban-client -i: one command per line at a prompt, split as a shell splits
+    # words; 'help' prints the usage, 'exit'/'quit' ends with 0, the end of input
+    # with 255
+    path, target, _ = served
+    result = _interactive(path, 'ping\n\nreload --restart "sshd"\nhelp\nquit\n')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("hyperban> ") == 5
+    assert "Server replied: pong" in result.stdout and "Usage:" in result.stdout
+    assert target.calls[-1] == ("reload", ("sshd", True, False, False))
+    result = _interactive(path, 'ping\nbogus "unclosed\n')
+    assert result.returncode == 255 and result.stdout.endswith("hyperban> \n")
+    assert "No closing quotation" in result.stderr
+    # a command given after the options runs first
+    result = _interactive(path, "exit\n", "ping")
+    assert result.returncode == 0 and result.stdout.startswith("Server replied: pong\n")

@@ -23,6 +23,7 @@ from hyperban.control.beautifier import beautify, beautify_error
 from hyperban.control.protocol import ErrorInfo, ProtocolError
 
 from .connection import ControlClient
+from .interactive import interact
 from .starter import restart_daemon, start_daemon
 from .usage import usage
 
@@ -48,6 +49,7 @@ class Options:
     test: bool = False  # -t: test the configuration, contact no daemon
     force: bool = False  # -x: start even if a stale socket file is left
     foreground: bool = False  # -f: start the daemon in the foreground (-b: background)
+    interactive: bool = False  # -i: read commands at a prompt
 
 
 def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
@@ -55,7 +57,7 @@ def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
     try:
         opts, args = getopt.getopt(
             argv,
-            "hc:s:p:vqVtxbf",
+            "hc:s:p:vqVtxbfi",
             ["conf=", "socket=", "pidfile=", "timeout=", "help", "version", "test", "str2sec="],
         )
     except getopt.GetoptError as exc:
@@ -83,6 +85,8 @@ def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
             o.test = True
         elif name == "-x":
             o.force = True
+        elif name == "-i":
+            o.interactive = True
         elif name in ("-b", "-f"):
             o.foreground = name == "-f"
         elif name in ("-c", "--conf"):
@@ -230,6 +234,12 @@ def _main(argv: list[str] | None) -> int:
         from hyperban.daemon.server import Server, ServerOptions
 
         return test_config(Server(ServerOptions(confdir=o.conf)))
+    if o.interactive:
+        try:
+            return interact(command, lambda words: run(o, words))
+        except KeyboardInterrupt:
+            print()
+            return FAILED
     if not command:
         print(usage(), file=sys.stderr)
         return FAILED

@@ -114,6 +114,7 @@ Options:
                             1h+30m) in seconds and exit
     -t, --test              test the configuration (every jail built, nothing started)
                             and exit: 0 and "OK: ..." if it is sound
+    -i                      interactive mode: commands at a prompt ('exit' ends)
     -b                      'start': the daemon in the background (the default)
     -f                      'start': the daemon in the foreground, in place of the client
     -x                      'start': even if a stale socket file is left
