@@ -230,3 +230,13 @@ def test_interactive_mode(served: Any) -> None:
     # a command given after the options runs first
     result = _interactive(path, "exit\n", "ping")
     assert result.returncode == 0 and result.stdout.startswith("Server replied: pong\n")
+
+
+@pytest.mark.parametrize("flag", ["-d", "--dp", "--dump-pretty"])
+def test_configuration_dump_is_explained(flag: str) -> None:
+    # fail2ban-client's dump of the stream it sends a new server: hyperban's daemon
+    # reads its configuration itself, and the client says so
+    result = client(flag)
+    assert result.returncode == 255 and result.stdout == ""
+    assert f"{flag}: there is no configuration stream to dump" in result.stderr
+    assert "-t tests it" in result.stderr

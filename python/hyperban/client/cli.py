@@ -57,8 +57,11 @@ def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
     try:
         opts, args = getopt.getopt(
             argv,
-            "hc:s:p:vqVtxbfi",
-            ["conf=", "socket=", "pidfile=", "timeout=", "help", "version", "test", "str2sec="],
+            "hc:s:p:vqVtxbfid",
+            [
+                *("conf=", "socket=", "pidfile=", "timeout=", "help", "version", "test"),
+                *("str2sec=", "dp", "dump-pretty"),
+            ],
         )
     except getopt.GetoptError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -81,6 +84,15 @@ def _parse(argv: list[str]) -> tuple[Options | None, list[str], int | None]:
                 print(f"ERROR: {exc}", file=sys.stderr)
                 return None, [], FAILED
             return None, [], OK
+        if name in ("-d", "--dp", "--dump-pretty"):
+            # fail2ban-client prints the command stream it would send a new server;
+            # hyperban's daemon reads the configuration itself, so there is none
+            print(
+                f"error: {name}: there is no configuration stream to dump (the daemon reads "
+                "the configuration itself); -t tests it",
+                file=sys.stderr,
+            )
+            return None, [], FAILED
         if name in ("-t", "--test"):
             o.test = True
         elif name == "-x":
