@@ -185,10 +185,10 @@ def _socket_path(o: Options) -> str:
 
 def run(o: Options, command: list[str]) -> int:
     try:
-        path = _socket_path(o)
         if command in (["start"], ["restart"]):
-            return _start(o, command[0], path)
+            return _start(o, command[0], _socket_path(o))
         request = _rewrite(command)
+        path = _socket_path(o)
     except (UsageError, ConfigError) as exc:
         log.error("%s", exc)
         return FAILED
@@ -223,7 +223,7 @@ def _start(o: Options, name: str, path: str) -> int:
     """``start`` or ``restart`` of the daemon itself (see :mod:`.starter`)."""
     if name == "start":
         return start_daemon(o, path)
-    gone = FileNotFoundError(2, "no socket")
+    gone = FileNotFoundError(errno.ENOENT, "no socket")
     return restart_daemon(o, path, lambda: _explain_socket_error(gone, o, path))
 
 
