@@ -22,8 +22,6 @@ mod record;
 #[cfg(test)]
 mod tests;
 
-pub use address::printed_id;
-
 use super::finish::LineOutcome;
 
 /// What the tool lists besides the counts.
