@@ -113,6 +113,11 @@ class ChunkScan:
     :meth:`MultiProgram.scan`), made ahead of the run that takes it; only
     taken by the set it was made with, for a chunk of the same length."""
 
+    @property
+    def has_dates(self) -> bool:
+        """Made by :meth:`FilterProgram.scan_dates`: it holds the date step of
+        each line the run processes, and the run takes those."""
+
 class FilterProgram:
     """A single-line filter's exact stage (date cut, prefregex, failregex,
     ignoreregex) and its finishing (F-MLFID sessions, failure ids) over one
@@ -151,10 +156,21 @@ class FilterProgram:
         resolve) are counted in the run's ``quiet`` summary instead of being
         reported, except the first ``keep`` of them that count as ignored.
         ``scan`` is :meth:`scan` of ``data`` made ahead (else the run scans).
+        A scan from :meth:`scan_dates` brings the dates: the run then neither
+        reads nor advances the detector, takes the scan's ``now`` and returns
+        the carry after the chunk as ``scan_dates`` gave it.
         ``tally`` accounts the lines it can; only the others are returned."""
     def scan(self, data: bytes) -> ChunkScan:
         """The candidate scan of ``data`` for :meth:`run` (the GIL is released
         meanwhile)."""
+    def scan_dates(
+        self, data: bytes, now: float, last_date: float | None, last_time_text: str
+    ) -> tuple[ChunkScan, float | None, str]:
+        """The candidate scan of ``data`` and the date step of every line the
+        run will process, advancing the detector and the carry: a run of the
+        previous chunk may go on meanwhile on another thread (the GIL is
+        released), but no run that finds dates itself.  Returns the scan and
+        the carry ``(last_date, last_time_text)`` after the chunk."""
     def reset(self) -> None: ...
 
 class MultiProgram:

@@ -485,14 +485,17 @@ class RegexTool:
             if flt.program is not None:
                 # The Rust stage of the next chunk runs on a worker thread
                 # while this one accounts for the current chunk.
-                # (the candidate scan of the next chunk is made here, while
-                # the worker runs the current chunk's stage)
+                # (the candidate scan of the next chunk and its lines' dates
+                # are made here, while the worker runs the current chunk's
+                # stage: the worker's regexes and sessions bound the run)
                 def stage(chunk: bytes, arg: tuple[int | None, ChunkScan]) -> tuple:  # type: ignore[type-arg]
                     flt.summarize_quiet = arg[0]
                     return flt.run_stage(chunk, arg[1])
 
                 def arg(chunk: bytes) -> tuple[int | None, ChunkScan]:
-                    return self._quiet_keep(stats, out_fn, collect), flt.scan_stage(chunk)
+                    return self._quiet_keep(stats, out_fn, collect), flt.scan_stage(
+                        chunk, dates=True
+                    )
 
                 staged = _pipelined(self._input(is_file), stage, arg)
                 chunks: Iterator[tuple[Callable[[int], ChunkResult], int, int]] = (

@@ -552,11 +552,22 @@ class Filter:
         building in one call; Python only makes the result objects."""
         return self._finish_program_run(self.run_stage(data), data, first)
 
-    def scan_stage(self, data: bytes) -> ChunkScan:
+    def scan_stage(self, data: bytes, *, dates: bool = False) -> ChunkScan:
         """The candidate scan of ``data`` for :meth:`run_stage`, made ahead
-        (stateless: any thread, any time; the GIL is released meanwhile)."""
+        (stateless: any thread, any time; the GIL is released meanwhile).
+
+        With ``dates``, the date of every line the stage will process is found
+        here too, and the last date carried on: chunks must then be scanned in
+        order, each once, and every :meth:`run_stage` must take its chunk's
+        scan.  The stage of the previous chunk may run meanwhile on another
+        thread; it has that much less to do."""
         assert self._program is not None
-        return self._program.scan(data)
+        if not dates:
+            return self._program.scan(data)
+        scan, self._last_date, self._last_time_text = self._program.scan_dates(
+            data, self.clock(), self._last_date, self._last_time_text
+        )
+        return scan
 
     def run_stage(self, data: bytes, scan: ChunkScan | None = None) -> tuple:  # type: ignore[type-arg]
         """The Rust stage of :meth:`process_chunk` alone (fast path only, see
@@ -564,7 +575,8 @@ class Filter:
         GIL is released while the chunk runs) while this thread finishes the
         previous chunk with :meth:`finish_stage`.  Stages must run one at a
         time, in chunk order; each carries the last date on to the next one
-        itself.  ``scan`` is :meth:`scan_stage` of ``data``, when made."""
+        itself (unless :meth:`scan_stage` found the dates: then the scan
+        did).  ``scan`` is :meth:`scan_stage` of ``data``, when made."""
         assert self._program is not None
         run = self._program.run(
             data,
@@ -576,8 +588,11 @@ class Filter:
             scan=scan,
             tally=self.tally,
         )
-        self._last_date = run[6]
-        self._last_time_text = run[7]
+        if scan is None or not scan.has_dates:
+            # (a scan with dates carried the date on when it was made: the
+            # next chunk's may have moved it further already)
+            self._last_date = run[6]
+            self._last_time_text = run[7]
         return run
 
     def finish_stage(self, run: tuple, data: bytes, first: int) -> ChunkResult:  # type: ignore[type-arg]

@@ -13,6 +13,10 @@
 //!    checks them first, the prefregex and its `F-CONTENT`, then every
 //!    failregex at once.
 //!
+//! The date step of a whole chunk can also be made ahead, on another
+//! thread ([`FilterProgram::dates_ahead`], see [`date_cut`]), and the rest
+//! of the stage run on those dates ([`FilterProgram::run_candidates_ahead_into`]).
+//!
 //! Only lines whose outcome matters come back as [`LineRecord`]s: a
 //! failregex or ignoreregex matched, the date could not be converted, or the
 //! date text is not a date (fail2ban logs those). A record carries the
@@ -26,14 +30,16 @@
 
 use std::borrow::Cow;
 
-use crate::date::{DateDetector, DateValue};
+use crate::date::DateDetector;
 use crate::matcher::{LineMatch, LineReport, MatcherError, PatternSet, RecordScratch};
 
+pub mod date_cut;
 pub mod fields;
 pub mod finish;
 pub mod sessions;
 pub mod tally;
 
+pub use date_cut::{cut_date, DateCarry, DateCut, DateParts, LineDate};
 pub use finish::{
     quiet_session_end, FailureId, FinishSettings, Finisher, FinishingSink, FoundFailure,
     GroupFolds, LineOutcome, QuietSummary, SetNames,
@@ -89,13 +95,6 @@ pub struct FilterProgram<'s> {
     /// [`finish::quiet_session_end`]); a line whose only candidates are
     /// such failregexes may be skipped before they run. Empty: none is.
     pub session_ends: &'s [bool],
-}
-
-/// What is carried from line to line: the last date found and its text.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DateCarry {
-    pub last_date: Option<f64>,
-    pub last_time_text: String,
 }
 
 /// The patterns of one exact set that matched one text, each once (the
@@ -215,15 +214,47 @@ impl FilterProgram<'_> {
     ) -> Result<ChunkReport, MatcherError> {
         // (unconfirmed: the exact sets below check every candidate line)
         let scan = self.scan.candidate_lines(data)?;
+        let lines = self.stage_lines(data, &scan);
+        let mut report = self.run_candidates_into(data, &lines, now, detector, carry, sink)?;
+        report.scan_limit_hit = scan.limit_hits > 0;
+        Ok(report)
+    }
+
+    /// The lines the stage processes for the scan `scan` of `data`: its
+    /// candidates, or every line when the scan hit the match limit and so
+    /// could not tell which lines are candidates. (Staying in this stage
+    /// then, rather than handing the chunk to the per-line Python path,
+    /// keeps the F-MLFID sessions in one place.)
+    pub fn stage_lines<'r>(&self, data: &[u8], scan: &'r LineReport) -> Cow<'r, LineReport> {
         if scan.limit_hits > 0 {
-            // Staying in this stage (rather than handing the chunk to the
-            // per-line Python path) keeps the F-MLFID sessions in one place.
-            let every = every_line(data, self.shape.fail_count);
-            let mut report = self.run_candidates_into(data, &every, now, detector, carry, sink)?;
-            report.scan_limit_hit = true;
-            return Ok(report);
+            Cow::Owned(every_line(data, self.shape.fail_count))
+        } else {
+            Cow::Borrowed(scan)
         }
-        self.run_candidates_into(data, &scan, now, detector, carry, sink)
+    }
+
+    /// The date step ([`cut_date`]) of every line [`Self::run_candidates`]
+    /// would process for `scan`, found ahead of the run (see
+    /// [`date_cut`]): the same cuts, detector and carry as the run would
+    /// make. Pass them to [`Self::run_candidates_ahead_into`].
+    pub fn dates_ahead(
+        &self,
+        data: &[u8],
+        scan: &LineReport,
+        now: f64,
+        detector: &mut DateDetector,
+        carry: &mut DateCarry,
+    ) -> Vec<DateCut> {
+        let mut cuts = Vec::with_capacity(candidate_lines(scan));
+        for_each_stage_line(data, scan, &self.shape, |line, text, _| {
+            let date = cut_date(text, now, detector, carry);
+            cuts.push(DateCut {
+                line,
+                date,
+                last_date: carry.last_date,
+            });
+        });
+        cuts
     }
 
     /// The exact stage on the candidates `scan` of `data` (from this
@@ -261,14 +292,40 @@ impl FilterProgram<'_> {
         carry: &mut DateCarry,
         sink: &mut S,
     ) -> Result<ChunkReport, MatcherError> {
+        let dates = Dates::Inline {
+            now,
+            detector,
+            carry,
+        };
+        self.run_lines(data, scan, dates, sink)
+    }
+
+    /// [`FilterProgram::run_candidates_into`] with each line's date step
+    /// taken from `dates`, the [`Self::dates_ahead`] of this `scan`: the
+    /// run then needs neither the detector nor the carry.
+    pub fn run_candidates_ahead_into<S: RecordSink>(
+        &self,
+        data: &[u8],
+        scan: &LineReport,
+        dates: &[DateCut],
+        sink: &mut S,
+    ) -> Result<ChunkReport, MatcherError> {
+        self.run_lines(data, scan, Dates::Ahead(dates.iter()), sink)
+    }
+
+    fn run_lines<S: RecordSink>(
+        &self,
+        data: &[u8],
+        scan: &LineReport,
+        dates: Dates<'_>,
+        sink: &mut S,
+    ) -> Result<ChunkReport, MatcherError> {
         let mut report = ChunkReport {
             lines: scan.lines,
             ..ChunkReport::default()
         };
         let mut state = RunState {
-            now,
-            detector,
-            carry,
+            dates,
             scratch: Scratch {
                 pre: self.pre.map(PatternSet::scratch),
                 fail: self.fail.scratch(),
@@ -278,21 +335,10 @@ impl FilterProgram<'_> {
             content: String::new(),
         };
         let shape = self.shape;
-        let mut rest = scan.matches.as_slice();
-        while let Some(&(line, start, _)) = rest.first() {
-            let same = rest.iter().take_while(|m| m.0 == line).count();
-            let (hits, tail) = rest.split_at(same);
-            rest = tail;
-            let raw = data.get(start..).unwrap_or_default();
-            let raw = memchr::memchr(b'\n', raw).map_or(raw, |end| &raw[..end]);
-            // (the same as from_utf8_lossy, whose check is slower on valid text)
-            let text = match std::str::from_utf8(raw) {
-                Ok(text) => Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(raw),
-            };
-            let text = text.trim_end_matches('\r');
-            if shape.skip_comments && (text.is_empty() || text.starts_with('#')) {
-                continue;
+        let mut result = Ok(());
+        for_each_stage_line(data, scan, &shape, |line, text, hits| {
+            if result.is_err() {
+                return;
             }
             // The failregexes to try: those whose candidate matched, then
             // every ignoreregex (positions in the "fail" set).
@@ -308,9 +354,9 @@ impl FilterProgram<'_> {
                 .among
                 .extend(shape.fail_count..shape.fail_count + shape.ignore_count);
             report.processed += 1;
-            self.process_line(line, text, &mut state, &mut report, sink)?;
-        }
-        Ok(report)
+            result = self.process_line(line, text, &mut state, &mut report, sink);
+        });
+        result.map(|()| report)
     }
 
     fn process_line<S: RecordSink>(
@@ -321,10 +367,32 @@ impl FilterProgram<'_> {
         report: &mut ChunkReport,
         sink: &mut S,
     ) -> Result<(), MatcherError> {
-        let cut = cut_date(text, state.now, state.detector, state.carry);
-        let last_date = state.carry.last_date;
-        let ((before, date_text, after), when, no_date, invalid_date) = match cut {
-            Cut::Abort(message) => {
+        let found;
+        let cut = match &mut state.dates {
+            Dates::Inline {
+                now,
+                detector,
+                carry,
+            } => {
+                found = DateCut {
+                    line,
+                    date: cut_date(text, *now, detector, carry),
+                    last_date: carry.last_date,
+                };
+                &found
+            }
+            Dates::Ahead(cuts) => match cuts.next() {
+                Some(cut) if cut.line == line => cut,
+                _ => {
+                    return Err(MatcherError::Unsupported(format!(
+                        "the dates found ahead are not those of this chunk (line {line})"
+                    )))
+                }
+            },
+        };
+        let last_date = cut.last_date;
+        let ((before, date_text, after), when, no_date, invalid_date) = match &cut.date {
+            LineDate::Abort(message) => {
                 sink.push(LineRecord {
                     line,
                     text: text.to_owned(),
@@ -336,25 +404,25 @@ impl FilterProgram<'_> {
                     last_date,
                     pre: None,
                     fail: None,
-                    error: Some(message),
+                    error: Some(message.clone()),
                     invalid_date: false,
                 });
                 return Ok(());
             }
-            Cut::Line {
+            LineDate::Cut {
                 parts,
                 when,
                 no_date,
                 invalid_date,
-            } => (parts, when, no_date, invalid_date),
+            } => (parts.of(text), *when, *no_date, *invalid_date),
         };
         // The line without its date, in a buffer kept for the whole chunk
         // (as is the prefregex's content below): only the lines reported
         // get their texts copied.
         let full = &mut state.full;
         full.clear();
-        full.push_str(&before);
-        full.push_str(&after);
+        full.push_str(before);
+        full.push_str(after);
         full.push('\n');
         let mut interesting = invalid_date;
         let shape = &self.shape;
@@ -461,9 +529,9 @@ impl FilterProgram<'_> {
             sink.push(LineRecord {
                 line,
                 text: text.to_owned(),
-                before: before.into_owned(),
-                date_text: date_text.into_owned(),
-                after: after.into_owned(),
+                before: before.to_owned(),
+                date_text: date_text.to_owned(),
+                after: after.to_owned(),
                 when,
                 no_date,
                 last_date,
@@ -507,11 +575,21 @@ impl FilterProgram<'_> {
     }
 }
 
+/// Where a run takes each line's date step from.
+enum Dates<'d> {
+    /// Made line by line, advancing the detector and the carry.
+    Inline {
+        now: f64,
+        detector: &'d mut DateDetector,
+        carry: &'d mut DateCarry,
+    },
+    /// Made ahead ([`FilterProgram::dates_ahead`]), one per processed line.
+    Ahead(std::slice::Iter<'d, DateCut>),
+}
+
 /// What the lines of a chunk share.
 struct RunState<'d> {
-    now: f64,
-    detector: &'d mut DateDetector,
-    carry: &'d mut DateCarry,
+    dates: Dates<'d>,
     scratch: Scratch,
     /// Positions in the "fail" set worth trying on the current line.
     among: Vec<usize>,
@@ -527,82 +605,33 @@ struct Scratch {
     fail: RecordScratch,
 }
 
-enum Cut<'t> {
-    /// fail2ban fails on this line's date and skips the line.
-    Abort(String),
-    Line {
-        /// `(before, date text, after)`, borrowed from the line (the date
-        /// text is the carried one when the line's own was taken over).
-        parts: (Cow<'t, str>, Cow<'t, str>, Cow<'t, str>),
-        when: Option<f64>,
-        no_date: bool,
-        invalid_date: bool,
-    },
-}
-
-/// fail2ban's date handling of `processLine`: find the date, cut it out,
-/// fall back on the last date while it is recent.
-fn cut_date<'t>(
-    text: &'t str,
-    now: f64,
-    detector: &mut DateDetector,
-    carry: &mut DateCarry,
-) -> Cut<'t> {
-    let recent = |carry: &DateCarry| carry.last_date.is_some_and(|d| d > now - 60.0);
-    let carried = |carry: &DateCarry| {
-        (
-            Cow::Borrowed(""),
-            Cow::Owned(carry.last_time_text.clone()),
-            Cow::Borrowed(text),
-        )
-    };
-    let mut when = None;
-    let mut invalid_date = false;
-    let mut parts;
-    match detector.find(text, now) {
-        None => parts = (Cow::Borrowed(""), Cow::Borrowed(""), Cow::Borrowed(text)),
-        Some(m) => {
-            let (start, end) = (m.start.min(text.len()), m.end.min(text.len()));
-            let date = text.get(start..end).unwrap_or("");
-            if m.value == DateValue::Abort {
-                return Cut::Abort(format!("cannot convert the date {date:?} of this line"));
-            }
-            parts = (
-                Cow::Borrowed(text.get(..start).unwrap_or("")),
-                Cow::Borrowed(date),
-                Cow::Borrowed(text.get(end..).unwrap_or("")),
-            );
-            if start < end {
-                if let DateValue::Time(t) = m.value {
-                    when = Some(t);
-                    // (the carried text's buffer is reused)
-                    carry.last_time_text.clear();
-                    carry.last_time_text.push_str(date);
-                    carry.last_date = Some(t);
-                } else {
-                    invalid_date = true;
-                }
-            } else if recent(carry) {
-                parts = carried(carry);
-                when = carry.last_date;
-            } else {
-                when = Some(now);
-            }
+/// Calls `f(line, text, hits)` for each line of `scan` the stage processes,
+/// in order: every line with a scan match, its text without the line end
+/// (invalid UTF-8 replaced, a trailing `\r` dropped), comment and empty
+/// lines left out when the filter skips them.
+fn for_each_stage_line(
+    data: &[u8],
+    scan: &LineReport,
+    shape: &FilterShape,
+    mut f: impl FnMut(usize, &str, &[(usize, usize, u32)]),
+) {
+    let mut rest = scan.matches.as_slice();
+    while let Some(&(line, start, _)) = rest.first() {
+        let same = rest.iter().take_while(|m| m.0 == line).count();
+        let (hits, tail) = rest.split_at(same);
+        rest = tail;
+        let raw = data.get(start..).unwrap_or_default();
+        let raw = memchr::memchr(b'\n', raw).map_or(raw, |end| &raw[..end]);
+        // (the same as from_utf8_lossy, whose check is slower on valid text)
+        let text = match std::str::from_utf8(raw) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
+        let text = text.trim_end_matches('\r');
+        if shape.skip_comments && (text.is_empty() || text.starts_with('#')) {
+            continue;
         }
-    }
-    let mut no_date = false;
-    if when.is_none() {
-        no_date = true;
-        if recent(carry) {
-            parts = carried(carry);
-            when = carry.last_date;
-        }
-    }
-    Cut::Line {
-        parts,
-        when,
-        no_date,
-        invalid_date,
+        f(line, text, hits);
     }
 }
 

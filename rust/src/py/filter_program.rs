@@ -9,6 +9,8 @@
 //!          settings: (check_all, ignore_pending, raw_ids, check_find_time,
 //!                     in_operation, find_time, wall_now, report_quiet_lines))
 //! prog.reset()   # forget the F-MLFID sessions
+//! scan, last_date, last_time_text = prog.scan_dates(data, now, last_date, last_time_text)
+//! prog.run(data, ..., scan=scan)   # the run takes the dates found ahead
 //! ```
 //! The program shares the filter's compiled `PatternSet`s and its
 //! `DateDetector` (whose state the run advances) and owns the filter's
@@ -26,9 +28,11 @@ use super::date_detector::PyDateDetector;
 use super::outcome::Converter;
 use super::pattern_set::PyPatternSet;
 use super::tally::PyToolTally;
+use crate::date::DateDetector;
 use crate::filter::{
-    quiet_session_end, split_id, split_scan, DateCarry, FilterProgram, FilterShape, FinishSettings,
-    Finisher, FinishingSink, GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
+    quiet_session_end, split_id, split_scan, DateCarry, DateCut, FilterProgram, FilterShape,
+    FinishSettings, Finisher, FinishingSink, GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT,
+    PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
 
@@ -36,6 +40,7 @@ use crate::matcher::{LineReport, MatcherError};
 /// (`FilterProgram.scan` / `MultiProgram.scan`): a caller can scan the next
 /// chunk while the previous one runs. It knows the set and the length of
 /// the chunk it was made for, and is only taken for those.
+/// `FilterProgram.scan_dates` also finds the chunk's dates with it.
 #[pyclass(name = "ChunkScan", module = "hyperban._core", frozen)]
 pub struct PyChunkScan {
     report: LineReport,
@@ -43,6 +48,17 @@ pub struct PyChunkScan {
     set: usize,
     /// Length of the scanned chunk.
     len: usize,
+    dates: Option<DatesAhead>,
+}
+
+/// A chunk's date steps, found with its scan (`FilterProgram.scan_dates`).
+struct DatesAhead {
+    cuts: Vec<DateCut>,
+    /// The time they were found at: the run of the chunk takes it as its
+    /// own, so that the whole chunk sees one `now`, as a run alone does.
+    now: f64,
+    /// The carry after the chunk's last line.
+    carry: DateCarry,
 }
 
 impl PyChunkScan {
@@ -55,6 +71,7 @@ impl PyChunkScan {
             report,
             set: set.as_ptr() as usize,
             len: data.len(),
+            dates: None,
         })
     }
 
@@ -66,6 +83,16 @@ impl PyChunkScan {
             ));
         }
         Ok(&self.report)
+    }
+}
+
+#[pymethods]
+impl PyChunkScan {
+    /// Whether the chunk's dates were found with the scan (a run taking
+    /// this scan then leaves the detector and the carry alone).
+    #[getter]
+    fn has_dates(&self) -> bool {
+        self.dates.is_some()
     }
 }
 
@@ -248,21 +275,69 @@ impl PyFilterProgram {
             last_date,
             last_time_text,
         };
-        let scan = scan
-            .as_deref()
-            .map(|s| s.of(&self.scan, data))
-            .transpose()?;
-        // A scan that hit the match limit cannot tell the candidates: the
-        // run then checks every line (`FilterProgram::run_chunk`).
-        let scan = scan.filter(|s| s.limit_hits == 0);
         let tally = tally.as_deref();
-        self.run_with(py, data, now, carry, settings, scan, summarize, tally)
+        if let Some(made) = scan.as_deref() {
+            let report = made.of(&self.scan, data)?;
+            if let Some(dates) = &made.dates {
+                let lines = Lines::Ahead(report, dates);
+                return self.run_with(
+                    py, data, dates.now, carry, settings, lines, summarize, tally,
+                );
+            }
+            // A scan that hit the match limit cannot tell the candidates:
+            // the run then checks every line (`FilterProgram::run_chunk`).
+            if report.limit_hits == 0 {
+                let lines = Lines::Candidates(report);
+                return self.run_with(py, data, now, carry, settings, lines, summarize, tally);
+            }
+        }
+        self.run_with(
+            py,
+            data,
+            now,
+            carry,
+            settings,
+            Lines::Scan,
+            summarize,
+            tally,
+        )
     }
 
     /// The candidate scan of `data` for `run(..., scan=...)`; the GIL is
     /// released meanwhile.
     fn scan(&self, py: Python<'_>, data: &[u8]) -> PyResult<PyChunkScan> {
         PyChunkScan::make(py, &self.scan, data)
+    }
+
+    /// The candidate scan of `data` and the date step of each line the run
+    /// will process, for `run(..., scan=...)`: the dates advance the
+    /// detector and the carry `(last_date, last_time_text)` here, so a run
+    /// of the previous chunk may go on meanwhile, on another thread, but
+    /// never a run without dates found ahead. Returns `(scan, last_date,
+    /// last_time_text)`, the carry after the chunk. The GIL is released.
+    fn scan_dates(
+        &self,
+        py: Python<'_>,
+        data: &[u8],
+        now: f64,
+        last_date: Option<f64>,
+        last_time_text: String,
+    ) -> PyResult<(PyChunkScan, Option<f64>, String)> {
+        let mut made = PyChunkScan::make(py, &self.scan, data)?;
+        let mut carry = DateCarry {
+            last_date,
+            last_time_text,
+        };
+        let program = self.program();
+        let mut detector = self.detector.bind(py).try_borrow_mut()?;
+        let detector = &mut detector.inner;
+        let cuts = py.allow_threads(|| {
+            let lines = program.stage_lines(data, &made.report);
+            program.dates_ahead(data, &lines, now, detector, &mut carry)
+        });
+        let (last_date, last_time_text) = (carry.last_date, carry.last_time_text.clone());
+        made.dates = Some(DatesAhead { cuts, now, carry });
+        Ok((made, last_date, last_time_text))
     }
 
     /// Forget the multi-line sessions (the filter was reset).
@@ -278,8 +353,19 @@ impl PyFilterProgram {
         self.finisher.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs a chunk; `scan` is this filter's share of a shared scan (then
-    /// its own scan set is not run); `summarize` and `tally` as for `run`.
+    /// The exact stage's view of the compiled sets.
+    fn program(&self) -> FilterProgram<'_> {
+        FilterProgram {
+            shape: self.shape,
+            scan: &self.scan.get().inner,
+            pre: self.pre.as_ref().map(|p| &p.get().inner),
+            fail: &self.fail.get().inner,
+            session_ends: &self.session_ends,
+        }
+    }
+
+    /// Runs a chunk on the lines `lines` says; `summarize` and `tally` as
+    /// for `run`.
     #[allow(clippy::too_many_arguments)]
     fn run_with<'py>(
         &self,
@@ -288,23 +374,26 @@ impl PyFilterProgram {
         now: f64,
         mut carry: DateCarry,
         settings_arg: SettingsArg,
-        scan: Option<&LineReport>,
+        lines: Lines<'_>,
         summarize: Option<usize>,
         tally: Option<&PyToolTally>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let finish = settings_arg.at(now);
-        let own_scan = self.scan.get();
-        let pre = self.pre.as_ref().map(|p| p.get());
-        let fail = self.fail.get();
-        let program = FilterProgram {
-            shape: self.shape,
-            scan: &own_scan.inner,
-            pre: pre.map(|p| &p.inner),
-            fail: &fail.inner,
-            session_ends: &self.session_ends,
+        let program = self.program();
+        // (dates found ahead need no detector: it may be finding the next
+        // chunk's on another thread)
+        let mut borrowed;
+        let job = match lines {
+            Lines::Ahead(scan, dates) => Job::Ahead(scan, dates),
+            Lines::Candidates(scan) => {
+                borrowed = self.detector.bind(py).try_borrow_mut()?;
+                Job::Inline(Some(scan), &mut borrowed.inner)
+            }
+            Lines::Scan => {
+                borrowed = self.detector.bind(py).try_borrow_mut()?;
+                Job::Inline(None, &mut borrowed.inner)
+            }
         };
-        let mut detector = self.detector.bind(py).try_borrow_mut()?;
-        let detector = &mut detector.inner;
         let names = &self.names;
         let (report, outcomes, summary) = py
             .allow_threads(|| {
@@ -312,16 +401,30 @@ impl PyFilterProgram {
                 let mut finisher = self.lock_finisher();
                 let mut sink =
                     FinishingSink::new(&mut finisher, &program.shape, names, &finish, summarize);
-                let report = match scan {
-                    Some(scan) => program
-                        .run_candidates_into(data, scan, now, detector, &mut carry, &mut sink),
-                    None => program.run_chunk_into(data, now, detector, &mut carry, &mut sink),
-                }?;
+                let report = match job {
+                    Job::Ahead(scan, dates) => {
+                        carry.clone_from(&dates.carry);
+                        let stage = program.stage_lines(data, scan);
+                        let mut report = program.run_candidates_ahead_into(
+                            data,
+                            &stage,
+                            &dates.cuts,
+                            &mut sink,
+                        )?;
+                        report.scan_limit_hit = scan.limit_hits > 0;
+                        report
+                    }
+                    Job::Inline(Some(scan), detector) => program
+                        .run_candidates_into(data, scan, now, detector, &mut carry, &mut sink)?,
+                    Job::Inline(None, detector) => {
+                        program.run_chunk_into(data, now, detector, &mut carry, &mut sink)?
+                    }
+                };
                 let (mut outcomes, summary) = sink.into_outcomes();
                 if let Some(tally) = tally {
                     outcomes = tally.lock().take_chunk(outcomes, report.lines);
                 }
-                Ok((report, outcomes, summary))
+                Ok::<_, MatcherError>((report, outcomes, summary))
             })
             .map_err(to_py_error)?;
         let mut convert = Converter::new(py, self.address_of.bind(py));
@@ -456,15 +559,36 @@ impl PyMultiProgram {
                 last_date,
                 last_time_text,
             };
-            let share = shares.as_ref().and_then(|s| s.get(k));
+            let lines = match shares.as_ref().and_then(|s| s.get(k)) {
+                Some(share) => Lines::Candidates(share),
+                None => Lines::Scan,
+            };
             let tally = tally.as_deref();
             let run = program
                 .get()
-                .run_with(py, data, now, carry, settings, share, keep, tally)?;
+                .run_with(py, data, now, carry, settings, lines, keep, tally)?;
             out.append(run)?;
         }
         Ok(out)
     }
+}
+
+/// Which lines a run processes, and where their dates come from.
+#[derive(Clone, Copy)]
+enum Lines<'a> {
+    /// The run scans the chunk itself.
+    Scan,
+    /// The candidates of a scan made ahead (this filter's, or its share of
+    /// a shared one); the run finds their dates.
+    Candidates(&'a LineReport),
+    /// A scan made ahead with the dates of its lines (`scan_dates`).
+    Ahead(&'a LineReport, &'a DatesAhead),
+}
+
+/// [`Lines`] with the detector borrowed when the run finds the dates.
+enum Job<'a> {
+    Ahead(&'a LineReport, &'a DatesAhead),
+    Inline(Option<&'a LineReport>, &'a mut DateDetector),
 }
 
 fn to_py_error(e: MatcherError) -> PyErr {

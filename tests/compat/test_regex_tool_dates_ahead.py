@@ -1,0 +1,89 @@
+"""``python -m hyperban regex`` finds each chunk's dates ahead, on the thread that
+scans it (``Filter.scan_stage(dates=True)``), while a worker runs the previous
+chunk's regexes and sessions.  Every single-line variant of fail2ban's filter
+corpus runs through the tool as shipped and with the dates found by the worker's
+run itself, in chunks of a few lines (so that dates are carried over from chunk
+to chunk, and the scanning thread runs ahead of the worker), and both JSON
+reports must be the same, timing figures aside.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from contextlib import redirect_stdout
+
+import pytest
+from corpus import CONFIG_DIR, Variant, filters_with_samples, read_variants
+from test_regex_tool_tally import _filter_spec
+
+from hyperban.__main__ import main as hyperban_main
+from hyperban.cli import regex_tool
+from hyperban.filter.filter import Filter
+
+pytestmark = pytest.mark.skipif(
+    not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")),
+    reason="Debian's fail2ban package is not installed",
+)
+
+
+def _cases() -> list[Variant]:
+    if not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")):
+        return []
+    return [
+        variant
+        for name, basedir in filters_with_samples()
+        for variant in read_variants(name, basedir)
+        if not variant.journal
+    ]
+
+
+def _report(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> dict[str, object]:
+    make_filter = regex_tool.RegexTool.make_filter
+
+    def frozen_filter(tool: regex_tool.RegexTool, *args: object, **kwargs: object):
+        flt = make_filter(tool, *args, **kwargs)  # type: ignore[arg-type]
+        flt.clock = lambda: 1_700_000_000.0  # (a line without a date fails "now")
+        return flt
+
+    monkeypatch.setattr(regex_tool.RegexTool, "make_filter", frozen_filter)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        # 200-byte chunks: one to a few lines each (a longer line is read whole)
+        assert hyperban_main(["regex", "--no-progress", "--chunk-size", "200", *args]) == 0
+    report = json.loads(out.getvalue())
+    del report["seconds"], report["lines_per_second"]
+    return report
+
+
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.key) for v in _cases()])
+def test_dates_found_ahead_report_what_the_run_finds(
+    variant: Variant, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    spec = _filter_spec(variant)
+    assert spec is not None, f"options the tool's FILTER argument cannot carry: {variant.options}"
+    log = tmp_path / "sample.log"
+    log.write_bytes(
+        "".join(e.line + "\n" for e in variant.entries).encode("utf-8", "surrogateescape")
+    )
+    common = ["-c", variant.basedir, "--usedns", "no"]
+    args = [*common, "--json", "--print-all-matched", str(log), spec]
+    scanned_with_dates = []
+    scan_stage = Filter.scan_stage
+
+    def counting(flt: Filter, data: bytes, *, dates: bool = False):  # type: ignore[no-untyped-def]
+        scan = scan_stage(flt, data, dates=dates)
+        scanned_with_dates.append(scan.has_dates)
+        return scan
+
+    monkeypatch.setattr(Filter, "scan_stage", counting)
+    ahead = _report(monkeypatch, args)
+    with monkeypatch.context() as m:
+        m.setattr(Filter, "scan_stage", lambda flt, data, dates=False: scan_stage(flt, data))
+        by_the_run = _report(monkeypatch, args)
+    assert ahead == by_the_run
+    # (a filter the tool runs line by line in Python never scans)
+    assert all(scanned_with_dates)
+    if scanned_with_dates and log.stat().st_size > 400:
+        assert len(scanned_with_dates) > 1  # chunks of ~200 bytes
