@@ -203,3 +203,52 @@ def test_program_arguments_are_checked():
     assert data["ip4"] == "192.0.2.1" and data["matches"] == [line[2]]
     with pytest.raises(TypeError):
         program.run(b"a from b\n", NOW, None, "")  # the settings are required
+
+
+def test_staged_chunks_with_dates_ahead_and_a_later_tally():
+    """The regex tool's pipeline: each chunk scanned with its dates
+    (``scan_stage(dates=True)``), run without touching the detector, and its
+    outcomes accounted when the chunk is finished (``tally_on_finish``): the
+    same results and carry as whole chunks processed one by one."""
+    from hyperban._core import PendingOutcomes, ToolTally
+
+    lines = [
+        "2023-11-14 22:12:50 a from 192.0.2.1",
+        " b from 192.0.2.2",  # carries the date of the chunk before
+        "[no date] c from 192.0.2.3",
+        "2023-11-14 20:00:00 d from 192.0.2.4",
+        " a from 192.0.2.5",
+        "2023-11-14 22:12:55 nothing",
+    ]
+    chunks = [("\n".join(lines[i : i + 2]) + "\n").encode() for i in range(0, len(lines), 2)]
+
+    def tally() -> ToolTally:
+        return ToolTally(len(FAILS), 0, list_matched=True, keep_ignored=None)
+
+    plain = make(FAILS)
+    plain.tally = tally()
+    expected = [plain.process_chunk(chunk) for chunk in chunks]
+
+    staged = make(FAILS)
+    staged.tally = tally()
+    staged.tally_on_finish = True
+    scans = [staged.scan_stage(chunk, dates=True) for chunk in chunks[:2]]
+    assert all(scan.has_dates for scan in scans)
+    # (the scans ran ahead: the carry is the one after the second chunk)
+    assert staged._last_date == NOW - 8000
+    runs = [staged.run_stage(chunk, scan) for chunk, scan in zip(chunks[:2], scans, strict=True)]
+    assert all(isinstance(run[5], PendingOutcomes) for run in runs)
+    got = [staged.finish_stage(run, chunk, 0) for run, chunk in zip(runs, chunks[:2], strict=True)]
+    got.append(staged.process_chunk(chunks[2]))  # no dates ahead: the run finds them
+    assert staged._last_date == plain._last_date
+    assert [(r.lines, r.prefregex_only) for r in got] == [
+        (r.lines, r.prefregex_only) for r in expected
+    ]
+    assert [[x.number for x in r.results] for r in got] == [
+        [x.number for x in r.results] for r in expected
+    ]
+    assert staged.tally.counts() == plain.tally.counts()
+    assert staged.tally.counts()[0] > 0  # (not two empty tallies)
+    assert staged.tally.matches_json([]) == plain.tally.matches_json([])
+    with pytest.raises(ValueError, match="settled already"):
+        staged.finish_stage(runs[0], chunks[0], 0)

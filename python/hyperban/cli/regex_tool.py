@@ -475,6 +475,8 @@ class RegexTool:
         recent: deque[tuple[int, str]] = deque(maxlen=max(flt.maxlines, 1))
         if flt.program is not None and out_fn is None:
             stats.tally = flt.tally = self._make_tally(flt, collect)
+            # (accounted on this thread, while the worker runs the next chunk)
+            flt.tally_on_finish = True
         first = 0
         # The accounting keeps every matched line's record alive: the cyclic
         # garbage collector's passes over them cost half the time (py-spy).
@@ -520,6 +522,7 @@ class RegexTool:
             if progress is not None:
                 progress.close()
             flt.tally = None
+            flt.tally_on_finish = False
         stats.add_tally()
         stats.seconds = time.time() - t0
         stats.missed = stats.tested - stats.matched - stats.ignored

@@ -11,6 +11,8 @@
 //! prog.reset()   # forget the F-MLFID sessions
 //! scan, last_date, last_time_text = prog.scan_dates(data, now, last_date, last_time_text)
 //! prog.run(data, ..., scan=scan)   # the run takes the dates found ahead
+//! run = prog.run(data, ..., tally=tally, tally_later=True)  # run[5]: PendingOutcomes
+//! outcomes = prog.settle(run[5], tally)   # the tally takes them here
 //! ```
 //! The program shares the filter's compiled `PatternSet`s and its
 //! `DateDetector` (whose state the run advances) and owns the filter's
@@ -31,8 +33,8 @@ use super::tally::PyToolTally;
 use crate::date::DateDetector;
 use crate::filter::{
     quiet_session_end, split_id, split_scan, DateCarry, DateCut, FilterProgram, FilterShape,
-    FinishSettings, Finisher, FinishingSink, GroupFolds, SetNames, IGNORE_BASE, MULTI_SHIFT,
-    PREF_ID,
+    FinishSettings, Finisher, FinishingSink, GroupFolds, LineOutcome, SetNames, IGNORE_BASE,
+    MULTI_SHIFT, PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
 
@@ -94,6 +96,17 @@ impl PyChunkScan {
     fn has_dates(&self) -> bool {
         self.dates.is_some()
     }
+}
+
+/// A run's outcomes, left for its tally to take on the caller's thread
+/// (`run(..., tally_later=True)`, then `settle`): the regex tool's worker
+/// runs the next chunk meanwhile.
+#[pyclass(name = "PendingOutcomes", module = "hyperban._core", frozen)]
+pub struct PyPendingOutcomes {
+    /// `None` once settled.
+    outcomes: Mutex<Option<Vec<LineOutcome>>>,
+    /// Lines in the chunk.
+    lines: usize,
 }
 
 /// A single-line filter's exact stage over one chunk per call.
@@ -254,9 +267,11 @@ impl PyFilterProgram {
     /// `scan` is this program's `scan(data)`, made ahead (else the run
     /// scans `data` itself).
     /// `tally` accounts the lines it can (the tool's statistics): only the
-    /// others are returned.
+    /// others are returned. With `tally_later`, the outcomes are returned
+    /// whole, as a `PendingOutcomes` for `settle` to hand to the tally.
     #[pyo3(signature = (
-        data, now, last_date, last_time_text, settings, *, summarize=None, scan=None, tally=None
+        data, now, last_date, last_time_text, settings, *, summarize=None, scan=None, tally=None,
+        tally_later=false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn run<'py>(
@@ -270,12 +285,17 @@ impl PyFilterProgram {
         summarize: Option<usize>,
         scan: Option<PyRef<'py, PyChunkScan>>,
         tally: Option<PyRef<'py, PyToolTally>>,
+        tally_later: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let carry = DateCarry {
             last_date,
             last_time_text,
         };
-        let tally = tally.as_deref();
+        let tally = match (tally.as_deref(), tally_later) {
+            (None, _) => TallyAt::None,
+            (Some(tally), false) => TallyAt::Now(tally),
+            (Some(_), true) => TallyAt::Later,
+        };
         if let Some(made) = scan.as_deref() {
             let report = made.of(&self.scan, data)?;
             if let Some(dates) = &made.dates {
@@ -344,6 +364,25 @@ impl PyFilterProgram {
     fn reset(&self) {
         self.lock_finisher().reset();
     }
+
+    /// The outcomes of a `run(..., tally_later=True)` (its `PendingOutcomes`)
+    /// accounted by `tally`, in chunk order; returns the ones left, as `run`
+    /// would have. The GIL is released while the tally takes them.
+    fn settle<'py>(
+        &self,
+        py: Python<'py>,
+        pending: &PyPendingOutcomes,
+        tally: &PyToolTally,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let outcomes = pending
+            .outcomes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| PyValueError::new_err("these outcomes were settled already"))?;
+        let left = py.allow_threads(|| tally.lock().take_chunk(outcomes, pending.lines));
+        self.convert(py, left)
+    }
 }
 
 impl PyFilterProgram {
@@ -364,6 +403,22 @@ impl PyFilterProgram {
         }
     }
 
+    /// The outcomes as Python tuples (see [`super::outcome`]).
+    fn convert<'py>(
+        &self,
+        py: Python<'py>,
+        outcomes: Vec<LineOutcome>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut convert = Converter::new(py, self.address_of.bind(py));
+        // (the list made at its size: growing big vectors makes the allocator
+        // copy them over and over)
+        let mut converted = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            converted.push(convert.outcome(outcome)?.unbind());
+        }
+        PyList::new(py, converted)
+    }
+
     /// Runs a chunk on the lines `lines` says; `summarize` and `tally` as
     /// for `run`.
     #[allow(clippy::too_many_arguments)]
@@ -376,7 +431,7 @@ impl PyFilterProgram {
         settings_arg: SettingsArg,
         lines: Lines<'_>,
         summarize: Option<usize>,
-        tally: Option<&PyToolTally>,
+        tally: TallyAt<'_>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let finish = settings_arg.at(now);
         let program = self.program();
@@ -421,20 +476,22 @@ impl PyFilterProgram {
                     }
                 };
                 let (mut outcomes, summary) = sink.into_outcomes();
-                if let Some(tally) = tally {
+                if let TallyAt::Now(tally) = tally {
                     outcomes = tally.lock().take_chunk(outcomes, report.lines);
                 }
                 Ok::<_, MatcherError>((report, outcomes, summary))
             })
             .map_err(to_py_error)?;
-        let mut convert = Converter::new(py, self.address_of.bind(py));
-        // (the list made at its size: growing big vectors makes the allocator
-        // copy them over and over)
-        let mut converted = Vec::with_capacity(outcomes.len());
-        for outcome in outcomes {
-            converted.push(convert.outcome(outcome)?.unbind());
-        }
-        let records = PyList::new(py, converted)?;
+        let records = match tally {
+            TallyAt::Later => {
+                let pending = PyPendingOutcomes {
+                    outcomes: Mutex::new(Some(outcomes)),
+                    lines: report.lines,
+                };
+                Bound::new(py, pending)?.into_any()
+            }
+            _ => self.convert(py, outcomes)?.into_any(),
+        };
         let summary = match summary {
             None => None,
             Some(s) => {
@@ -563,7 +620,7 @@ impl PyMultiProgram {
                 Some(share) => Lines::Candidates(share),
                 None => Lines::Scan,
             };
-            let tally = tally.as_deref();
+            let tally = tally.as_deref().map_or(TallyAt::None, TallyAt::Now);
             let run = program
                 .get()
                 .run_with(py, data, now, carry, settings, lines, keep, tally)?;
@@ -583,6 +640,17 @@ enum Lines<'a> {
     Candidates(&'a LineReport),
     /// A scan made ahead with the dates of its lines (`scan_dates`).
     Ahead(&'a LineReport, &'a DatesAhead),
+}
+
+/// Where a run's outcomes go.
+#[derive(Clone, Copy)]
+enum TallyAt<'a> {
+    /// To the caller, all of them.
+    None,
+    /// To this tally first; the caller gets the ones it leaves.
+    Now(&'a PyToolTally),
+    /// To the caller, all of them, for a tally to take later (`settle`).
+    Later,
 }
 
 /// [`Lines`] with the detector borrowed when the run finds the dates.
@@ -607,6 +675,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFilterProgram>()?;
     m.add_class::<PyMultiProgram>()?;
     m.add_class::<PyChunkScan>()?;
+    m.add_class::<PyPendingOutcomes>()?;
     m.add("MULTI_SHIFT", MULTI_SHIFT)?;
     Ok(())
 }
