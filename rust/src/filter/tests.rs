@@ -372,6 +372,8 @@ fn skipped_lines_are_comments_and_empty_lines() {
     assert_eq!(count_skipped(b"a\n"), 0);
     assert_eq!(count_skipped(b"\n"), 1);
     assert_eq!(count_skipped(b" #not\n"), 0);
+    assert_eq!(count_skipped(b""), 1);
+    assert_eq!(count_skipped(b"#a\n\r\r\n\r x\n#"), 3);
 }
 
 #[test]
