@@ -559,8 +559,9 @@ class Filter:
         return self._finish_program_run(self.run_stage(data), data, first)
 
     def scan_stage(self, data: bytes, *, dates: bool = False) -> ChunkScan:
-        """The candidate scan of ``data`` for :meth:`run_stage`, made ahead
-        (stateless: any thread, any time; the GIL is released meanwhile).
+        """The candidate scan of ``data`` for :meth:`run_stage`, made ahead;
+        the GIL is released meanwhile.  The scan alone is stateless: any
+        thread, any time.
 
         With ``dates``, the date of every line the stage will process is found
         here too, and the last date carried on: chunks must then be scanned in
