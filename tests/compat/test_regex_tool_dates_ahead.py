@@ -15,11 +15,10 @@ import os
 from contextlib import redirect_stdout
 
 import pytest
-from corpus import CONFIG_DIR, Variant, filters_with_samples, read_variants
-from test_regex_tool_tally import _filter_spec
+from corpus import CONFIG_DIR, Variant
+from tool_runs import filter_spec, freeze_tool_clock, tool_cases, write_sample_log
 
 from hyperban.__main__ import main as hyperban_main
-from hyperban.cli import regex_tool
 from hyperban.filter.filter import Filter
 
 pytestmark = pytest.mark.skipif(
@@ -28,26 +27,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _cases() -> list[Variant]:
-    if not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")):
-        return []
-    return [
-        variant
-        for name, basedir in filters_with_samples()
-        for variant in read_variants(name, basedir)
-        if not variant.journal
-    ]
-
-
 def _report(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> dict[str, object]:
-    make_filter = regex_tool.RegexTool.make_filter
-
-    def frozen_filter(tool: regex_tool.RegexTool, *args: object, **kwargs: object):
-        flt = make_filter(tool, *args, **kwargs)  # type: ignore[arg-type]
-        flt.clock = lambda: 1_700_000_000.0  # (a line without a date fails "now")
-        return flt
-
-    monkeypatch.setattr(regex_tool.RegexTool, "make_filter", frozen_filter)
+    freeze_tool_clock(monkeypatch)
     out = io.StringIO()
     with redirect_stdout(out):
         # 200-byte chunks: one to a few lines each (a longer line is read whole)
@@ -57,16 +38,13 @@ def _report(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> dict[str, objec
     return report
 
 
-@pytest.mark.parametrize("variant", [pytest.param(v, id=v.key) for v in _cases()])
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.key) for v in tool_cases()])
 def test_dates_found_ahead_report_what_the_run_finds(
     variant: Variant, tmp_path, monkeypatch: pytest.MonkeyPatch
 ):
-    spec = _filter_spec(variant)
+    spec = filter_spec(variant)
     assert spec is not None, f"options the tool's FILTER argument cannot carry: {variant.options}"
-    log = tmp_path / "sample.log"
-    log.write_bytes(
-        "".join(e.line + "\n" for e in variant.entries).encode("utf-8", "surrogateescape")
-    )
+    log = write_sample_log(variant, tmp_path)
     common = ["-c", variant.basedir, "--usedns", "no"]
     args = [*common, "--json", "--print-all-matched", str(log), spec]
     scanned_with_dates = []

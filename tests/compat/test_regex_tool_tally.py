@@ -21,7 +21,8 @@ import re
 from contextlib import redirect_stdout
 
 import pytest
-from corpus import CONFIG_DIR, Variant, filters_with_samples, read_variants
+from corpus import CONFIG_DIR, Variant
+from tool_runs import filter_spec, freeze_tool_clock, tool_cases, write_sample_log
 
 from hyperban.__main__ import main as hyperban_main
 from hyperban.cli import regex_tool
@@ -30,28 +31,6 @@ pytestmark = pytest.mark.skipif(
     not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")),
     reason="Debian's fail2ban package is not installed",
 )
-
-_PLAIN_VALUE = re.compile(r"[^,\[\]\"'=]*")
-
-
-def _filter_spec(variant: Variant) -> str | None:
-    """``name[k=v, ...]`` for the tool; None when a value would need quoting."""
-    if not variant.options:
-        return variant.filter
-    if not all(_PLAIN_VALUE.fullmatch(str(v)) for v in variant.options.values()):
-        return None
-    return variant.filter + "[" + ", ".join(f"{k}={v}" for k, v in variant.options.items()) + "]"
-
-
-def _cases() -> list[Variant]:
-    if not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")):
-        return []
-    return [
-        variant
-        for name, basedir in filters_with_samples()
-        for variant in read_variants(name, basedir)
-        if not variant.journal
-    ]
 
 
 def _run(args: list[str]) -> str:
@@ -64,14 +43,7 @@ def _run(args: list[str]) -> str:
 def _both(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[str, str]:
     """(with the tally, without it), both at the same time of day (a line
     without a date is a failure of "now")."""
-    make_filter = regex_tool.RegexTool.make_filter
-
-    def frozen_filter(tool: regex_tool.RegexTool, *args: object, **kwargs: object):
-        flt = make_filter(tool, *args, **kwargs)  # type: ignore[arg-type]
-        flt.clock = lambda: 1_700_000_000.0
-        return flt
-
-    monkeypatch.setattr(regex_tool.RegexTool, "make_filter", frozen_filter)
+    freeze_tool_clock(monkeypatch)
     with_tally = _run(args)
     with monkeypatch.context() as m:
         m.setattr(regex_tool.RegexTool, "_make_tally", lambda *a: None)
@@ -85,16 +57,13 @@ def _untimed_json(text: str) -> dict[str, object]:
     return data
 
 
-@pytest.mark.parametrize("variant", [pytest.param(v, id=v.key) for v in _cases()])
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.key) for v in tool_cases()])
 def test_tally_reports_what_python_accounting_reports(
     variant: Variant, tmp_path, monkeypatch: pytest.MonkeyPatch
 ):
-    spec = _filter_spec(variant)
+    spec = filter_spec(variant)
     assert spec is not None, f"options the tool's FILTER argument cannot carry: {variant.options}"
-    log = tmp_path / "sample.log"
-    log.write_bytes(
-        "".join(e.line + "\n" for e in variant.entries).encode("utf-8", "surrogateescape")
-    )
+    log = write_sample_log(variant, tmp_path)
     # (host names are ids to resolve, left to Python; "no" resolves nothing)
     common = ["-c", variant.basedir, "--usedns", "no"]
     ours, python = _both(monkeypatch, [*common, "--json", "--print-all-matched", str(log), spec])
