@@ -70,6 +70,25 @@ pub struct DateCut {
     pub last_date: Option<f64>,
 }
 
+impl DateCut {
+    /// The date step of `line` (its `text`), advancing `detector` and
+    /// `carry`.
+    pub fn find(
+        line: usize,
+        text: &str,
+        now: f64,
+        detector: &mut DateDetector,
+        carry: &mut DateCarry,
+    ) -> DateCut {
+        let date = cut_date(text, now, detector, carry);
+        DateCut {
+            line,
+            date,
+            last_date: carry.last_date,
+        }
+    }
+}
+
 /// fail2ban's date handling of `processLine`: find the date, cut it out,
 /// fall back on the last date while it is recent (less than 60 s older
 /// than `now`).

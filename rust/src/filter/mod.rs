@@ -15,7 +15,7 @@
 //!
 //! The date step of a whole chunk can also be made ahead, on another
 //! thread ([`FilterProgram::dates_ahead`], see [`date_cut`]), and the rest
-//! of the stage run on those dates ([`FilterProgram::run_candidates_ahead_into`]).
+//! of the stage run on those dates ([`FilterProgram::run_ahead_into`]).
 //!
 //! Only lines whose outcome matters come back as [`LineRecord`]s: a
 //! failregex or ignoreregex matched, the date could not be converted, or the
@@ -225,7 +225,7 @@ impl FilterProgram<'_> {
     /// could not tell which lines are candidates. (Staying in this stage
     /// then, rather than handing the chunk to the per-line Python path,
     /// keeps the F-MLFID sessions in one place.)
-    pub fn stage_lines<'r>(&self, data: &[u8], scan: &'r LineReport) -> Cow<'r, LineReport> {
+    fn stage_lines<'r>(&self, data: &[u8], scan: &'r LineReport) -> Cow<'r, LineReport> {
         if scan.limit_hits > 0 {
             Cow::Owned(every_line(data, self.shape.fail_count))
         } else {
@@ -233,10 +233,10 @@ impl FilterProgram<'_> {
         }
     }
 
-    /// The date step ([`cut_date`]) of every line [`Self::run_candidates`]
-    /// would process for `scan`, found ahead of the run (see
-    /// [`date_cut`]): the same cuts, detector and carry as the run would
-    /// make. Pass them to [`Self::run_candidates_ahead_into`].
+    /// The date step ([`cut_date`]) of every line the stage processes for
+    /// the scan `scan` of `data` ([`Self::stage_lines`]), found ahead of the
+    /// run (see [`date_cut`]): the same cuts, detector and carry as the run
+    /// would make. Pass them to [`Self::run_ahead_into`] with the scan.
     pub fn dates_ahead(
         &self,
         data: &[u8],
@@ -245,14 +245,10 @@ impl FilterProgram<'_> {
         detector: &mut DateDetector,
         carry: &mut DateCarry,
     ) -> Vec<DateCut> {
-        let mut cuts = Vec::with_capacity(candidate_lines(scan));
-        for_each_stage_line(data, scan, &self.shape, |line, text, _| {
-            let date = cut_date(text, now, detector, carry);
-            cuts.push(DateCut {
-                line,
-                date,
-                last_date: carry.last_date,
-            });
+        let lines = self.stage_lines(data, scan);
+        let mut cuts = Vec::with_capacity(candidate_lines(&lines));
+        for_each_stage_line(data, &lines, &self.shape, |line, text, _| {
+            cuts.push(DateCut::find(line, text, now, detector, carry));
         });
         cuts
     }
@@ -300,17 +296,21 @@ impl FilterProgram<'_> {
         self.run_lines(data, scan, dates, sink)
     }
 
-    /// [`FilterProgram::run_candidates_into`] with each line's date step
-    /// taken from `dates`, the [`Self::dates_ahead`] of this `scan`: the
-    /// run then needs neither the detector nor the carry.
-    pub fn run_candidates_ahead_into<S: RecordSink>(
+    /// The stage on the scan `scan` of `data` (the lines
+    /// [`Self::stage_lines`] says) with each line's date step taken from
+    /// `dates`, the [`Self::dates_ahead`] of this scan: the run then needs
+    /// neither the detector nor the carry.
+    pub fn run_ahead_into<S: RecordSink>(
         &self,
         data: &[u8],
         scan: &LineReport,
         dates: &[DateCut],
         sink: &mut S,
     ) -> Result<ChunkReport, MatcherError> {
-        self.run_lines(data, scan, Dates::Ahead(dates.iter()), sink)
+        let lines = self.stage_lines(data, scan);
+        let mut report = self.run_lines(data, &lines, Dates::Ahead(dates.iter()), sink)?;
+        report.scan_limit_hit = scan.limit_hits > 0;
+        Ok(report)
     }
 
     fn run_lines<S: RecordSink>(
@@ -374,11 +374,7 @@ impl FilterProgram<'_> {
                 detector,
                 carry,
             } => {
-                found = DateCut {
-                    line,
-                    date: cut_date(text, *now, detector, carry),
-                    last_date: carry.last_date,
-                };
+                found = DateCut::find(line, text, *now, detector, carry);
                 &found
             }
             Dates::Ahead(cuts) => match cuts.next() {

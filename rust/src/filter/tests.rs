@@ -431,7 +431,7 @@ fn dates_ahead_give_the_records_the_run_gives() {
     let cuts = program.dates_ahead(DATED_LOG, &scan, NOW, &mut ahead_detector, &mut ahead_carry);
     let mut ahead = Vec::new();
     let ahead_report = program
-        .run_candidates_ahead_into(DATED_LOG, &scan, &cuts, &mut ahead)
+        .run_ahead_into(DATED_LOG, &scan, &cuts, &mut ahead)
         .unwrap();
 
     assert_eq!(inline.len(), 5, "{inline:#?}");
@@ -468,7 +468,7 @@ fn dates_ahead_of_another_chunk_are_refused() {
     let other = b"Dec 31 23:59:31 h: x\nDec 31 23:59:31 h: a from 10.0.0.1\n";
     let other_scan = s.scan.candidate_lines(other).unwrap();
     let err = program
-        .run_candidates_ahead_into(other, &other_scan, &cuts, &mut Vec::new())
+        .run_ahead_into(other, &other_scan, &cuts, &mut Vec::new())
         .unwrap_err();
     assert!(err.to_string().contains("dates found ahead"), "{err}");
 }
@@ -482,11 +482,10 @@ fn dates_ahead_cover_every_line_when_the_scan_hit_its_limit() {
         limit_hits: 1,
         ..LineReport::default()
     };
-    let lines = program.stage_lines(DATED_LOG, &limited);
     // every line but the comment has its date step
     let cuts = program.dates_ahead(
         DATED_LOG,
-        &lines,
+        &limited,
         NOW,
         &mut detector(),
         &mut DateCarry::default(),
@@ -495,4 +494,9 @@ fn dates_ahead_cover_every_line_when_the_scan_hit_its_limit() {
         cuts.iter().map(|c| c.line).collect::<Vec<_>>(),
         [0, 1, 3, 4, 5, 6]
     );
+    let report = program
+        .run_ahead_into(DATED_LOG, &limited, &cuts, &mut Vec::new())
+        .unwrap();
+    assert!(report.scan_limit_hit);
+    assert_eq!(report.processed, 6);
 }

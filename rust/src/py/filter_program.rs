@@ -351,10 +351,8 @@ impl PyFilterProgram {
         let program = self.program();
         let mut detector = self.detector.bind(py).try_borrow_mut()?;
         let detector = &mut detector.inner;
-        let cuts = py.allow_threads(|| {
-            let lines = program.stage_lines(data, &made.report);
-            program.dates_ahead(data, &lines, now, detector, &mut carry)
-        });
+        let cuts =
+            py.allow_threads(|| program.dates_ahead(data, &made.report, now, detector, &mut carry));
         let (last_date, last_time_text) = (carry.last_date, carry.last_time_text.clone());
         made.dates = Some(DatesAhead { cuts, now, carry });
         Ok((made, last_date, last_time_text))
@@ -459,15 +457,7 @@ impl PyFilterProgram {
                 let report = match job {
                     Job::Ahead(scan, dates) => {
                         carry.clone_from(&dates.carry);
-                        let stage = program.stage_lines(data, scan);
-                        let mut report = program.run_candidates_ahead_into(
-                            data,
-                            &stage,
-                            &dates.cuts,
-                            &mut sink,
-                        )?;
-                        report.scan_limit_hit = scan.limit_hits > 0;
-                        report
+                        program.run_ahead_into(data, scan, &dates.cuts, &mut sink)?
                     }
                     Job::Inline(Some(scan), detector) => program
                         .run_candidates_into(data, scan, now, detector, &mut carry, &mut sink)?,
