@@ -157,6 +157,8 @@ impl RecordSink for Vec<LineRecord> {
 
 /// What [`RecordSink::can_skip`] sees of a line: its evaluated sets.
 pub struct SkipCheck<'a> {
+    /// 0-based line number within the chunk.
+    pub line: usize,
     pub when: Option<f64>,
     pub no_date: bool,
     /// The "pre" set, when it was evaluated.
@@ -485,6 +487,7 @@ impl FilterProgram<'_> {
                     .all(|&i| self.session_ends.get(i) == Some(&true));
             if only_session_ends {
                 let check = SkipCheck {
+                    line,
                     when,
                     no_date,
                     pre: pre.as_ref(),
@@ -510,6 +513,7 @@ impl FilterProgram<'_> {
             interesting |= failed;
             if failed && !invalid_date {
                 let check = SkipCheck {
+                    line,
                     when,
                     no_date,
                     pre: pre.as_ref(),

@@ -105,10 +105,25 @@ impl RecordSink for FinishingSink<'_> {
     }
 
     fn can_skip(&mut self, line: &SkipCheck<'_>) -> bool {
-        // Only callers that drop (or merely count) quiet lines may skip one;
-        // with check_all, fail2ban reports the nofail match itself.
+        if self.settings.check_all {
+            // fail2ban reports the nofail matches themselves: only a summary
+            // that would merely count them may take the line, once it keeps
+            // no more ignored lines (see `reported_end`)
+            let Some((summary, keep, kept)) = &mut self.summary else {
+                return false;
+            };
+            return *kept >= *keep
+                && self.finisher.count_reported_idle_end(
+                    line,
+                    self.shape,
+                    self.names,
+                    self.settings,
+                    summary,
+                );
+        }
+        // Only callers that drop (or merely count) quiet lines may skip one.
         let drops_quiet = self.summary.is_some() || !self.settings.report_quiet_lines;
-        if !drops_quiet || self.settings.check_all {
+        if !drops_quiet {
             return false;
         }
         // Before the failregexes ran, the line may still turn out to match
