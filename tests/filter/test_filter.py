@@ -6,6 +6,8 @@ import io
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hyperban.filter import Filter, FilterError, read_chunks
 from hyperban.filter.dns import Resolver
@@ -152,6 +154,25 @@ def test_read_chunks_cut_at_lines_and_incomplete_tail():
     assert b"".join(chunks) == data[: data.rfind(b"\n") + 1]
     assert all(c.endswith(b"\n") for c in chunks)
     assert list(read_chunks(io.BytesIO(b"tail"), "utf-8", incomplete=True)) == [b"tail\n"]
+
+
+@given(
+    lines=st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=12),
+    tail=st.binary(max_size=6).map(lambda b: b.replace(b"\n", b"")),
+    chunk_size=st.integers(1, 20),
+    incomplete=st.booleans(),
+)
+def test_read_chunks_are_the_whole_lines_in_order(lines, tail, chunk_size, incomplete):
+    data = b"".join(line + b"\n" for line in lines) + tail
+    chunks = list(read_chunks(io.BytesIO(data), "utf-8", chunk_size, incomplete))
+    assert all(c.endswith(b"\n") for c in chunks)
+    # each chunk of whole lines holds at least chunk_size bytes, but the last
+    whole = chunks[:-1] if incomplete and tail else chunks
+    assert all(len(c) >= chunk_size for c in whole[:-1])
+    expected = data[: data.rfind(b"\n") + 1]
+    if incomplete and tail:
+        expected += tail + b"\n"
+    assert b"".join(chunks) == expected
 
 
 @pytest.mark.parametrize("engine", ENGINES)
