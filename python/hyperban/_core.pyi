@@ -184,13 +184,25 @@ class FilterProgram:
         """The candidate scan of ``data`` for :meth:`run` (the GIL is released
         meanwhile)."""
     def scan_dates(
-        self, data: bytes, now: float, last_date: float | None, last_time_text: str
+        self,
+        data: bytes,
+        now: float,
+        last_date: float | None,
+        last_time_text: str,
+        *,
+        evaluate: float = 0.0,
     ) -> tuple[ChunkScan, float | None, str]:
         """The candidate scan of ``data`` and the date step of every line the
         run will process, advancing the detector and the carry: a run of the
         previous chunk may go on meanwhile on another thread (the GIL is
         released), but no run that finds dates itself.  Returns the scan and
-        the carry ``(last_date, last_time_text)`` after the chunk."""
+        the carry ``(last_date, last_time_text)`` after the chunk.
+
+        ``evaluate`` (0 to 1): the exact sets (prefregex, failregexes,
+        ignoreregexes) of that share of the lines, the first ones, are
+        evaluated here too; a run checking every failregex (``check_all``)
+        takes them, any other run evaluates them itself.  Raises
+        ``ValueError`` for a share outside 0 to 1."""
     def reset(self) -> None: ...
 
 class MultiProgram:

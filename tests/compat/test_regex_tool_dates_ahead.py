@@ -1,10 +1,14 @@
 """``python -m hyperban regex`` finds each chunk's dates ahead, on the thread that
 scans it (``Filter.scan_stage(dates=True)``), while a worker runs the previous
-chunk's regexes and sessions.  Every single-line variant of fail2ban's filter
-corpus runs through the tool as shipped and with the dates found by the worker's
-run itself, in chunks of a few lines (so that dates are carried over from chunk
-to chunk, and the scanning thread runs ahead of the worker), and both JSON
-reports must be the same, timing figures aside.
+chunk's regexes and sessions; when the worker is the busier thread, the
+scanning thread also evaluates the regexes of a share of the lines
+(``evaluate=``).  Every single-line variant of fail2ban's filter corpus runs
+through the tool as shipped, with the dates found by the worker's run itself,
+and with half of each chunk's lines evaluated ahead (with and without
+``check_all``: without it, the run evaluates them again), in chunks of a few
+lines (so that dates are carried over from chunk to chunk, and the scanning
+thread runs ahead of the worker).  The JSON reports must be the same, timing
+figures aside.
 """
 
 from __future__ import annotations
@@ -50,17 +54,25 @@ def test_dates_found_ahead_report_what_the_run_finds(
     scanned_with_dates = []
     scan_stage = Filter.scan_stage
 
-    def counting(flt: Filter, data: bytes, *, dates: bool = False):  # type: ignore[no-untyped-def]
-        scan = scan_stage(flt, data, dates=dates)
+    def counting(flt: Filter, data: bytes, *, dates: bool = False, evaluate: float = 0.0):  # type: ignore[no-untyped-def]
+        scan = scan_stage(flt, data, dates=dates, evaluate=evaluate)
         scanned_with_dates.append(scan.has_dates)
         return scan
+
+    def half_evaluated(flt: Filter, data: bytes, *, dates: bool = False, evaluate: float = 0.0):  # type: ignore[no-untyped-def]
+        return scan_stage(flt, data, dates=dates, evaluate=0.5)
 
     monkeypatch.setattr(Filter, "scan_stage", counting)
     ahead = _report(monkeypatch, args)
     with monkeypatch.context() as m:
-        m.setattr(Filter, "scan_stage", lambda flt, data, dates=False: scan_stage(flt, data))
+        m.setattr(Filter, "scan_stage", lambda flt, data, **_: scan_stage(flt, data))
         by_the_run = _report(monkeypatch, args)
     assert ahead == by_the_run
+    with monkeypatch.context() as m:
+        m.setattr(Filter, "scan_stage", half_evaluated)
+        assert _report(monkeypatch, args) == by_the_run
+        first_only = _report(monkeypatch, ["--no-check-all", *args])
+    assert first_only == _report(monkeypatch, ["--no-check-all", *args])
     # (a filter the tool runs line by line in Python never scans)
     assert all(scanned_with_dates)
     if scanned_with_dates and log.stat().st_size > 400:

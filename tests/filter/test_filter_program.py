@@ -256,6 +256,15 @@ def test_staged_chunks_with_dates_ahead_and_a_later_tally():
         staged.finish_stage(runs[0], chunks[0], 0)
 
 
+def test_a_share_of_lines_to_evaluate_ahead_is_between_0_and_1():
+    flt = make(FAILS)
+    chunk = b"2023-11-14 22:12:50 a from 192.0.2.1\n"
+    for share in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            flt.scan_stage(chunk, dates=True, evaluate=share)
+    assert flt.scan_stage(chunk, dates=True, evaluate=1.0).has_dates
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.binary(max_size=40).map(lambda b: bytes(b"#\n\r a"[x % 5] for x in b)))
 def test_count_skipped_counts_comment_and_empty_lines(data: bytes):

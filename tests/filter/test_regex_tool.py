@@ -155,6 +155,25 @@ def test_counted_quiet_lines_and_pipeline_change_nothing(tmp_path, monkeypatch, 
     assert "ignored" in fast
 
 
+def test_the_evaluation_share_moves_towards_the_less_busy_thread():
+    from hyperban.cli import regex_tool
+
+    clock = iter([0.0, 1.0, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0])
+    share = regex_tool._EvaluationShare(enabled=True, clock=lambda: next(clock))
+    share.worker_spent(2.0)  # the worker spent more than this thread's 1.0
+    share.main_spent()
+    share.main_spent()
+    assert share.value == pytest.approx(2 * share.STEP)
+    share.worker_spent(0.1)  # now this thread is the busier one
+    for _ in range(4):
+        share.main_spent()
+    assert share.value == 0.0  # (never below)
+    disabled = regex_tool._EvaluationShare(enabled=False, clock=lambda: next(clock))
+    disabled.worker_spent(9.0)
+    disabled.main_spent()
+    assert disabled.value == 0.0
+
+
 @needs_stock
 def test_rust_tally_and_python_share_the_lines():
     # Most lines are accounted in Rust (ToolTally); a line whose record only

@@ -478,6 +478,7 @@ class RegexTool:
             # (accounted on this thread, while the worker runs the next chunk)
             flt.tally_on_finish = True
         first = 0
+        share = _EvaluationShare(enabled=flt.check_all)
         # The accounting keeps every matched line's record alive: the cyclic
         # garbage collector's passes over them cost half the time (py-spy).
         collecting = gc.isenabled()
@@ -489,14 +490,18 @@ class RegexTool:
                 # while this one accounts for the current chunk.
                 # (the candidate scan of the next chunk and its lines' dates
                 # are made here, while the worker runs the current chunk's
-                # stage: the worker's regexes and sessions bound the run)
+                # stage; so are the regexes of a share of its lines, when
+                # the worker is the busier thread)
                 def stage(chunk: bytes, arg: tuple[int | None, ChunkScan]) -> tuple:  # type: ignore[type-arg]
                     flt.summarize_quiet = arg[0]
-                    return flt.run_stage(chunk, arg[1])
+                    started = time.thread_time()
+                    run = flt.run_stage(chunk, arg[1])
+                    share.worker_spent(time.thread_time() - started)
+                    return run
 
                 def arg(chunk: bytes) -> tuple[int | None, ChunkScan]:
                     return self._quiet_keep(stats, out_fn, collect), flt.scan_stage(
-                        chunk, dates=True
+                        chunk, dates=True, evaluate=share.value
                     )
 
                 staged = _pipelined(self._input(is_file), stage, arg)
@@ -514,6 +519,7 @@ class RegexTool:
                 result = process(first)
                 first += result.lines
                 self._account_chunk(flt, stats, result, recent, out_fn, collect)
+                share.main_spent()
                 if progress is not None:
                     progress.update(consumed, total, first, time.time() - t0)
         finally:
@@ -867,6 +873,44 @@ class _Progress:
 
 _Arg = TypeVar("_Arg")
 _Run = TypeVar("_Run")
+
+
+class _EvaluationShare:
+    """The share of each chunk's lines whose regexes the main thread
+    evaluates with the chunk's dates (``Filter.scan_stage(evaluate=...)``)
+    instead of the worker, which finishes every line.
+
+    After each chunk the share moves a step towards the thread that spent
+    less CPU on it: on a log of mostly failures, the worker's regexes and
+    sessions bound the run and the main thread takes some of the regexes;
+    where the main thread's scan and dates bound it, the share stays at 0.
+    Only with ``check_all`` (fail2ban-regex's default): another run would
+    evaluate those lines again (see ``FilterProgram.scan_dates``)."""
+
+    STEP = 0.05
+
+    def __init__(self, *, enabled: bool, clock: Callable[[], float] = time.thread_time) -> None:
+        self.enabled = enabled
+        self.value = 0.0
+        self._worker = 0.0  # the worker's CPU seconds on its last chunk
+        self._clock = clock  # this thread's CPU seconds
+        self._mark = clock()
+
+    def worker_spent(self, seconds: float) -> None:
+        """Called on the worker thread after each chunk's stage."""
+        self._worker = seconds
+
+    def main_spent(self) -> None:
+        """Called on the main thread once per chunk: its CPU since the last
+        call against the worker's on its last chunk."""
+        now = self._clock()
+        main, self._mark = now - self._mark, now
+        if not self.enabled:
+            return
+        if self._worker > main:
+            self.value = min(1.0, self.value + self.STEP)
+        else:
+            self.value = max(0.0, self.value - self.STEP)
 
 
 def _pipelined(

@@ -558,7 +558,7 @@ class Filter:
         building in one call; Python only makes the result objects."""
         return self._finish_program_run(self.run_stage(data), data, first)
 
-    def scan_stage(self, data: bytes, *, dates: bool = False) -> ChunkScan:
+    def scan_stage(self, data: bytes, *, dates: bool = False, evaluate: float = 0.0) -> ChunkScan:
         """The candidate scan of ``data`` for :meth:`run_stage`, made ahead;
         the GIL is released meanwhile.  The scan alone is stateless: any
         thread, any time.
@@ -567,12 +567,14 @@ class Filter:
         here too, and the last date carried on: chunks must then be scanned in
         order, each once, and every :meth:`run_stage` must take its chunk's
         scan.  The stage of the previous chunk may run meanwhile on another
-        thread; it has that much less to do."""
+        thread; it has that much less to do.  ``evaluate`` (with ``dates``):
+        that share of the lines also has its regexes evaluated here, for a
+        run with :attr:`check_all` (see ``FilterProgram.scan_dates``)."""
         assert self._program is not None
         if not dates:
             return self._program.scan(data)
         scan, self._last_date, self._last_time_text = self._program.scan_dates(
-            data, self.clock(), self._last_date, self._last_time_text
+            data, self.clock(), self._last_date, self._last_time_text, evaluate=evaluate
         )
         return scan
 

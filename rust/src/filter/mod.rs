@@ -31,15 +31,18 @@
 use std::borrow::Cow;
 
 use crate::date::DateDetector;
-use crate::matcher::{LineMatch, LineReport, MatcherError, PatternSet, RecordScratch};
+use crate::matcher::{LineMatch, LineReport, MatcherError, PatternSet};
 
 pub mod date_cut;
+mod evaluate;
 pub mod fields;
 pub mod finish;
 pub mod sessions;
 pub mod tally;
 
 pub use date_cut::{cut_date, DateCarry, DateCut, DateParts, LineDate};
+pub use evaluate::LineEval;
+use evaluate::{EvalBuffers, LineTime};
 pub use finish::{
     quiet_session_end, FailureId, FinishSettings, Finisher, FinishingSink, FoundFailure,
     GroupFolds, LineOutcome, QuietSummary, SetNames,
@@ -295,22 +298,27 @@ impl FilterProgram<'_> {
             detector,
             carry,
         };
-        self.run_lines(data, scan, dates, sink)
+        self.run_lines(data, scan, dates, Vec::new(), sink)
     }
 
     /// The stage on the scan `scan` of `data` (the lines
     /// [`Self::stage_lines`] says) with each line's date step taken from
     /// `dates`, the [`Self::dates_ahead`] of this scan: the run then needs
-    /// neither the detector nor the carry.
+    /// neither the detector nor the carry. The lines in `evaluated` (the
+    /// [`Self::evaluate_ahead`] of the same scan and dates, or none) take
+    /// their exact sets from there; only for a sink that never skips a line
+    /// before its failregexes (see [`evaluate`]).
     pub fn run_ahead_into<S: RecordSink>(
         &self,
         data: &[u8],
         scan: &LineReport,
         dates: &[DateCut],
+        evaluated: Vec<LineEval>,
         sink: &mut S,
     ) -> Result<ChunkReport, MatcherError> {
         let lines = self.stage_lines(data, scan);
-        let mut report = self.run_lines(data, &lines, Dates::Ahead(dates.iter()), sink)?;
+        let dates = Dates::Ahead(dates.iter());
+        let mut report = self.run_lines(data, &lines, dates, evaluated, sink)?;
         report.scan_limit_hit = scan.limit_hits > 0;
         Ok(report)
     }
@@ -320,6 +328,7 @@ impl FilterProgram<'_> {
         data: &[u8],
         scan: &LineReport,
         dates: Dates<'_>,
+        evaluated: Vec<LineEval>,
         sink: &mut S,
     ) -> Result<ChunkReport, MatcherError> {
         let mut report = ChunkReport {
@@ -328,13 +337,8 @@ impl FilterProgram<'_> {
         };
         let mut state = RunState {
             dates,
-            scratch: Scratch {
-                pre: self.pre.map(PatternSet::scratch),
-                fail: self.fail.scratch(),
-            },
-            among: Vec::new(),
-            full: String::new(),
-            content: String::new(),
+            evaluated: evaluated.into_iter().peekable(),
+            bufs: EvalBuffers::new(self),
         };
         let shape = self.shape;
         let mut result = Ok(());
@@ -342,21 +346,8 @@ impl FilterProgram<'_> {
             if result.is_err() {
                 return;
             }
-            // The failregexes to try: those whose candidate matched, then
-            // every ignoreregex (positions in the "fail" set).
-            state.among.clear();
-            state.among.extend(
-                hits.iter()
-                    .filter(|m| m.2 < IGNORE_BASE && (m.2 as usize) < shape.fail_count)
-                    .map(|m| m.2 as usize),
-            );
-            state.among.sort_unstable();
-            state.among.dedup();
-            state
-                .among
-                .extend(shape.fail_count..shape.fail_count + shape.ignore_count);
             report.processed += 1;
-            result = self.process_line(line, text, &mut state, &mut report, sink);
+            result = self.process_line(line, text, hits, &mut state, &mut report, sink);
         });
         result.map(|()| report)
     }
@@ -365,6 +356,7 @@ impl FilterProgram<'_> {
         &self,
         line: usize,
         text: &str,
+        hits: &[(usize, usize, u32)],
         state: &mut RunState<'_>,
         report: &mut ChunkReport,
         sink: &mut S,
@@ -414,118 +406,44 @@ impl FilterProgram<'_> {
                 invalid_date,
             } => (parts.of(text), *when, *no_date, *invalid_date),
         };
-        // The line without its date, in a buffer kept for the whole chunk
-        // (as is the prefregex's content below): only the lines reported
-        // get their texts copied.
-        let full = &mut state.full;
-        full.clear();
-        full.push_str(before);
-        full.push_str(after);
-        full.push('\n');
-        let mut interesting = invalid_date;
+        let eval = match state.evaluated.next_if(|e| e.line == line) {
+            Some(eval) => eval,
+            None => {
+                let time = LineTime {
+                    when,
+                    no_date,
+                    invalid_date,
+                };
+                state.bufs.set_among(hits, &self.shape);
+                let mut skip_before = |check: &SkipCheck<'_>| sink.can_skip(check);
+                self.evaluate_line(line, before, after, time, &mut state.bufs, &mut skip_before)?
+            }
+        };
+        report.limit_hits += eval.limit_hits;
+        if eval.skipped {
+            return Ok(());
+        }
         let shape = &self.shape;
-        let mut pre: Option<SetMatches> = None;
-        let mut fail: Option<SetMatches> = None;
-
-        let mut ignored_first = false;
-        if shape.ignore_first {
-            let found = self.evaluate(
-                self.pre,
-                None,
-                state.scratch.pre.as_mut(),
-                &state.full,
-                report,
-            )?;
-            ignored_first = found.iter().any(|m| shape.is_ignore(m.pattern));
-            pre = Some(found);
-            interesting |= ignored_first;
-        }
-        // The failregexes' text: none, the line (`Some(false)`) or the
-        // prefregex's content (`Some(true)`, in `state.content`).
-        let mut fail_text = None;
-        let mut prefregex_matched = false;
-        if !ignored_first {
-            fail_text = Some(false);
-            if shape.has_prefregex {
-                if pre.is_none() {
-                    pre = Some(self.evaluate(
-                        self.pre,
-                        None,
-                        state.scratch.pre.as_mut(),
-                        &state.full,
-                        report,
-                    )?);
-                }
-                let found = pre.as_deref().unwrap_or_default();
-                match found.iter().find(|m| m.pattern == PREF_ID) {
-                    None => fail_text = None,
-                    Some(m) => {
-                        prefregex_matched = true;
-                        let content = shape
-                            .content_group
-                            .and_then(|g| m.groups.get(g))
-                            .and_then(|v| v.as_deref())
-                            .filter(|c| !c.is_empty());
-                        if let Some(content) = content {
-                            let buffer = &mut state.content;
-                            buffer.clear();
-                            buffer.push_str(content);
-                            buffer.push('\n');
-                            fail_text = Some(true);
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(use_content) = fail_text {
-            let only_session_ends = shape.ignore_count == 0
-                && !invalid_date
-                && !state.among.is_empty()
-                && state
-                    .among
-                    .iter()
-                    .all(|&i| self.session_ends.get(i) == Some(&true));
-            if only_session_ends {
-                let check = SkipCheck {
-                    line,
-                    when,
-                    no_date,
-                    pre: pre.as_ref(),
-                    fail: None,
-                };
-                if sink.can_skip(&check) {
-                    return Ok(());
-                }
-            }
-            let subject = if use_content {
-                &state.content
-            } else {
-                &state.full
+        let ignored_first = shape.ignore_first
+            && eval
+                .pre
+                .iter()
+                .flatten()
+                .any(|m| shape.is_ignore(m.pattern));
+        let failed = eval.fail.iter().flatten().any(|m| shape.is_fail(m.pattern));
+        if failed && !invalid_date {
+            let check = SkipCheck {
+                line,
+                when,
+                no_date,
+                pre: eval.pre.as_ref(),
+                fail: eval.fail.as_ref(),
             };
-            let found = self.evaluate(
-                Some(self.fail),
-                Some(&state.among),
-                Some(&mut state.scratch.fail),
-                subject,
-                report,
-            )?;
-            let failed = found.iter().any(|m| shape.is_fail(m.pattern));
-            interesting |= failed;
-            if failed && !invalid_date {
-                let check = SkipCheck {
-                    line,
-                    when,
-                    no_date,
-                    pre: pre.as_ref(),
-                    fail: Some(&found),
-                };
-                if sink.can_skip(&check) {
-                    return Ok(());
-                }
+            if sink.can_skip(&check) {
+                return Ok(());
             }
-            fail = Some(found);
         }
-        if interesting {
+        if invalid_date || ignored_first || failed {
             sink.push(LineRecord {
                 line,
                 text: text.to_owned(),
@@ -535,43 +453,15 @@ impl FilterProgram<'_> {
                 when,
                 no_date,
                 last_date,
-                pre,
-                fail,
+                pre: eval.pre,
+                fail: eval.fail,
                 error: None,
                 invalid_date,
             });
-        } else if prefregex_matched {
+        } else if eval.prefregex_matched {
             report.prefregex_only += 1;
         }
         Ok(())
-    }
-
-    /// One exact set on one text (only the patterns at the positions
-    /// `among`, when given): each id once, first match kept.
-    fn evaluate(
-        &self,
-        set: Option<&PatternSet>,
-        among: Option<&[usize]>,
-        scratch: Option<&mut RecordScratch>,
-        text: &str,
-        report: &mut ChunkReport,
-    ) -> Result<SetMatches, MatcherError> {
-        let (Some(set), Some(scratch)) = (set, scratch) else {
-            return Ok(Vec::new());
-        };
-        let found = set.match_record_among(text, among, scratch)?;
-        report.limit_hits += found.limit_hits;
-        // each id once, the first of its matches kept (in place)
-        let mut out: SetMatches = found.matches;
-        let mut kept = 0;
-        for i in 0..out.len() {
-            if !out[..kept].iter().any(|o| o.pattern == out[i].pattern) {
-                out.swap(kept, i);
-                kept += 1;
-            }
-        }
-        out.truncate(kept);
-        Ok(out)
     }
 }
 
@@ -590,19 +480,9 @@ enum Dates<'d> {
 /// What the lines of a chunk share.
 struct RunState<'d> {
     dates: Dates<'d>,
-    scratch: Scratch,
-    /// Positions in the "fail" set worth trying on the current line.
-    among: Vec<usize>,
-    /// The current line without its date, then `\n`.
-    full: String,
-    /// The prefregex's `F-CONTENT` of the current line, then `\n`.
-    content: String,
-}
-
-/// PCRE2 buffers kept for a whole chunk.
-struct Scratch {
-    pre: Option<RecordScratch>,
-    fail: RecordScratch,
+    /// Lines whose exact sets were evaluated ahead, in line order.
+    evaluated: std::iter::Peekable<std::vec::IntoIter<LineEval>>,
+    bufs: EvalBuffers,
 }
 
 /// Calls `f(line, text, hits)` for each line of `scan` the stage processes,

@@ -431,7 +431,7 @@ fn dates_ahead_give_the_records_the_run_gives() {
     let cuts = program.dates_ahead(DATED_LOG, &scan, NOW, &mut ahead_detector, &mut ahead_carry);
     let mut ahead = Vec::new();
     let ahead_report = program
-        .run_ahead_into(DATED_LOG, &scan, &cuts, &mut ahead)
+        .run_ahead_into(DATED_LOG, &scan, &cuts, Vec::new(), &mut ahead)
         .unwrap();
 
     assert_eq!(inline.len(), 5, "{inline:#?}");
@@ -468,7 +468,7 @@ fn dates_ahead_of_another_chunk_are_refused() {
     let other = b"Dec 31 23:59:31 h: x\nDec 31 23:59:31 h: a from 10.0.0.1\n";
     let other_scan = s.scan.candidate_lines(other).unwrap();
     let err = program
-        .run_ahead_into(other, &other_scan, &cuts, &mut Vec::new())
+        .run_ahead_into(other, &other_scan, &cuts, Vec::new(), &mut Vec::new())
         .unwrap_err();
     assert!(err.to_string().contains("dates found ahead"), "{err}");
 }
@@ -495,8 +495,48 @@ fn dates_ahead_cover_every_line_when_the_scan_hit_its_limit() {
         [0, 1, 3, 4, 5, 6]
     );
     let report = program
-        .run_ahead_into(DATED_LOG, &limited, &cuts, &mut Vec::new())
+        .run_ahead_into(DATED_LOG, &limited, &cuts, Vec::new(), &mut Vec::new())
         .unwrap();
     assert!(report.scan_limit_hit);
     assert_eq!(report.processed, 6);
+}
+
+/// Regexes evaluated ahead, for any number of the lines, give the run the
+/// records and counts it gives when it evaluates them itself: with a
+/// prefregex and its content, several failregexes, an ignoreregex checked
+/// first or last, carried, invalid and undecodable dates.
+#[test]
+fn lines_evaluated_ahead_give_the_records_the_run_gives() {
+    for ignore_first in [false, true] {
+        let s = sets(
+            Some(r"^ ?h: (?P<content>.+)$"),
+            &[r"^\S+ from (?P<ip4>\S+)$", r"from (?P<ip4>10\.0\.0\.[15])"],
+            &[r"from 10\.0\.0\.4"],
+            ignore_first,
+        );
+        let program = s.program();
+        let scan = s.scan.candidate_lines(DATED_LOG).unwrap();
+        let mut carry = DateCarry::default();
+        let cuts = program.dates_ahead(DATED_LOG, &scan, NOW, &mut detector(), &mut carry);
+        let mut expected = Vec::new();
+        let expected_report = program
+            .run_ahead_into(DATED_LOG, &scan, &cuts, Vec::new(), &mut expected)
+            .unwrap();
+        assert!(expected.len() >= 3, "{expected:#?}");
+        for count in 0..=cuts.len() + 1 {
+            let evaluated = program
+                .evaluate_ahead(DATED_LOG, &scan, &cuts, count)
+                .unwrap();
+            assert_eq!(evaluated.len(), count.min(cuts.len()));
+            let mut got = Vec::new();
+            let report = program
+                .run_ahead_into(DATED_LOG, &scan, &cuts, evaluated, &mut got)
+                .unwrap();
+            assert_eq!(got, expected, "ignore first: {ignore_first}, {count} ahead");
+            assert_eq!(
+                report, expected_report,
+                "ignore first: {ignore_first}, {count} ahead"
+            );
+        }
+    }
 }

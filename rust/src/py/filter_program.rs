@@ -33,8 +33,8 @@ use super::tally::PyToolTally;
 use crate::date::DateDetector;
 use crate::filter::{
     quiet_session_end, split_id, split_scan, DateCarry, DateCut, FilterProgram, FilterShape,
-    FinishSettings, Finisher, FinishingSink, GroupFolds, LineOutcome, SetNames, IGNORE_BASE,
-    MULTI_SHIFT, PREF_ID,
+    FinishSettings, Finisher, FinishingSink, GroupFolds, LineEval, LineOutcome, SetNames,
+    IGNORE_BASE, MULTI_SHIFT, PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
 
@@ -61,6 +61,9 @@ struct DatesAhead {
     now: f64,
     /// The carry after the chunk's last line.
     carry: DateCarry,
+    /// The exact sets of the chunk's first lines, evaluated with the dates
+    /// (`scan_dates(..., evaluate=share)`); the run takes them out.
+    evaluated: Mutex<Vec<LineEval>>,
 }
 
 impl PyChunkScan {
@@ -335,6 +338,12 @@ impl PyFilterProgram {
     /// of the previous chunk may go on meanwhile, on another thread, but
     /// never a run without dates found ahead. Returns `(scan, last_date,
     /// last_time_text)`, the carry after the chunk. The GIL is released.
+    ///
+    /// With `evaluate`, the exact sets of that share (0 to 1) of the lines
+    /// the run will process, the first ones, are evaluated here too: the
+    /// run takes them when it checks every failregex (`check_all`), and
+    /// evaluates them itself otherwise (see `filter::evaluate`).
+    #[pyo3(signature = (data, now, last_date, last_time_text, *, evaluate=0.0))]
     fn scan_dates(
         &self,
         py: Python<'_>,
@@ -342,7 +351,13 @@ impl PyFilterProgram {
         now: f64,
         last_date: Option<f64>,
         last_time_text: String,
+        evaluate: f64,
     ) -> PyResult<(PyChunkScan, Option<f64>, String)> {
+        if !(0.0..=1.0).contains(&evaluate) {
+            return Err(PyValueError::new_err(format!(
+                "evaluate must be a share between 0 and 1, not {evaluate}"
+            )));
+        }
         let mut made = PyChunkScan::make(py, &self.scan, data)?;
         let mut carry = DateCarry {
             last_date,
@@ -351,10 +366,26 @@ impl PyFilterProgram {
         let program = self.program();
         let mut detector = self.detector.bind(py).try_borrow_mut()?;
         let detector = &mut detector.inner;
-        let cuts =
-            py.allow_threads(|| program.dates_ahead(data, &made.report, now, detector, &mut carry));
+        let (cuts, evaluated) = py
+            .allow_threads(|| {
+                let cuts = program.dates_ahead(data, &made.report, now, detector, &mut carry);
+                // (a share of the lines, rounded up: any share above 0 takes one)
+                let count = (evaluate * cuts.len() as f64).ceil() as usize;
+                let evaluated = if count == 0 {
+                    Vec::new()
+                } else {
+                    program.evaluate_ahead(data, &made.report, &cuts, count)?
+                };
+                Ok::<_, MatcherError>((cuts, evaluated))
+            })
+            .map_err(to_py_error)?;
         let (last_date, last_time_text) = (carry.last_date, carry.last_time_text.clone());
-        made.dates = Some(DatesAhead { cuts, now, carry });
+        made.dates = Some(DatesAhead {
+            cuts,
+            now,
+            carry,
+            evaluated: Mutex::new(evaluated),
+        });
         Ok((made, last_date, last_time_text))
     }
 
@@ -457,7 +488,13 @@ impl PyFilterProgram {
                 let report = match job {
                     Job::Ahead(scan, dates) => {
                         carry.clone_from(&dates.carry);
-                        program.run_ahead_into(data, scan, &dates.cuts, &mut sink)?
+                        let taken = std::mem::take(
+                            &mut *dates.evaluated.lock().unwrap_or_else(|e| e.into_inner()),
+                        );
+                        // (lines evaluated ahead never skip before their
+                        // failregexes: only a check_all sink never does)
+                        let evaluated = if finish.check_all { taken } else { Vec::new() };
+                        program.run_ahead_into(data, scan, &dates.cuts, evaluated, &mut sink)?
                     }
                     Job::Inline(Some(scan), detector) => program
                         .run_candidates_into(data, scan, now, detector, &mut carry, &mut sink)?,
