@@ -27,10 +27,10 @@ pub fn printed_id(text: &str, cidr: i32) -> Option<&str> {
         FAM_IPV6 => (false, true),
         _ => return None,
     };
-    if v4 {
-        if let Ok(addr) = text.parse::<Ipv4Addr>() {
-            return is_written_as(text, addr).then_some(text);
-        }
+    // (an IPv4 address Rust parses prints as written: four decimal octets
+    // without leading zeros are the only form its parser takes)
+    if v4 && text.parse::<Ipv4Addr>().is_ok() {
+        return Some(text);
     }
     if v6 {
         if let Ok(addr) = text.parse::<Ipv6Addr>() {
@@ -71,6 +71,17 @@ impl std::fmt::Write for Printed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// What [`printed_id`] takes for granted: an IPv4 text Rust parses
+        /// prints back as written.
+        #[test]
+        fn parsed_ipv4_texts_print_as_written(text in "([0-9]|[1-9][0-9]{1,2}|0[0-9]{1,2})(\\.([0-9]|[1-9][0-9]{1,2}|0[0-9]{1,2})){3}") {
+            if let Ok(addr) = text.parse::<Ipv4Addr>() {
+                proptest::prop_assert_eq!(addr.to_string(), text);
+            }
+        }
+    }
 
     #[test]
     fn raw_ids_print_as_written() {

@@ -16,9 +16,38 @@ pub struct Unwritable;
 
 /// A JSON string.
 pub fn write_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
+    match first_escape(s.as_bytes()) {
+        None => out.push_str(s),
+        Some(at) => write_escaped(out, s, at),
+    }
+    out.push('"');
+}
+
+/// Where the first byte to escape is (most strings have none).
+fn first_escape(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    // (a word with nothing to escape is skipped whole)
+    while let Some(word) = bytes.get(i..i + 8) {
+        if word_needs_escape(u64::from_le_bytes(word.try_into().unwrap_or_default())) {
+            break;
+        }
+        i += 8;
+    }
+    let rest = bytes.get(i..).unwrap_or_default();
+    let at = rest
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')?;
+    Some(i + at)
+}
+
+/// The body of a JSON string whose first byte to escape is at `first`.
+fn write_escaped(out: &mut String, s: &str, first: usize) {
+    // `s[plain..i]` is still to be copied. Escaped bytes are ASCII, so both
+    // ends of a plain run are character boundaries.
     let mut plain = 0;
-    for (i, b) in s.bytes().enumerate() {
+    for (i, b) in s.bytes().enumerate().skip(first) {
         let escape = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -39,7 +68,20 @@ pub fn write_str(out: &mut String, s: &str) {
         plain = i + 1;
     }
     out.push_str(&s[plain..]);
-    out.push('"');
+}
+
+/// Whether one of the 8 bytes of `word` is escaped in a JSON string: below
+/// 0x20, `"` or `\` (bytes from 0x80 never are). The classic tests of a
+/// word for a zero byte (`v - 0x01.. & !v & 0x80..`) and for a byte below
+/// `n` (`v - n.. & !v & 0x80..`, exact for `n <= 0x80`) are nonzero iff
+/// some byte qualifies.
+fn word_needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGHS;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    below(word, 0x20) | below(quote, 1) | below(backslash, 1) != 0
 }
 
 /// A float as `repr` writes it. Rust's `{:?}` writes the same shortest
@@ -88,6 +130,37 @@ mod tests {
         assert_eq!(string("\u{1}\u{1f}"), r#""\u0001\u001f""#);
         // non-ASCII and DEL as they are (ensure_ascii=False)
         assert_eq!(string("josé\u{7f}€"), "\"josé\u{7f}€\"");
+    }
+
+    /// The plain per-byte definition of [`write_str`].
+    fn reference(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    proptest::proptest! {
+        /// Words skipped whole or not, every string is written as the
+        /// per-byte rules say (escapes at any position of a word).
+        #[test]
+        fn strings_are_written_as_the_rules_say(
+            s in "([a-c é€\u{7f}]{0,12}[\"\\\\\u{0}-\u{1f}]?){0,5}"
+        ) {
+            proptest::prop_assert_eq!(string(&s), reference(&s));
+        }
     }
 
     #[test]
