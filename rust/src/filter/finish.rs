@@ -655,6 +655,7 @@ fn server_time(
     }
 }
 
+mod group_view;
 mod reported_end;
 mod sink;
 pub use sink::{quiet_session_end, FinishingSink};

@@ -12,7 +12,8 @@
 //! outcome, so it can count the line straight from the evaluated sets, and
 //! no record is built, finished or dropped.
 
-use super::super::{FilterShape, SkipCheck, PREF_ID};
+use super::super::{FilterShape, SkipCheck};
+use super::group_view::GroupView;
 use super::{FinishSettings, Finisher, QuietSummary, SetNames};
 
 impl Finisher {
@@ -44,65 +45,37 @@ impl Finisher {
         {
             return false;
         }
-        let (Some(fail), Some(pre)) = (line.fail, line.pre) else {
-            return false;
-        };
-        let Some(pre) = pre.iter().find(|m| m.pattern == PREF_ID) else {
+        let Some(fail) = line.fail else {
             return false;
         };
         let Ok(number) = u32::try_from(line.line) else {
             return false;
         };
-        // A group's value in the prefregex's match (`content` aside, which
-        // `finish` drops): `None` when the prefregex has no such group.
-        let from_pre = |key: &str| -> Option<Option<&str>> {
-            if key == "content" {
-                return None;
-            }
-            let at = names.pre.get(pre.index)?.iter().position(|n| &**n == key)?;
-            Some(pre.groups.get(at).and_then(|g| g.as_deref()))
-        };
-        let truthy = |v: Option<Option<&str>>| v.flatten().is_some_and(|v| !v.is_empty());
-        let present = |v: Option<Option<&str>>| v.flatten().is_some();
+        let pre_only = GroupView::new(line, names, None);
+        if !pre_only.has_prefregex_match() {
+            return false;
+        }
         let is_fail = |id: u32| (1..=shape.fail_count).contains(&(id as usize));
         let mut any = false;
         for m in fail.iter().filter(|m| is_fail(m.pattern)) {
-            let index = m.pattern as usize - 1;
-            let Some(own) = names.fail.get(m.index) else {
-                return false;
-            };
             let folded = self
                 .folds
-                .get(index)
+                .get(m.pattern as usize - 1)
                 .is_some_and(|f| !f.alt.is_empty() || !f.tuple.is_empty());
-            if folded || own.iter().any(|n| &**n == "mlfid") {
-                return false;
-            }
-            // The failure dict is the prefregex's groups updated with this
-            // failregex's: a key's value comes from the failregex when it
-            // has that group at all (even unmatched).
-            let value = |key: &str| -> Option<Option<&str>> {
-                match own.iter().position(|n| &**n == key) {
-                    Some(at) => Some(m.groups.get(at).and_then(|g| g.as_deref())),
-                    None => from_pre(key),
-                }
-            };
-            let ends_quietly = truthy(value("mlfforget"))
-                && (truthy(value("nofail")) || truthy(value("mlfgained")))
-                && !truthy(value("mlfpending"));
+            let view = GroupView::new(line, names, Some(m));
             // (the id: `finish` takes ip4, ip6, dns, then fid or a pending
             // id; only a host name needs the caller, to be resolved)
-            let host_name = !present(value("ip4"))
-                && !present(value("ip6"))
-                && present(value("dns"))
+            let host_name = !view.present("ip4")
+                && !view.present("ip6")
+                && view.present("dns")
                 && !settings.raw_ids;
-            if !ends_quietly || host_name {
+            if folded || view.fail_has("mlfid") || !view.ends_quietly() || host_name {
                 return false;
             }
             any = true;
         }
         // `mlfid` not None: a session line (even an empty id is a key)
-        let Some(Some(key)) = from_pre("mlfid") else {
+        let Some(Some(key)) = pre_only.value("mlfid") else {
             return false;
         };
         // (the same lookup `merge` makes first: an expired entry goes here too)

@@ -12,7 +12,8 @@
 //! such lines (`regex`'s summary), then needs no record for it, and none is
 //! built or finished.
 
-use super::super::{FilterShape, LineRecord, RecordSink, SkipCheck, PREF_ID};
+use super::super::{FilterShape, LineRecord, RecordSink, SkipCheck};
+use super::group_view::GroupView;
 use super::{
     server_time, FinishSettings, Finisher, GroupFolds, LineOutcome, QuietSummary, SetNames,
 };
@@ -172,33 +173,18 @@ impl Finisher {
                 return true; // too old: finish gives an empty outcome, cache untouched
             }
         }
-        let pre = match (shape.has_prefregex, line.pre) {
-            (false, _) => None,
-            (true, Some(pre)) => match pre.iter().find(|m| m.pattern == PREF_ID) {
-                Some(m) => Some(m),
-                None => return false, // (not asked for such lines)
-            },
-            (true, None) => return false,
-        };
-        // A group's value in the prefregex's match (`content` aside).
-        let from_pre = |key: &str| -> Option<Option<&str>> {
-            let pre = pre?;
-            if key == "content" {
-                return None;
-            }
-            let names = names.pre.get(pre.index)?;
-            let at = names.iter().position(|n| &**n == key)?;
-            Some(pre.groups.get(at).and_then(|g| g.as_deref()))
-        };
-        let truthy = |v: Option<Option<&str>>| v.flatten().is_some_and(|v| !v.is_empty());
+        let pre_only = GroupView::new(line, names, None);
+        if shape.has_prefregex && !pre_only.has_prefregex_match() {
+            return false; // (not asked for such lines)
+        }
         let value = match line.fail {
             // the failregexes did not run: each candidate is a quiet session
             // end (`quiet_session_end`), so only the prefregex's groups count
             None => {
-                if truthy(from_pre("mlfpending")) {
+                if pre_only.truthy("mlfpending") {
                     return false;
                 }
-                from_pre("mlfid")
+                pre_only.value("mlfid")
             }
             Some(fail) => {
                 // finish tries the matched failregexes in index order; the
@@ -214,23 +200,11 @@ impl Finisher {
                 if self.folds.get(index).is_some_and(folds_into_session_keys) {
                     return false;
                 }
-                // The failure dict is the prefregex's groups (but `content`)
-                // updated with the failregex's: a key's value comes from the
-                // failregex when it has that group at all (even unmatched).
-                let value = |key: &str| -> Option<Option<&str>> {
-                    let own = names.fail.get(first.index)?;
-                    match own.iter().position(|n| &**n == key) {
-                        Some(at) => Some(first.groups.get(at).and_then(|g| g.as_deref())),
-                        None => from_pre(key),
-                    }
-                };
-                let ends_quietly = truthy(value("mlfforget"))
-                    && (truthy(value("nofail")) || truthy(value("mlfgained")))
-                    && !truthy(value("mlfpending"));
-                if !ends_quietly {
+                let view = GroupView::new(line, names, Some(first));
+                if !view.ends_quietly() {
                     return false;
                 }
-                value("mlfid")
+                view.value("mlfid")
             }
         };
         // `mlfid` not None: a session line (even an empty id is a key)
