@@ -239,7 +239,7 @@ impl FilterProgram<'_> {
     }
 
     /// The date step ([`cut_date`]) of every line the stage processes for
-    /// the scan `scan` of `data` ([`Self::stage_lines`]), found ahead of the
+    /// the scan `scan` of `data` (`stage_lines`), found ahead of the
     /// run (see [`date_cut`]): the same cuts, detector and carry as the run
     /// would make. Pass them to [`Self::run_ahead_into`] with the scan.
     pub fn dates_ahead(
@@ -302,12 +302,12 @@ impl FilterProgram<'_> {
     }
 
     /// The stage on the scan `scan` of `data` (the lines
-    /// [`Self::stage_lines`] says) with each line's date step taken from
+    /// `stage_lines` says) with each line's date step taken from
     /// `dates`, the [`Self::dates_ahead`] of this scan: the run then needs
     /// neither the detector nor the carry. The lines in `evaluated` (the
     /// [`Self::evaluate_ahead`] of the same scan and dates, or none) take
     /// their exact sets from there; only for a sink that never skips a line
-    /// before its failregexes (see [`evaluate`]).
+    /// before its failregexes (see the `evaluate` module).
     pub fn run_ahead_into<S: RecordSink>(
         &self,
         data: &[u8],

@@ -9,7 +9,7 @@
 //! and accounts every line it can account exactly as the Python accounting
 //! would (`RegexTool._account`), without the GIL. It gives back the others:
 //! a line with an error or a warning fail2ban logs, a host name to resolve,
-//! a record whose text only Python can tell (see [`record`]). The caller
+//! a record whose text only Python can tell (see the `record` module). The caller
 //! accounts those in Python; both keep their lists in line order, and the
 //! lists are merged by line number at the end ([`merge_by_line`]).
 //!

@@ -37,7 +37,7 @@ fn folds_into_session_keys(folds: &GroupFolds) -> bool {
 /// `F-MLFGAINED` captures text), never marks a pending failure, and takes
 /// its session id from the prefregex (it has no `F-MLFID` of its own). Its
 /// lines can then be skipped before it runs when their session is not
-/// cached (see [`Finisher::is_idle_session_end`]).
+/// cached (see `Finisher::is_idle_session_end`).
 pub fn quiet_session_end(pattern: &syntax::Pattern, folds: &GroupFolds) -> bool {
     let always = |name| syntax::group_always_captures_text(pattern, name);
     always("mlfforget")
