@@ -15,7 +15,9 @@
 //!
 //! The date step of a whole chunk can also be made ahead, on another
 //! thread ([`FilterProgram::dates_ahead`], see [`date_cut`]), and the rest
-//! of the stage run on those dates ([`FilterProgram::run_ahead_into`]).
+//! of the stage run on those dates ([`FilterProgram::run_ahead_into`]); so
+//! can the regexes of the chunk's first lines, with the dates
+//! ([`FilterProgram::evaluate_ahead`], see the `evaluate` module).
 //!
 //! Only lines whose outcome matters come back as [`LineRecord`]s: a
 //! failregex or ignoreregex matched, the date could not be converted, or the
