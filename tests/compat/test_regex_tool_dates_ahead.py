@@ -13,16 +13,19 @@ figures aside.
 
 from __future__ import annotations
 
-import io
-import json
 import os
-from contextlib import redirect_stdout
 
 import pytest
 from corpus import CONFIG_DIR, Variant
-from tool_runs import filter_spec, freeze_tool_clock, tool_cases, write_sample_log
+from tool_runs import (
+    filter_spec,
+    freeze_tool_clock,
+    run_tool,
+    tool_cases,
+    untimed_json,
+    write_sample_log,
+)
 
-from hyperban.__main__ import main as hyperban_main
 from hyperban.filter.filter import Filter
 
 pytestmark = pytest.mark.skipif(
@@ -33,13 +36,8 @@ pytestmark = pytest.mark.skipif(
 
 def _report(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> dict[str, object]:
     freeze_tool_clock(monkeypatch)
-    out = io.StringIO()
-    with redirect_stdout(out):
-        # 200-byte chunks: one to a few lines each (a longer line is read whole)
-        assert hyperban_main(["regex", "--no-progress", "--chunk-size", "200", *args]) == 0
-    report = json.loads(out.getvalue())
-    del report["seconds"], report["lines_per_second"]
-    return report
+    # 200-byte chunks: one to a few lines each (a longer line is read whole)
+    return untimed_json(run_tool(["--chunk-size", "200", *args]))
 
 
 @pytest.mark.parametrize("variant", [pytest.param(v, id=v.key) for v in tool_cases()])

@@ -14,17 +14,20 @@ so both paths and their merge are exercised.
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import re
-from contextlib import redirect_stdout
 
 import pytest
 from corpus import CONFIG_DIR, Variant
-from tool_runs import filter_spec, freeze_tool_clock, tool_cases, write_sample_log
+from tool_runs import (
+    filter_spec,
+    freeze_tool_clock,
+    run_tool,
+    tool_cases,
+    untimed_json,
+    write_sample_log,
+)
 
-from hyperban.__main__ import main as hyperban_main
 from hyperban.cli import regex_tool
 
 pytestmark = pytest.mark.skipif(
@@ -33,28 +36,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _run(args: list[str]) -> str:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert hyperban_main(["regex", "--no-progress", *args]) == 0
-    return out.getvalue()
-
-
 def _both(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[str, str]:
     """(with the tally, without it), both at the same time of day (a line
     without a date is a failure of "now")."""
     freeze_tool_clock(monkeypatch)
-    with_tally = _run(args)
+    with_tally = run_tool(args)
     with monkeypatch.context() as m:
         m.setattr(regex_tool.RegexTool, "_make_tally", lambda *a: None)
-        without = _run(args)
+        without = run_tool(args)
     return with_tally, without
-
-
-def _untimed_json(text: str) -> dict[str, object]:
-    data = json.loads(text)
-    del data["seconds"], data["lines_per_second"]
-    return data
 
 
 @pytest.mark.parametrize("variant", [pytest.param(v, id=v.key) for v in tool_cases()])
@@ -69,7 +59,7 @@ def test_tally_reports_what_python_accounting_reports(
     ours, python = _both(monkeypatch, [*common, "--json", "--print-all-matched", str(log), spec])
     # (the records are compared as text: they are spliced into the report)
     assert ours.replace(_timing(ours), "") == python.replace(_timing(python), "")
-    assert _untimed_json(ours) == _untimed_json(python)
+    assert untimed_json(ours) == untimed_json(python)
     processed = re.compile(r"^\[processed in [\d.]+ sec\]$", re.M)
     for listing in (["--print-all-matched", "--print-all-ignored"], []):
         # (without --print-all-ignored the report lists the ignored lines

@@ -4,13 +4,17 @@ reports (``test_regex_tool_tally.py``, ``test_regex_tool_dates_ahead.py``)."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
 from corpus import CONFIG_DIR, Variant, filters_with_samples, read_variants
 
+from hyperban.__main__ import main as hyperban_main
 from hyperban.cli import regex_tool
 
 _PLAIN_VALUE = re.compile(r"[^,\[\]\"'=]*")
@@ -60,3 +64,19 @@ def freeze_tool_clock(monkeypatch: pytest.MonkeyPatch) -> None:
         return flt
 
     monkeypatch.setattr(regex_tool.RegexTool, "make_filter", frozen_filter)
+
+
+def run_tool(args: list[str]) -> str:
+    """What ``python -m hyperban regex --no-progress ARGS`` prints (it must
+    succeed)."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert hyperban_main(["regex", "--no-progress", *args]) == 0
+    return out.getvalue()
+
+
+def untimed_json(text: str) -> dict[str, object]:
+    """A ``--json`` report without its timing figures."""
+    data = json.loads(text)
+    del data["seconds"], data["lines_per_second"]
+    return data
