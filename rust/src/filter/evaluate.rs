@@ -20,7 +20,8 @@
 
 use super::date_cut::{DateCut, LineDate};
 use super::{
-    for_each_stage_line, FilterProgram, FilterShape, SetMatches, SkipCheck, IGNORE_BASE, PREF_ID,
+    for_each_stage_line, next_cut, FilterProgram, FilterShape, SetMatches, SkipCheck, IGNORE_BASE,
+    PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError, PatternSet, RecordScratch};
 
@@ -229,12 +230,10 @@ impl FilterProgram<'_> {
                 return;
             }
             seen += 1;
-            let cut = match cuts.next() {
-                Some(cut) if cut.line == line => cut,
-                _ => {
-                    result = Err(MatcherError::Unsupported(format!(
-                        "the dates found ahead are not those of this chunk (line {line})"
-                    )));
+            let cut = match next_cut(&mut cuts, line) {
+                Ok(cut) => cut,
+                Err(e) => {
+                    result = Err(e);
                     return;
                 }
             };

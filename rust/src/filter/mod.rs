@@ -373,14 +373,7 @@ impl FilterProgram<'_> {
                 found = DateCut::find(line, text, *now, detector, carry);
                 &found
             }
-            Dates::Ahead(cuts) => match cuts.next() {
-                Some(cut) if cut.line == line => cut,
-                _ => {
-                    return Err(MatcherError::Unsupported(format!(
-                        "the dates found ahead are not those of this chunk (line {line})"
-                    )))
-                }
-            },
+            Dates::Ahead(cuts) => next_cut(cuts, line)?,
         };
         let last_date = cut.last_date;
         let ((before, date_text, after), when, no_date, invalid_date) = match &cut.date {
@@ -477,6 +470,20 @@ enum Dates<'d> {
     },
     /// Made ahead ([`FilterProgram::dates_ahead`]), one per processed line.
     Ahead(std::slice::Iter<'d, DateCut>),
+}
+
+/// The next of the date steps found ahead, which must be line `line`'s:
+/// cuts of another chunk (or another scan of it) are an error.
+fn next_cut<'d>(
+    cuts: &mut std::slice::Iter<'d, DateCut>,
+    line: usize,
+) -> Result<&'d DateCut, MatcherError> {
+    match cuts.next() {
+        Some(cut) if cut.line == line => Ok(cut),
+        _ => Err(MatcherError::Unsupported(format!(
+            "the dates found ahead are not those of this chunk (line {line})"
+        ))),
+    }
 }
 
 /// What the lines of a chunk share.
