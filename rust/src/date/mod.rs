@@ -67,6 +67,7 @@ mod pattern;
 mod posixtz;
 mod pyre;
 mod pyvalue;
+mod shape;
 mod template;
 mod templates;
 mod tz;

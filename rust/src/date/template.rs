@@ -11,6 +11,7 @@ use super::parse::{strptime_fields, Conversion, ParseEnv};
 use super::pattern;
 use super::pyre;
 use super::pyvalue::{char_len, py_float, py_strip};
+use super::shape::{SyslogShape, SYSLOG_PATTERN};
 use pcre2::bytes::{CaptureLocations, Regex};
 
 /// Template flag: anchored at line begin.
@@ -86,6 +87,8 @@ pub(crate) struct Template {
     names: Vec<(usize, String)>,
     /// The last short search and its answer (see [`Template::search`]).
     memo: SearchMemo,
+    /// The hand-written search of the syslog template, on this template.
+    shape: Option<SyslogShape>,
 }
 
 /// Searches of subjects up to this long are remembered: the windowed search
@@ -174,6 +177,33 @@ pub(crate) fn find_epoch_marker(s: &str, from: usize) -> Option<(usize, usize)> 
     None
 }
 
+/// fail2ban's `DatePatternRegex(pattern)` up to the compiled regex: the
+/// template's name, its final regex text and its flags.
+fn pattern_regex(pattern: &str, exy: &str) -> Result<(String, String, u8), String> {
+    let mut p = pattern;
+    let mut begin = Begin::Word;
+    let mut end = true;
+    if let Some(rest) = p.strip_prefix(PREFIX_UNBOUND) {
+        p = rest;
+        begin = Begin::None;
+        end = false;
+    }
+    if begin != Begin::None {
+        if let Some(rest) = p.strip_prefix(PREFIX_LINE_BEGIN) {
+            p = rest;
+            begin = Begin::Line;
+        }
+    }
+    let converted = pattern::convert(p, exy)?;
+    let mut regex = converted.regex;
+    if pattern::has_alpha_code(p) {
+        regex.insert_str(0, "(?iu)");
+    }
+    let mut name = converted.name;
+    let (regex, flags) = finish_regex(&regex, begin, end, &mut name);
+    Ok((name, regex, flags))
+}
+
 impl Template {
     fn compile(
         name: String,
@@ -204,33 +234,23 @@ impl Template {
             locs,
             names,
             memo: SearchMemo::default(),
+            shape: None,
         })
     }
 
     /// fail2ban's `DatePatternRegex(pattern)`.  `exy` is the `%ExY` regex.
     pub fn from_pattern(pattern: &str, exy: &str) -> Result<Template, String> {
-        let mut p = pattern;
-        let mut begin = Begin::Word;
-        let mut end = true;
-        if let Some(rest) = p.strip_prefix(PREFIX_UNBOUND) {
-            p = rest;
-            begin = Begin::None;
-            end = false;
+        let (name, regex, flags) = pattern_regex(pattern, exy)?;
+        // (any pattern that comes out as the syslog template's regex)
+        let syslog = pattern == SYSLOG_PATTERN
+            || (regex.starts_with("(?iu)^")
+                && pattern_regex(SYSLOG_PATTERN, exy).is_ok_and(|(_, r, _)| r == regex));
+        let mut template =
+            Template::compile(name, Some(pattern.to_string()), regex, flags, Kind::Fields)?;
+        if syslog {
+            template.shape = SyslogShape::new(&template.names, template.locs.len());
         }
-        if begin != Begin::None {
-            if let Some(rest) = p.strip_prefix(PREFIX_LINE_BEGIN) {
-                p = rest;
-                begin = Begin::Line;
-            }
-        }
-        let converted = pattern::convert(p, exy)?;
-        let mut regex = converted.regex;
-        if pattern::has_alpha_code(p) {
-            regex.insert_str(0, "(?iu)");
-        }
-        let mut name = converted.name;
-        let (regex, flags) = finish_regex(&regex, begin, end, &mut name);
-        Template::compile(name, Some(pattern.to_string()), regex, flags, Kind::Fields)
+        Ok(template)
     }
 
     /// fail2ban's `DateEpoch(lineBeginOnly, pattern, longFrm)`.
@@ -301,6 +321,9 @@ impl Template {
             return None;
         }
         let subject = &line.as_bytes()[..end];
+        if let Some(found) = self.shape.as_ref().and_then(|s| s.search(subject, start)) {
+            return Some(found);
+        }
         let memo = &mut self.memo;
         let remembered = subject.len() <= MEMO_MAX_SUBJECT;
         if remembered && memo.valid && memo.start == start && memo.subject == subject {
@@ -327,6 +350,24 @@ impl Template {
     #[cfg(test)]
     pub fn forget_search(&mut self) {
         self.memo.valid = false;
+    }
+
+    /// The hand-written search, if this template has one (tests).
+    #[cfg(test)]
+    pub(crate) fn shape(&self) -> Option<&SyslogShape> {
+        self.shape.as_ref()
+    }
+
+    /// PCRE2's answer alone, the memo and the shape aside (tests).
+    #[cfg(test)]
+    pub(crate) fn search_pcre2(&mut self, line: &str, start: usize, end: usize) -> Option<Found> {
+        let subject = &line.as_bytes()[..end.min(line.len())];
+        match self.regex.captures_read_at(&mut self.locs, subject, start) {
+            Ok(Some(_)) => Some(Found {
+                spans: (0..self.locs.len()).map(|i| self.locs.get(i)).collect(),
+            }),
+            _ => None,
+        }
     }
 
     /// Converts a match into a time (fail2ban's `getDate`).
