@@ -4,7 +4,7 @@
 //! keys; sets as sorted lists, tuples as lists, addresses printed).
 
 use super::address::printed_id;
-use super::json::{write_opt_float, write_str, Unwritable};
+use super::json::{write_i64, write_opt_float, write_str, write_u64, Unwritable};
 use crate::filter::fields::{Fields, Value};
 use crate::filter::{FailureId, FoundFailure};
 
@@ -14,8 +14,9 @@ const INTERNAL: [&str; 3] = ["matches", "nofail-matches", "mlfpending"];
 /// Appends the record of `failure`, found on 1-based line `line`, to `out`.
 /// On `Err`, `out` may hold part of it (the caller cuts it off).
 pub fn write_record(out: &mut String, line: u64, failure: &FoundFailure) -> Result<(), Unwritable> {
-    use std::fmt::Write;
-    let _ = write!(out, "{{\"line\": {line}, \"id\": ");
+    out.push_str("{\"line\": ");
+    write_u64(out, line);
+    out.push_str(", \"id\": ");
     match &failure.id {
         FailureId::Pending => out.push_str("null"),
         FailureId::Raw { text, cidr } => write_str(out, printed_id(text, *cidr).ok_or(Unwritable)?),
@@ -49,13 +50,10 @@ fn write_fields(out: &mut String, data: &Fields) -> Result<(), Unwritable> {
 }
 
 fn write_value(out: &mut String, value: &Value) -> Result<(), Unwritable> {
-    use std::fmt::Write;
     match value {
         Value::None => out.push_str("null"),
         Value::Str(s) => write_str(out, s),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Value::Int(i) => write_i64(out, *i),
         Value::Tuple(items) => write_list(out, items.iter().map(|i| i.as_deref())),
         Value::Users(users) => {
             // a Python set, printed sorted (code point order is byte order in UTF-8)
