@@ -107,29 +107,15 @@ pub fn write_float(out: &mut String, x: f64) -> Result<(), Unwritable> {
     Ok(())
 }
 
-/// An integer in decimal, as `str(int)` writes it.
+/// An integer in decimal, as `str(int)` writes it (`itoa`: without
+/// `core::fmt`'s machinery, a tenth of its cost).
 pub fn write_i64(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    write_u64(out, n.unsigned_abs());
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
-/// An unsigned integer in decimal, without `core::fmt`'s machinery (the
-/// report writes two or three numbers per matched line).
-pub fn write_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // (ASCII digits only)
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+/// An unsigned integer in decimal (see [`write_i64`]).
+pub fn write_u64(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// A float or `null`.
