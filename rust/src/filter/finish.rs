@@ -31,6 +31,10 @@ pub const FAM_IPV6: i32 = CIDR_RAW - 10;
 /// `users`, `ip`, `mlfpending`, ...): room kept for them up front.
 const EXTRA_KEYS: usize = 4;
 
+/// Keys a session's next line may add to its cached data (the groups of
+/// another failregex, the finishing stage's own keys): room kept for them.
+const SESSION_ROOM: usize = 8;
+
 // `_mergeFailure`'s flags.
 const NOFAIL: u8 = 1;
 const FORGET: u8 = 2;
@@ -290,7 +294,14 @@ impl Finisher {
                 return out;
             };
             out.prefregex_matched = true;
-            pre_groups = groups_of(m.index, &mut m.groups, &names.pre);
+            // (with room for the groups of the largest failregex matched:
+            // they are merged in, and growing the dict then moved it all)
+            let fail_keys = fail
+                .iter()
+                .map(|m| names.fail.get(m.index).map_or(0, Vec::len))
+                .max()
+                .unwrap_or(0);
+            pre_groups = groups_of(m.index, &mut m.groups, &names.pre, fail_keys);
             pre_groups.pop("content");
         }
         let mut matched: Vec<usize> = fail
@@ -305,7 +316,7 @@ impl Finisher {
             let Some(m) = fail.iter_mut().find(|m| m.pattern as usize == index + 1) else {
                 continue;
             };
-            let mut groups = groups_of(m.index, &mut m.groups, &names.fail);
+            let mut groups = groups_of(m.index, &mut m.groups, &names.fail, 0);
             if let Some(folds) = self.folds.get(index) {
                 fold_groups(&mut groups, folds);
             }
@@ -447,7 +458,9 @@ impl Finisher {
     fn store(&mut self, key: Option<&str>, fields: &Fields, wall_now: f64) {
         if let Some(key) = key {
             if let Some(slot) = self.sessions.get_mut(key, wall_now) {
-                *slot = fields.clone();
+                // (with room: the session's next line merges its groups in,
+                // and growing an exact-size copy then moved it all again)
+                *slot = fields.clone_with_room(SESSION_ROOM);
             }
         }
     }
@@ -560,12 +573,18 @@ enum Step {
 }
 
 /// The groups of a match as a failure dict (unmatched groups are `None`);
-/// the values are moved out of the match.
-fn groups_of(index: usize, groups: &mut [Option<String>], names: &[Vec<Arc<str>>]) -> Fields {
+/// the values are moved out of the match. The dict has room for `more`
+/// keys besides [`EXTRA_KEYS`].
+fn groups_of(
+    index: usize,
+    groups: &mut [Option<String>],
+    names: &[Vec<Arc<str>>],
+    more: usize,
+) -> Fields {
     let Some(names) = names.get(index) else {
         return Fields::new();
     };
-    let mut out = Fields::with_capacity(names.len() + EXTRA_KEYS);
+    let mut out = Fields::with_capacity(names.len() + EXTRA_KEYS + more);
     for (name, value) in names.iter().zip(groups) {
         out.push_new(name.clone(), value.take().map_or(Value::None, Value::Str));
     }

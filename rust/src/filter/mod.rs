@@ -151,6 +151,10 @@ pub trait RecordSink {
     fn can_skip(&mut self, _line: &SkipCheck<'_>) -> bool {
         false
     }
+
+    /// Told before the first line: at most `lines` lines will be pushed (a
+    /// sink that keeps what it makes can make room once).
+    fn expect_lines(&mut self, _lines: usize) {}
 }
 
 /// Keeps every record (the plain two-pass use: run, then finish).
@@ -343,6 +347,7 @@ impl FilterProgram<'_> {
             bufs: EvalBuffers::new(self),
         };
         let shape = self.shape;
+        sink.expect_lines(candidate_lines(scan));
         let mut result = Ok(());
         for_each_stage_line(data, scan, &shape, |line, text, hits| {
             if result.is_err() {

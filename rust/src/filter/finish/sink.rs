@@ -105,6 +105,12 @@ impl RecordSink for FinishingSink<'_> {
         }
     }
 
+    fn expect_lines(&mut self, lines: usize) {
+        // (growing the outcomes of a chunk as they came cost a copy of
+        // them all at each doubling)
+        self.outcomes.reserve(lines);
+    }
+
     fn can_skip(&mut self, line: &SkipCheck<'_>) -> bool {
         if self.settings.check_all {
             // fail2ban reports the nofail matches themselves: only a summary
