@@ -57,6 +57,11 @@ const MONTHS: [&str; 12] = [
     "november",
     "december",
 ];
+/// The first three letters of each of [`MONTHS`].
+const MONTH_ABBREVIATIONS: [[u8; 3]; 12] = [
+    *b"jan", *b"feb", *b"mar", *b"apr", *b"may", *b"jun", *b"jul", *b"aug", *b"sep", *b"oct",
+    *b"nov", *b"dec",
+];
 const WEEKDAYS: [&str; 7] = [
     "monday",
     "tuesday",
@@ -70,6 +75,17 @@ const WEEKDAYS: [&str; 7] = [
 /// Index of a month name, fail2ban style: the abbreviation list has an
 /// empty entry 0, so an empty text yields month 0.
 fn month_index(text: &str, abbreviated: bool) -> Option<i128> {
+    // (a three-letter ASCII abbreviation, as syslog writes it, read by its
+    // letters: the search below compares against each name in turn)
+    if let (true, &[a, b, c]) = (abbreviated, text.as_bytes()) {
+        if text.is_ascii() {
+            let key = [a, b, c].map(|x| x.to_ascii_lowercase());
+            return MONTH_ABBREVIATIONS
+                .iter()
+                .position(|m| *m == key)
+                .map(|i| i as i128 + 1);
+        }
+    }
     if text.is_ascii() {
         // (ASCII text: the comparison below without the lowercased copy)
         if abbreviated && text.is_empty() {
@@ -332,7 +348,8 @@ mod tests {
             })
         };
         for text in [
-            "", "Jan", "JAN", "jan", "January", "MAY", "Mayo", "Dec ", "Mon", "sUnDaY", "x",
+            "", "Jan", "JAN", "jan", "January", "MAY", "Mayo", "Dec ", "Mon", "sUnDaY", "x", "Nov",
+            "sEp", "dec", "feb", "xyz", "ja",
         ] {
             for abbreviated in [true, false] {
                 let expected = slow(&MONTHS, text, abbreviated).map(|i| i as i128 + 1);
