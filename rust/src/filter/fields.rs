@@ -8,29 +8,46 @@
 //! the same order. [`Value::truthy`] is Python's truth test, which the
 //! session rules rely on (an empty group counts as absent).
 
-use std::sync::{Arc, LazyLock};
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-/// The keys the session rules add to failure dicts, shared so that every
-/// dict holding one points at the same string.
-static KNOWN_KEYS: LazyLock<[Arc<str>; 6]> = LazyLock::new(|| {
-    [
-        "matches",
-        "nofail-matches",
-        "users",
-        "mlfpending",
-        "ip",
-        "nofail",
-    ]
-    .map(Arc::from)
-});
+/// A key of the failure dict: a group name of the filter's sets or one of
+/// the session rules' keys, interned for the life of the process.
+///
+/// Why not a shared, counted string: every dict holds a copy of each key,
+/// and the regex tool's worker makes the dicts that its main thread drops.
+/// The key's reference count was then a cache line both threads kept
+/// writing: under perf, the `lock inc` of that count was three quarters of
+/// the time spent copying a dict. An interned `&'static str` is copied
+/// without a write.
+pub type Key = &'static str;
 
-/// A shared key for `name` (one of [`KNOWN_KEYS`], else a new one).
-fn shared_key(name: &str) -> Arc<str> {
-    KNOWN_KEYS
-        .iter()
-        .find(|k| &***k == name)
-        .cloned()
-        .unwrap_or_else(|| Arc::from(name))
+/// The keys the session rules add to failure dicts.
+const KNOWN_KEYS: [Key; 6] = [
+    "matches",
+    "nofail-matches",
+    "users",
+    "mlfpending",
+    "ip",
+    "nofail",
+];
+
+/// The interned key for `name`. Each distinct name is leaked once; names
+/// come from filter definitions (group names, `alt_`/`tuple_` targets), a
+/// small set however often filters are reloaded.
+pub fn intern(name: &str) -> Key {
+    if let Some(known) = KNOWN_KEYS.iter().find(|k| **k == name) {
+        return known;
+    }
+    static NAMES: LazyLock<Mutex<HashSet<Key>>> = LazyLock::new(Mutex::default);
+    // (a panic elsewhere cannot leave the set half-changed: insert is one step)
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(key) = names.get(name) {
+        return key;
+    }
+    let key: Key = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(key);
+    key
 }
 
 /// One log line with its date cut out: `(before, date text, after)`.
@@ -99,11 +116,11 @@ impl Value {
 }
 
 /// An insertion-ordered map with a Python dict's update rules (few keys: a
-/// linear search beats hashing here). Keys are shared strings: group names
-/// come from the filter's sets, so a failure's dict costs no key copies.
+/// linear search beats hashing here). Keys are interned ([`Key`]): a
+/// failure's dict costs no key copies.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fields {
-    entries: Vec<(Arc<str>, Value)>,
+    entries: Vec<(Key, Value)>,
 }
 
 impl Fields {
@@ -125,8 +142,8 @@ impl Fields {
         }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
-        self.entries.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl Iterator<Item = (Key, &Value)> {
+        self.entries.iter().map(|(k, v)| (*k, v))
     }
 
     pub fn len(&self) -> usize {
@@ -138,10 +155,7 @@ impl Fields {
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries
-            .iter()
-            .find(|(k, _)| &**k == key)
-            .map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// `dict.get(key)` tested for truth.
@@ -156,51 +170,51 @@ impl Fields {
 
     /// `dict[key] = value`: an existing key keeps its place.
     pub fn set(&mut self, key: &str, value: Value) {
-        match self.entries.iter_mut().find(|(k, _)| &**k == key) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
-            None => self.entries.push((shared_key(key), value)),
+            None => self.entries.push((intern(key), value)),
         }
     }
 
-    /// [`Fields::set`] with a shared key.
-    pub fn set_shared(&mut self, key: &Arc<str>, value: Value) {
-        match self.entries.iter_mut().find(|(k, _)| k == key) {
+    /// [`Fields::set`] with an interned key.
+    pub fn set_key(&mut self, key: Key, value: Value) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
-            None => self.entries.push((key.clone(), value)),
+            None => self.entries.push((key, value)),
         }
     }
 
     /// Append a key known not to be there (a match's group names are unique).
-    pub fn push_new(&mut self, key: Arc<str>, value: Value) {
-        debug_assert!(self.get(&key).is_none());
+    pub fn push_new(&mut self, key: Key, value: Value) {
+        debug_assert!(self.get(key).is_none());
         self.entries.push((key, value));
     }
 
     /// `dict.pop(key, None)`.
     pub fn pop(&mut self, key: &str) -> Option<Value> {
-        let at = self.entries.iter().position(|(k, _)| &**k == key)?;
+        let at = self.entries.iter().position(|(k, _)| *k == key)?;
         Some(self.entries.remove(at).1)
     }
 
     /// `dict.update(other)`.
     pub fn update(&mut self, other: &Fields) {
-        for (k, v) in &other.entries {
-            self.set_shared(k, v.clone());
+        for &(k, ref v) in &other.entries {
+            self.set_key(k, v.clone());
         }
     }
 
     /// [`Fields::update`] with the values moved out of `other`.
     pub fn update_owned(&mut self, other: Fields) {
         for (k, v) in other.entries {
-            self.set_shared(&k, v);
+            self.set_key(k, v);
         }
     }
 
     /// `dict.update((k, v) for k, v in other.items() if v is not None)`.
     pub fn update_present(&mut self, other: &Fields) {
-        for (k, v) in &other.entries {
+        for &(k, ref v) in &other.entries {
             if !matches!(v, Value::None) {
-                self.set_shared(k, v.clone());
+                self.set_key(k, v.clone());
             }
         }
     }
@@ -209,7 +223,7 @@ impl Fields {
     pub fn update_present_owned(&mut self, other: Fields) {
         for (k, v) in other.entries {
             if !matches!(v, Value::None) {
-                self.set_shared(&k, v);
+                self.set_key(k, v);
             }
         }
     }
@@ -224,7 +238,7 @@ impl Fields {
     /// [`Fields::lines`], taken out: a list of lines under `key` is left
     /// empty in its place (for a [`Fields::set`] of the key to follow).
     pub fn take_lines(&mut self, key: &str) -> Vec<TupleLine> {
-        match self.entries.iter_mut().find(|(k, _)| &**k == key) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some((_, Value::Lines(lines))) => std::mem::take(lines),
             _ => Vec::new(),
         }
@@ -232,7 +246,7 @@ impl Fields {
 
     /// `dict[key] = dict.get(key, []) + [line]` for a list of lines.
     pub fn append_line(&mut self, key: &str, line: TupleLine) {
-        match self.entries.iter_mut().find(|(k, _)| &**k == key) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some((_, Value::Lines(lines))) => lines.push(line),
             _ => self.set(key, Value::Lines(vec![line])),
         }
@@ -242,7 +256,7 @@ impl Fields {
     /// first use); returns how many users the set then holds.
     pub fn add_user(&mut self, user: Option<&Value>) -> usize {
         if let Some(user) = user.filter(|u| u.truthy()) {
-            match self.entries.iter_mut().find(|(k, _)| &**k == "users") {
+            match self.entries.iter_mut().find(|(k, _)| *k == "users") {
                 Some((_, Value::Users(users))) => {
                     if !users.contains(user) {
                         users.push(user.clone());
@@ -272,10 +286,10 @@ mod tests {
         f.set("a", s("1"));
         f.set("b", Value::None);
         f.set("a", s("2"));
-        assert_eq!(f.iter().map(|(k, _)| &**k).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(f.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(f.pop("a"), Some(s("2")));
         f.set("a", s("3"));
-        assert_eq!(f.iter().map(|(k, _)| &**k).collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(f.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["b", "a"]);
         assert!(f.some("b").is_none() && f.get("b").is_some());
     }
 
@@ -317,7 +331,7 @@ mod tests {
         f.append_line("matches", line("y"));
         f.append_line("other", line("z"));
         assert_eq!(
-            f.iter().map(|(k, _)| &**k).collect::<Vec<_>>(),
+            f.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             ["a", "matches", "other"]
         );
         assert_eq!(f.lines("matches"), [line("x"), line("y")]);

@@ -14,7 +14,7 @@
 //! Session data lives in a [`SessionCache`] owned by the [`Finisher`], so it
 //! carries over from chunk to chunk exactly as fail2ban's cache does.
 
-use super::fields::{Fields, TupleLine, Value};
+use super::fields::{Fields, Key, TupleLine, Value};
 use super::sessions::SessionCache;
 use super::{FilterShape, LineRecord, SetMatches, PREF_ID};
 use std::sync::Arc;
@@ -559,8 +559,8 @@ impl Finisher {
 /// The group names of each pattern of the "pre" and "fail" sets, by position.
 #[derive(Clone, Debug, Default)]
 pub struct SetNames {
-    pub pre: Vec<Vec<Arc<str>>>,
-    pub fail: Vec<Vec<Arc<str>>>,
+    pub pre: Vec<Vec<Key>>,
+    pub fail: Vec<Vec<Key>>,
 }
 
 enum Step {
@@ -578,15 +578,15 @@ enum Step {
 fn groups_of(
     index: usize,
     groups: &mut [Option<String>],
-    names: &[Vec<Arc<str>>],
+    names: &[Vec<Key>],
     more: usize,
 ) -> Fields {
     let Some(names) = names.get(index) else {
         return Fields::new();
     };
     let mut out = Fields::with_capacity(names.len() + EXTRA_KEYS + more);
-    for (name, value) in names.iter().zip(groups) {
-        out.push_new(name.clone(), value.take().map_or(Value::None, Value::Str));
+    for (&name, value) in names.iter().zip(groups) {
+        out.push_new(name, value.take().map_or(Value::None, Value::Str));
     }
     out
 }

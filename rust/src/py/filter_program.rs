@@ -24,13 +24,14 @@
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use super::date_detector::PyDateDetector;
 use super::outcome::Converter;
 use super::pattern_set::PyPatternSet;
 use super::tally::PyToolTally;
 use crate::date::DateDetector;
+use crate::filter::fields::{intern, Key};
 use crate::filter::{
     quiet_session_end, split_id, split_scan, DateCarry, DateCut, FilterProgram, FilterShape,
     FinishSettings, Finisher, FinishingSink, GroupFolds, LineEval, LineOutcome, SetNames,
@@ -156,15 +157,9 @@ impl SettingsArg {
 }
 
 /// The group names of every pattern of a set, by position.
-fn names_of(set: &PyPatternSet) -> Vec<Vec<Arc<str>>> {
+fn names_of(set: &PyPatternSet) -> Vec<Vec<Key>> {
     (0..set.inner.len())
-        .map(|i| {
-            set.inner
-                .group_names(i)
-                .into_iter()
-                .map(Arc::from)
-                .collect()
-        })
+        .map(|i| set.inner.group_names(i).into_iter().map(intern).collect())
         .collect()
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
 
-use crate::filter::fields::{Fields, TupleLine, Value};
+use crate::filter::fields::{Fields, Key, TupleLine, Value};
 use crate::filter::{FailureId, FoundFailure, LineOutcome};
 
 pub const ID_PENDING: u8 = 0;
@@ -26,9 +26,9 @@ pub const ID_DNS: u8 = 2;
 pub struct Converter<'py> {
     py: Python<'py>,
     address_of: &'py Bound<'py, PyAny>,
-    /// Python string of each key, by the key's address; the key is kept
-    /// alive with it so that its address cannot be reused by another key.
-    keys: HashMap<usize, (Arc<str>, Bound<'py, PyString>), ByAddress>,
+    /// Python string of each key, by the key's address (keys are interned
+    /// for the life of the process: an address is never reused).
+    keys: HashMap<usize, Bound<'py, PyString>, ByAddress>,
     /// Python tuple of each line, by the line's address (kept alive the
     /// same way): a line is in its outcome and in the `matches` of its
     /// failures, and in those of the later failures of its session.
@@ -117,12 +117,11 @@ impl<'py> Converter<'py> {
         Ok(tuple)
     }
 
-    fn key(&mut self, key: &Arc<str>) -> Bound<'py, PyString> {
+    fn key(&mut self, key: Key) -> Bound<'py, PyString> {
         let py = self.py;
         self.keys
-            .entry(Arc::as_ptr(key) as *const u8 as usize)
-            .or_insert_with(|| (key.clone(), PyString::intern(py, key)))
-            .1
+            .entry(key.as_ptr() as usize)
+            .or_insert_with(|| PyString::intern(py, key))
             .clone()
     }
 

@@ -1,14 +1,14 @@
 //! The finishing stage on records from real runs of a filter program.
 
 use super::*;
+use crate::filter::fields::intern;
 use crate::filter::tests::{detector, sets, Sets, NOW};
 use crate::filter::{DateCarry, RecordSink};
-use std::sync::Arc;
 
 fn names(s: &Sets) -> SetNames {
-    let of = |set: &crate::matcher::PatternSet| -> Vec<Vec<Arc<str>>> {
+    let of = |set: &crate::matcher::PatternSet| -> Vec<Vec<Key>> {
         (0..set.len())
-            .map(|i| set.group_names(i).into_iter().map(Arc::from).collect())
+            .map(|i| set.group_names(i).into_iter().map(intern).collect())
             .collect()
     };
     SetNames {

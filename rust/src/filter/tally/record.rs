@@ -34,7 +34,7 @@ fn write_fields(out: &mut String, data: &Fields) -> Result<(), Unwritable> {
     out.push('{');
     let mut first = true;
     for (key, value) in data.iter() {
-        if matches!(value, Value::None) || INTERNAL.contains(&&**key) {
+        if matches!(value, Value::None) || INTERNAL.contains(&key) {
             continue;
         }
         if !first {
