@@ -92,6 +92,7 @@ pub struct FoundFailure {
     pub when: Option<f64>,
     pub data: Fields,
     pub id: FailureId,
+    /// `data["nofail"]` is truthy (read once, when the failure is made).
     pub nofail: bool,
 }
 

@@ -92,7 +92,7 @@ impl Tally {
         let number = self.first + outcome.line as u64;
         let failures = &outcome.failures;
         // what the Python accounting calls `found`: the failures proper
-        let nofail = failures.iter().filter(|f| f.data.truthy("nofail")).count();
+        let nofail = failures.iter().filter(|f| f.nofail).count();
         let found = failures.len() - nofail;
         let is_ignored = !outcome.ignored_by.is_empty() || nofail > 0;
         let is_matched = !is_ignored && found > 0;
@@ -141,7 +141,7 @@ impl Tally {
     /// written) when one of them is left to Python.
     fn write_records(&mut self, o: &LineOutcome, number: u64) -> bool {
         let (text_mark, record_mark) = (self.json.len(), self.records.len());
-        for f in o.failures.iter().filter(|f| !f.data.truthy("nofail")) {
+        for f in o.failures.iter().filter(|f| !f.nofail) {
             if record::write_record(&mut self.json, number + 1, f).is_err() {
                 self.json.truncate(text_mark);
                 self.records.truncate(record_mark);
