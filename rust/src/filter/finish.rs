@@ -343,7 +343,7 @@ impl Finisher {
                 pre_groups.clone_with_room(groups.len() + EXTRA_KEYS)
             };
             match self.failure(index, groups, pre, &tuple_line, when, settings) {
-                Step::Found(found) => out.failures.push(*found),
+                Step::Found(found) => out.failures.push(found),
                 Step::NoIdGroup => {
                     out.no_id_group.push(index);
                     continue;
@@ -445,13 +445,13 @@ impl Finisher {
         };
         self.store(stored_in, &fail, settings.wall_now);
         let nofail = fail.truthy("nofail");
-        Step::Found(Box::new(FoundFailure {
+        Step::Found(FoundFailure {
             regex: index,
             when,
             data: fail,
             id,
             nofail,
-        }))
+        })
     }
 
     /// Write a session's data back to the cache after changes (it is still
@@ -565,7 +565,7 @@ pub struct SetNames {
 }
 
 enum Step {
-    Found(Box<FoundFailure>),
+    Found(FoundFailure),
     /// The failregex matched without any id group: fail2ban logs an error and
     /// goes on with the next failregex.
     NoIdGroup,
