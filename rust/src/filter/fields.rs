@@ -11,6 +11,8 @@
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
+use super::date_cut::DateParts;
+
 /// A key of the failure dict: a group name of the filter's sets or one of
 /// the session rules' keys, interned for the life of the process.
 ///
@@ -50,8 +52,27 @@ pub fn intern(name: &str) -> Key {
     key
 }
 
-/// One log line with its date cut out: `(before, date text, after)`.
-pub type TupleLine = Arc<(String, String, String)>;
+/// One log line as a failure's `matches` keep it: the line and where its
+/// date was cut (fail2ban's `(before, date text, after)` tuple is
+/// [`CutLine::pieces`]). One string for the three pieces and the line: the
+/// pieces as strings of their own were three more allocations per reported
+/// line, made by the worker and freed by the tool's other thread.
+pub type TupleLine = Arc<CutLine>;
+
+/// See [`TupleLine`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CutLine {
+    /// The line as read (no line end).
+    pub text: String,
+    pub parts: DateParts,
+}
+
+impl CutLine {
+    /// fail2ban's `(before, date text, after)`.
+    pub fn pieces(&self) -> (&str, &str, &str) {
+        self.parts.of(&self.text)
+    }
+}
 
 /// A value of the failure dict.
 #[derive(Clone, Debug, PartialEq)]
@@ -307,7 +328,12 @@ mod tests {
 
     #[test]
     fn owned_updates_and_line_lists_follow_the_dict_rules() {
-        let line = |t: &str| Arc::new((String::new(), String::new(), t.to_owned()));
+        let line = |t: &str| {
+            Arc::new(CutLine {
+                text: t.to_owned(),
+                parts: DateParts::Whole,
+            })
+        };
         let mut f = Fields::new();
         f.set("a", s("1"));
         f.set("matches", s("not lines"));

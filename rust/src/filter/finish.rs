@@ -14,7 +14,7 @@
 //! Session data lives in a [`SessionCache`] owned by the [`Finisher`], so it
 //! carries over from chunk to chunk exactly as fail2ban's cache does.
 
-use super::fields::{Fields, Key, TupleLine, Value};
+use super::fields::{CutLine, Fields, Key, TupleLine, Value};
 use super::sessions::SessionCache;
 use super::{FilterShape, LineRecord, SetMatches, PREF_ID};
 use std::sync::Arc;
@@ -101,7 +101,7 @@ pub struct FoundFailure {
 pub struct LineOutcome {
     /// 0-based line number within the chunk.
     pub line: usize,
-    pub text: String,
+    /// The line, and where its date was cut ([`LineOutcome::text`]).
     pub tuple_line: TupleLine,
     pub failures: Vec<FoundFailure>,
     /// Ignoreregex indexes that matched (repeated per failregex with `check_all`).
@@ -120,6 +120,11 @@ pub struct LineOutcome {
 }
 
 impl LineOutcome {
+    /// The line's text (no line end).
+    pub fn text(&self) -> &str {
+        &self.tuple_line.text
+    }
+
     /// Nothing in this outcome is of use to a caller that only takes
     /// failures and logs fail2ban's warnings.
     pub fn is_quiet(&self) -> bool {
@@ -257,10 +262,12 @@ impl Finisher {
         names: &SetNames,
         settings: &FinishSettings,
     ) -> LineOutcome {
-        let tuple_line: TupleLine = Arc::new((record.before, record.date_text, record.after));
+        let tuple_line: TupleLine = Arc::new(CutLine {
+            text: record.text,
+            parts: record.parts,
+        });
         let mut out = LineOutcome {
             line: record.line,
-            text: record.text,
             tuple_line: tuple_line.clone(),
             failures: Vec::new(),
             ignored_by: Vec::new(),

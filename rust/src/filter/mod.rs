@@ -113,11 +113,10 @@ pub struct LineRecord {
     pub line: usize,
     /// The line's text (no line end).
     pub text: String,
-    /// `(before, date text, after)`: the line with its date cut out (the
-    /// date text is the carried one when the line's own was taken over).
-    pub before: String,
-    pub date_text: String,
-    pub after: String,
+    /// Where its date was cut: `parts.of(&text)` is `(before, date text,
+    /// after)`, the date text the carried one when the line's own was
+    /// taken over.
+    pub parts: DateParts,
     /// The line's time (`None`: no usable date).
     pub when: Option<f64>,
     /// The line had no date of its own (a failure then gets a warning).
@@ -132,6 +131,13 @@ pub struct LineRecord {
     pub error: Option<String>,
     /// A date-like text was cut that is not a valid date.
     pub invalid_date: bool,
+}
+
+impl LineRecord {
+    /// `(before, date text, after)`: the line with its date cut out.
+    pub fn pieces(&self) -> (&str, &str, &str) {
+        self.parts.of(&self.text)
+    }
 }
 
 /// Where the exact stage hands its records: one line at a time, in line
@@ -381,14 +387,13 @@ impl FilterProgram<'_> {
             Dates::Ahead(cuts) => next_cut(cuts, line)?,
         };
         let last_date = cut.last_date;
-        let ((before, date_text, after), when, no_date, invalid_date) = match &cut.date {
+        let (parts, when, no_date, invalid_date) = match &cut.date {
             LineDate::Abort(message) => {
                 sink.push(LineRecord {
                     line,
                     text: text.to_owned(),
-                    before: String::new(),
-                    date_text: String::new(),
-                    after: String::new(),
+                    // (an aborted line's parts are never read)
+                    parts: DateParts::Whole,
                     when: None,
                     no_date: false,
                     last_date,
@@ -404,8 +409,9 @@ impl FilterProgram<'_> {
                 when,
                 no_date,
                 invalid_date,
-            } => (parts.of(text), *when, *no_date, *invalid_date),
+            } => (parts, *when, *no_date, *invalid_date),
         };
+        let (before, _, after) = parts.of(text);
         let eval = match state.evaluated.next_if(|e| e.line == line) {
             Some(eval) => eval,
             None => {
@@ -447,9 +453,7 @@ impl FilterProgram<'_> {
             sink.push(LineRecord {
                 line,
                 text: text.to_owned(),
-                before: before.to_owned(),
-                date_text: date_text.to_owned(),
-                after: after.to_owned(),
+                parts: parts.clone(),
                 when,
                 no_date,
                 last_date,

@@ -111,13 +111,13 @@ impl Tally {
             self.not_missed.push(number);
             let keep = self.settings.keep_ignored;
             if keep.is_none_or(|n| self.ignored_lines.len() < n) {
-                self.ignored_lines.push((number, outcome.text));
+                self.ignored_lines.push((number, outcome.text().to_owned()));
             }
         } else if is_matched {
             self.matched += 1;
             self.not_missed.push(number);
             if self.settings.list_matched {
-                self.matched_lines.push((number, outcome.text));
+                self.matched_lines.push((number, outcome.text().to_owned()));
             }
         }
         None

@@ -120,9 +120,10 @@ Dec 31 23:59:01 h sshd[2]: Failed password for root from 10.0.0.1 port 22\n";
     assert_eq!(r.records.len(), 1);
     let rec = &r.records[0];
     assert_eq!(rec.line, 1);
-    assert_eq!(rec.date_text, "Dec 31 23:59:01");
-    assert_eq!(rec.before, "");
-    assert!(rec.after.starts_with(" h sshd[2]: Failed"));
+    let (before, date_text, after) = rec.pieces();
+    assert_eq!(date_text, "Dec 31 23:59:01");
+    assert_eq!(before, "");
+    assert!(after.starts_with(" h sshd[2]: Failed"));
     assert_eq!(rec.when, Some(NOW - 59.0));
     assert!(!rec.no_date);
     let fail = rec.fail.as_ref().unwrap();
@@ -232,11 +233,7 @@ fn a_line_without_date_takes_the_recent_one() {
     assert_eq!(rec.when, Some(NOW - 29.0));
     assert!(rec.no_date);
     assert_eq!(
-        (
-            rec.before.as_str(),
-            rec.date_text.as_str(),
-            rec.after.as_str()
-        ),
+        rec.pieces(),
         ("", "Dec 31 23:59:31", "no date here from 10.0.0.2")
     );
     // Too old to carry: no time at all.
@@ -250,7 +247,7 @@ fn a_line_without_date_takes_the_recent_one() {
         .unwrap();
     assert_eq!(r.records[0].when, None);
     assert!(r.records[0].no_date);
-    assert_eq!(r.records[0].date_text, "");
+    assert_eq!(r.records[0].pieces().1, "");
 }
 
 #[test]
@@ -439,7 +436,7 @@ fn dates_ahead_give_the_records_the_run_gives() {
     assert_eq!(ahead_report, inline_report);
     assert_eq!(ahead_carry, inline_carry);
     // The carried line, as the run makes it.
-    assert_eq!(inline[1].date_text, "Dec 31 23:59:31");
+    assert_eq!(inline[1].pieces().1, "Dec 31 23:59:31");
     assert!(inline[1].no_date);
     // Both detectors go on alike.
     let next = b"Dec 31 23:59:50 h: d from 10.0.0.7\n";

@@ -76,7 +76,7 @@ impl<'py> Converter<'py> {
         }
         (
             outcome.line,
-            outcome.text,
+            outcome.tuple_line.text.as_str(),
             self.line(&outcome.tuple_line)?,
             failures,
             outcome.ignored_by,
@@ -161,6 +161,5 @@ impl<'py> Converter<'py> {
 }
 
 fn line_to_py<'py>(py: Python<'py>, line: &TupleLine) -> PyResult<Bound<'py, PyTuple>> {
-    let (before, date, after) = &**line;
-    (before, date, after).into_pyobject(py)
+    line.pieces().into_pyobject(py)
 }

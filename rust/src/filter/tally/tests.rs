@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::filter::fields::{Fields, Value};
+use crate::filter::fields::{CutLine, Fields, Value};
 use crate::filter::finish::{CIDR_UNSPEC, FAM_IPV6};
-use crate::filter::{FailureId, FoundFailure};
+use crate::filter::{DateParts, FailureId, FoundFailure};
 
 fn failure(regex: usize, id: FailureId, fields: &[(&str, Value)]) -> FoundFailure {
     let mut data = Fields::new();
@@ -29,8 +29,10 @@ fn raw(text: &str) -> FailureId {
 fn outcome(line: usize, failures: Vec<FoundFailure>, ignored_by: Vec<usize>) -> LineOutcome {
     LineOutcome {
         line,
-        text: format!("line {line}"),
-        tuple_line: Arc::new((String::new(), String::new(), format!("line {line}"))),
+        tuple_line: Arc::new(CutLine {
+            text: format!("line {line}"),
+            parts: DateParts::Whole,
+        }),
         failures,
         ignored_by,
         prefregex_matched: true,
