@@ -21,6 +21,9 @@ mod json;
 mod record;
 #[cfg(test)]
 mod tests;
+mod texts;
+
+pub use texts::Texts;
 
 use super::finish::LineOutcome;
 
@@ -49,13 +52,11 @@ pub struct Tally {
     /// The matched and ignored lines (0-based), ascending.
     pub not_missed: Vec<u64>,
     /// `(line, text)` of kept ignored lines, ascending.
-    pub ignored_lines: Vec<(u64, String)>,
+    pub ignored_lines: Texts,
     /// `(line, text)` of matched lines when listed, ascending.
-    pub matched_lines: Vec<(u64, String)>,
-    /// The failures' JSON records, one after the other...
-    json: String,
-    /// ...and for each, its line and where its text ends in `json`.
-    records: Vec<(u64, usize)>,
+    pub matched_lines: Texts,
+    /// `(line, JSON record)` of the failures, ascending.
+    records: Texts,
 }
 
 impl Tally {
@@ -69,10 +70,9 @@ impl Tally {
             fail_hits: vec![0; fail_count],
             ignore_hits: vec![0; ignore_count],
             not_missed: Vec::new(),
-            ignored_lines: Vec::new(),
-            matched_lines: Vec::new(),
-            json: String::new(),
-            records: Vec::new(),
+            ignored_lines: Texts::new(),
+            matched_lines: Texts::new(),
+            records: Texts::new(),
         }
     }
 
@@ -111,13 +111,13 @@ impl Tally {
             self.not_missed.push(number);
             let keep = self.settings.keep_ignored;
             if keep.is_none_or(|n| self.ignored_lines.len() < n) {
-                self.ignored_lines.push((number, outcome.text().to_owned()));
+                self.ignored_lines.push(number, outcome.text());
             }
         } else if is_matched {
             self.matched += 1;
             self.not_missed.push(number);
             if self.settings.list_matched {
-                self.matched_lines.push((number, outcome.text().to_owned()));
+                self.matched_lines.push(number, outcome.text());
             }
         }
         None
@@ -140,14 +140,15 @@ impl Tally {
     /// Writes the records of a matched line's failures; false (and nothing
     /// written) when one of them is left to Python.
     fn write_records(&mut self, o: &LineOutcome, number: u64) -> bool {
-        let (text_mark, record_mark) = (self.json.len(), self.records.len());
+        let mark = self.records.len();
         for f in o.failures.iter().filter(|f| !f.nofail) {
-            if record::write_record(&mut self.json, number + 1, f).is_err() {
-                self.json.truncate(text_mark);
-                self.records.truncate(record_mark);
+            let written = self
+                .records
+                .push_with(number, |out| record::write_record(out, number + 1, f));
+            if written.is_err() {
+                self.records.truncate(mark);
                 return false;
             }
-            self.records.push((number, self.json.len()));
         }
         true
     }
@@ -155,15 +156,11 @@ impl Tally {
     /// The JSON records of the failures, merged in line order with the
     /// caller's (`(line, record text)`, ascending), joined by `", "`.
     pub fn matches_json(&self, others: &[(u64, String)]) -> String {
-        let mut start = 0;
-        let mine = self.records.iter().map(|&(line, end)| {
-            let text = &self.json[start..end];
-            start = end;
-            (line, text)
-        });
         let others = others.iter().map(|(line, text)| (*line, text.as_str()));
-        let mut out = String::with_capacity(self.json.len() + 2 * self.records.len());
-        for (i, (_, text)) in merge_by_line(mine, others).enumerate() {
+        let count = self.records.len() + others.len();
+        let size = self.records.text_len() + others.clone().map(|o| o.1.len()).sum::<usize>();
+        let mut out = String::with_capacity(size + 2 * count);
+        for (i, (_, text)) in merge_by_line(self.records.iter(), others).enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }

@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use pyo3::prelude::*;
 
-use crate::filter::tally::{merge_by_line, Tally, TallySettings};
+use crate::filter::tally::{merge_by_line, Tally, TallySettings, Texts};
 
 /// The tool's statistics of the lines accounted in Rust.
 #[pyclass(name = "ToolTally", module = "hyperban._core", frozen)]
@@ -30,8 +30,8 @@ impl PyToolTally {
 }
 
 /// Texts of `mine` and `others` (both ascending by line) in line order.
-fn merged_texts(mine: &[(u64, String)], others: Vec<(u64, String)>) -> Vec<String> {
-    let mine = mine.iter().map(|(n, t)| (*n, t.clone()));
+fn merged_texts(mine: &Texts, others: Vec<(u64, String)>) -> Vec<String> {
+    let mine = mine.iter().map(|(n, t)| (n, t.to_owned()));
     merge_by_line(mine, others).map(|(_, t)| t).collect()
 }
 
