@@ -24,8 +24,9 @@ use super::date_cut::DateParts;
 /// without a write.
 pub type Key = &'static str;
 
-/// The keys the session rules add to failure dicts.
-const KNOWN_KEYS: [Key; 6] = [
+/// The keys the session rules add to failure dicts (a `static`, not a
+/// `const`: one address for each, as for every other interned key).
+static KNOWN_KEYS: [Key; 6] = [
     "matches",
     "nofail-matches",
     "users",
@@ -299,6 +300,16 @@ mod tests {
 
     fn s(text: &str) -> Value {
         Value::Str(text.to_owned())
+    }
+
+    #[test]
+    fn equal_names_intern_to_one_key() {
+        let user = String::from("user");
+        let a = intern(&user);
+        let b = intern("user");
+        assert!(std::ptr::eq(a, b) && a == "user");
+        assert!(std::ptr::eq(intern("matches"), KNOWN_KEYS[0]));
+        assert_ne!(intern("ip4"), intern("ip6"));
     }
 
     #[test]

@@ -21,7 +21,7 @@ const BUFFER: usize = 1 << 20;
 pub struct Texts {
     buffers: Vec<String>,
     /// `(line, buffer, start, end)` of each text.
-    entries: Vec<(u64, u32, u32, u32)>,
+    entries: Vec<(u64, usize, usize, usize)>,
 }
 
 impl Texts {
@@ -72,25 +72,24 @@ impl Texts {
             let Some((_, buffer, start, _)) = self.entries.pop() else {
                 break;
             };
-            if let Some(text) = self.buffers.get_mut(buffer as usize) {
-                text.truncate(start as usize);
+            if let Some(text) = self.buffers.get_mut(buffer) {
+                text.truncate(start);
             }
         }
     }
 
     /// The texts in push order, each with its line.
     pub fn iter(&self) -> impl Iterator<Item = (u64, &str)> + '_ {
-        self.entries.iter().map(|&(line, buffer, start, end)| {
-            let text = &self.buffers[buffer as usize];
-            (line, &text[start as usize..end as usize])
-        })
+        self.entries
+            .iter()
+            .map(|&(line, buffer, start, end)| (line, &self.buffers[buffer][start..end]))
     }
 
     /// The total length of the texts, in bytes.
     pub fn text_len(&self) -> usize {
         self.entries
             .iter()
-            .map(|&(_, _, start, end)| (end - start) as usize)
+            .map(|&(_, _, start, end)| end - start)
             .sum()
     }
 
@@ -109,9 +108,7 @@ impl Texts {
 
     fn record(&mut self, line: u64, start: usize, end: usize) {
         let buffer = self.buffers.len() - 1;
-        // (a buffer holds at most a few MB: its offsets fit in 32 bits)
-        self.entries
-            .push((line, buffer as u32, start as u32, end as u32));
+        self.entries.push((line, buffer, start, end));
     }
 }
 
