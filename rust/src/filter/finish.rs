@@ -14,7 +14,7 @@
 //! Session data lives in a [`SessionCache`] owned by the [`Finisher`], so it
 //! carries over from chunk to chunk exactly as fail2ban's cache does.
 
-use super::fields::{CutLine, Fields, Key, TupleLine, Value};
+use super::fields::{intern, CutLine, Fields, Key, TupleLine, Value};
 use super::sessions::SessionCache;
 use super::{FilterShape, LineRecord, SetMatches, PREF_ID};
 use std::sync::Arc;
@@ -42,11 +42,28 @@ const PREVIOUS_STATE: u8 = 4;
 const GAINED: u8 = 8;
 
 /// How a failregex's groups are folded (fail2ban's `alt_name` and
-/// `tuple_name` groups): `(group, target)` pairs, in fail2ban's order.
+/// `tuple_name` groups): `(group, target)` pairs, in fail2ban's order. The
+/// targets are dict keys, interned once here rather than at every failure.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GroupFolds {
-    pub alt: Vec<(String, String)>,
-    pub tuple: Vec<(String, String)>,
+    pub alt: Vec<(String, Key)>,
+    pub tuple: Vec<(String, Key)>,
+}
+
+impl GroupFolds {
+    /// The folds of `(group, target)` pairs.
+    pub fn new(alt: Vec<(String, String)>, tuple: Vec<(String, String)>) -> Self {
+        let interned = |pairs: Vec<(String, String)>| {
+            pairs
+                .into_iter()
+                .map(|(name, target)| (name, intern(&target)))
+                .collect()
+        };
+        GroupFolds {
+            alt: interned(alt),
+            tuple: interned(tuple),
+        }
+    }
 }
 
 /// The filter's settings that may change between chunks.
@@ -601,13 +618,13 @@ fn groups_of(
 
 /// fail2ban's `alt_`/`tuple_` group folding (`Regex.getGroups`).
 fn fold_groups(fail: &mut Fields, folds: &GroupFolds) {
-    for (name, target) in &folds.alt {
+    for &(ref name, target) in &folds.alt {
         let value = fail.get(name).cloned();
         if value.as_ref().is_some_and(Value::truthy) && !fail.truthy(target) {
-            fail.set(target, value.unwrap_or(Value::None));
+            fail.set_key(target, value.unwrap_or(Value::None));
         }
     }
-    for (name, target) in &folds.tuple {
+    for &(ref name, target) in &folds.tuple {
         let value = match fail.get(name) {
             Some(Value::Str(s)) => Some(s.clone()),
             _ => None,
@@ -621,7 +638,7 @@ fn fold_groups(fail: &mut Fields, folds: &GroupFolds) {
             Some(Value::Str(current)) => vec![Some(current.clone()), value],
             _ => vec![None, value],
         };
-        fail.set(target, Value::Tuple(tuple));
+        fail.set_key(target, Value::Tuple(tuple));
     }
 }
 

@@ -230,7 +230,7 @@ impl PyFilterProgram {
         };
         let folds: Vec<GroupFolds> = folds
             .into_iter()
-            .map(|(alt, tuple)| GroupFolds { alt, tuple })
+            .map(|(alt, tuple)| GroupFolds::new(alt, tuple))
             .collect();
         // (the fail set holds failregex i at position i: checked above)
         let session_ends = folds

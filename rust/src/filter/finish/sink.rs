@@ -28,7 +28,7 @@ fn folds_into_session_keys(folds: &GroupFolds) -> bool {
         .alt
         .iter()
         .chain(&folds.tuple)
-        .any(|(_, target)| SESSION_KEYS.contains(&target.as_str()))
+        .any(|(_, target)| SESSION_KEYS.contains(target))
 }
 
 /// Whether every match of a failregex (`pattern`, with its `folds`) is a

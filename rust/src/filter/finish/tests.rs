@@ -196,13 +196,13 @@ fn alt_and_tuple_groups_are_folded() {
         &[],
         false,
     );
-    let folds = GroupFolds {
-        alt: vec![("alt_user".into(), "user".into())],
-        tuple: vec![
+    let folds = GroupFolds::new(
+        vec![("alt_user".into(), "user".into())],
+        vec![
             ("tuple_id".into(), "id".into()),
             ("tuple_id_2".into(), "id".into()),
         ],
-    };
+    );
     let mut f = Finisher::new(vec![folds]);
     let out = finish(
         &s,
@@ -511,9 +511,6 @@ fn nothing_is_skipped_for_callers_that_see_every_line() {
 fn quiet_session_ends_are_known_from_the_pattern() {
     let s = session_sets();
     assert_eq!(s.session_ends, vec![false, false, true, true, false]);
-    let folds = GroupFolds {
-        alt: vec![("alt_x".into(), "mlfpending".into())],
-        tuple: vec![],
-    };
+    let folds = GroupFolds::new(vec![("alt_x".into(), "mlfpending".into())], vec![]);
     assert!(!quiet_session_end(s.fail.parsed(2), &folds));
 }
