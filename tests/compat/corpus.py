@@ -28,10 +28,23 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 
+import pytest
+
 F2B_TESTS = "/usr/lib/python3/dist-packages/fail2ban/tests"
 LOGS_DIR = os.path.join(F2B_TESTS, "files", "logs")
 TEST_CONFIG_DIR = os.path.join(F2B_TESTS, "config")
 CONFIG_DIR = "/etc/fail2ban"
+
+
+def fail2ban_installed() -> bool:
+    """Debian's fail2ban package has installed its filters in CONFIG_DIR."""
+    return os.path.isdir(os.path.join(CONFIG_DIR, "filter.d"))
+
+
+#: Skips a module's tests where Debian's fail2ban package is not installed.
+needs_fail2ban = pytest.mark.skipif(
+    not fail2ban_installed(), reason="Debian's fail2ban package is not installed"
+)
 #: fail2ban's test "now": 2005-08-14 12:00:00 CEST.
 TEST_NOW = 1124013600
 #: The zone fail2ban's test suite runs in (Europe/Zurich rules).

@@ -27,14 +27,13 @@ from corpus import (
     TEST_NOW,
     TEST_NOW_STR,
     Variant,
+    fail2ban_installed,
     filters_with_samples,
+    needs_fail2ban,
     read_variants,
 )
 
-pytestmark = pytest.mark.skipif(
-    not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")),
-    reason="Debian's fail2ban package is not installed",
-)
+pytestmark = needs_fail2ban
 
 #: The engine of the full run (``HYPERBAN_CORPUS_ENGINE`` overrides, for debugging).
 ENGINE = os.environ.get("HYPERBAN_CORPUS_ENGINE", "hyperscan")
@@ -73,7 +72,7 @@ OTHER_ENGINE_FILTERS = (
 
 def _all_variants() -> list[Variant]:
     out: list[Variant] = []
-    if not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")):
+    if not fail2ban_installed():
         return out
     for name, basedir in filters_with_samples():
         out.extend(read_variants(name, basedir))

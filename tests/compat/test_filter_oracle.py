@@ -15,19 +15,25 @@ import os
 import subprocess
 
 import pytest
-from corpus import CONFIG_DIR, TEST_NOW, TEST_TZ, filters_with_samples, read_variants
+from corpus import (
+    TEST_NOW,
+    TEST_TZ,
+    fail2ban_installed,
+    filters_with_samples,
+    read_variants,
+)
 
 ORACLE = os.path.join(os.path.dirname(__file__), "f2b_filter_oracle.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 pytestmark = pytest.mark.skipif(
-    not (os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")) and os.path.exists(SYSTEM_PYTHON)),
+    not (fail2ban_installed() and os.path.exists(SYSTEM_PYTHON)),
     reason="Debian's fail2ban package is not installed",
 )
 
 
 def _variants():
-    if not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")):
+    if not fail2ban_installed():
         return []
     out = []
     for name, basedir in filters_with_samples():

@@ -14,20 +14,22 @@ fed in small chunks so that the date carried from chunk to chunk counts.
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from corpus import CONFIG_DIR, TEST_NOW, Variant, filters_with_samples, read_variants
-
-pytestmark = pytest.mark.skipif(
-    not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")),
-    reason="Debian's fail2ban package is not installed",
+from corpus import (
+    TEST_NOW,
+    Variant,
+    fail2ban_installed,
+    filters_with_samples,
+    needs_fail2ban,
+    read_variants,
 )
+
+pytestmark = needs_fail2ban
 
 
 def _variants() -> list[Variant]:
     out: list[Variant] = []
-    if not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")):
+    if not fail2ban_installed():
         return out
     for name, basedir in filters_with_samples():
         out.extend(v for v in read_variants(name, basedir) if not v.journal)

@@ -13,10 +13,8 @@ figures aside.
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from corpus import CONFIG_DIR, Variant
+from corpus import Variant, needs_fail2ban
 from tool_runs import (
     filter_spec,
     freeze_tool_clock,
@@ -28,10 +26,7 @@ from tool_runs import (
 
 from hyperban.filter.filter import Filter
 
-pytestmark = pytest.mark.skipif(
-    not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")),
-    reason="Debian's fail2ban package is not installed",
-)
+pytestmark = needs_fail2ban
 
 
 def _report(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> dict[str, object]:

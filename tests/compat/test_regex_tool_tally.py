@@ -14,11 +14,10 @@ so both paths and their merge are exercised.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from corpus import CONFIG_DIR, Variant
+from corpus import Variant, needs_fail2ban
 from tool_runs import (
     filter_spec,
     freeze_tool_clock,
@@ -30,10 +29,7 @@ from tool_runs import (
 
 from hyperban.cli import regex_tool
 
-pytestmark = pytest.mark.skipif(
-    not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")),
-    reason="Debian's fail2ban package is not installed",
-)
+pytestmark = needs_fail2ban
 
 
 def _both(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[str, str]:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from corpus import CONFIG_DIR, Variant, filters_with_samples, read_variants
+from corpus import Variant, fail2ban_installed, filters_with_samples, read_variants
 
 from hyperban.__main__ import main as hyperban_main
 from hyperban.cli import regex_tool
@@ -34,7 +33,7 @@ def filter_spec(variant: Variant) -> str | None:
 
 def tool_cases() -> list[Variant]:
     """Every variant the tool reads from a file (journal ones need a journal)."""
-    if not os.path.isdir(os.path.join(CONFIG_DIR, "filter.d")):
+    if not fail2ban_installed():
         return []
     return [
         variant
