@@ -45,9 +45,18 @@ impl fmt::Display for MatchError {
 
 impl std::error::Error for MatchError {}
 
+/// The text of one captured group.
+///
+/// Why not a `String`: groups become the values of failure dicts (an
+/// address, a user, a session id), nearly all shorter than 24 bytes, which
+/// `CompactString` keeps inline. As `String`s they were an allocation each
+/// per matched line, made on the regex tool's worker and freed on its main
+/// thread, and another for each copy a multi-line session keeps.
+pub type GroupText = compact_str::CompactString;
+
 /// Named captures of one match, aligned with [`ExactPattern::group_names`];
 /// `None` where the group did not take part.
-pub type Groups = Vec<Option<String>>;
+pub type Groups = Vec<Option<GroupText>>;
 
 /// One Python pattern compiled for PCRE2.
 pub struct ExactPattern {
@@ -138,7 +147,11 @@ impl ExactPattern {
         let groups = self
             .named
             .iter()
-            .map(|&(i, _)| locations.get(i).map(|(s, e)| subject[s..e].to_owned()))
+            .map(|&(i, _)| {
+                locations
+                    .get(i)
+                    .map(|(s, e)| GroupText::from(&subject[s..e]))
+            })
             .collect();
         Ok(Some(groups))
     }
@@ -184,7 +197,7 @@ mod tests {
             ExactPattern::compile(r"from (?P<host>\S+)(?: port (?P<port>\d+))?", false).unwrap();
         let mut loc = p.locations();
         let g = p.captures("x from 1.2.3.4", &mut loc).unwrap().unwrap();
-        assert_eq!(g, vec![Some("1.2.3.4".to_owned()), None]);
+        assert_eq!(g, vec![Some("1.2.3.4".into()), None]);
         assert_eq!(p.group_names().collect::<Vec<_>>(), ["host", "port"]);
         assert!(p.captures("nothing", &mut loc).unwrap().is_none());
     }

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use super::date_cut::DateParts;
+use crate::exact::GroupText;
 
 /// A key of the failure dict: a group name of the filter's sets or one of
 /// the session rules' keys, interned for the life of the process.
@@ -80,11 +81,12 @@ impl CutLine {
 pub enum Value {
     /// A group that did not take part in the match.
     None,
-    Str(String),
+    /// A group's text (see [`GroupText`] for why it is not a `String`).
+    Str(GroupText),
     /// `mlfpending` (fail2ban stores `1`).
     Int(i64),
     /// A `tuple_…` group target: the values of every group feeding it.
-    Tuple(Vec<Option<String>>),
+    Tuple(Vec<Option<GroupText>>),
     /// `users`: the set of users seen in a session, in the order first seen.
     Users(Vec<Value>),
     /// `matches` / `nofail-matches`: the lines of the failure.
@@ -111,7 +113,8 @@ impl Value {
     pub fn text(&self) -> String {
         match self {
             Value::None => "None".to_owned(),
-            Value::Str(s) | Value::Addr(s, _) => s.clone(),
+            Value::Str(s) => s.to_string(),
+            Value::Addr(s, _) => s.clone(),
             Value::Int(i) => i.to_string(),
             Value::Tuple(items) => {
                 let parts: Vec<String> = items
@@ -299,7 +302,7 @@ mod tests {
     use super::*;
 
     fn s(text: &str) -> Value {
-        Value::Str(text.to_owned())
+        Value::Str(text.into())
     }
 
     #[test]

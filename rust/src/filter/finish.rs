@@ -17,6 +17,7 @@
 use super::fields::{intern, CutLine, Fields, Key, TupleLine, Value};
 use super::sessions::SessionCache;
 use super::{FilterShape, LineRecord, SetMatches, PREF_ID};
+use crate::exact::GroupText;
 use std::sync::Arc;
 
 /// fail2ban's `cidr` markers (`ipdns.py`): `CIDR_RAW` (the text is the id,
@@ -602,7 +603,7 @@ enum Step {
 /// keys besides [`EXTRA_KEYS`].
 fn groups_of(
     index: usize,
-    groups: &mut [Option<String>],
+    groups: &mut [Option<GroupText>],
     names: &[Vec<Key>],
     more: usize,
 ) -> Fields {

@@ -149,7 +149,7 @@ mod tests {
 
     fn data(tag: &str) -> Fields {
         let mut f = Fields::new();
-        f.set("tag", Value::Str(tag.to_owned()));
+        f.set("tag", Value::Str(tag.into()));
         f
     }
 

@@ -130,7 +130,7 @@ Dec 31 23:59:01 h sshd[2]: Failed password for root from 10.0.0.1 port 22\n";
     assert_eq!(fail[0].pattern, 1);
     assert_eq!(
         fail[0].groups,
-        vec![Some("root".to_owned()), Some("10.0.0.1".to_owned())]
+        vec![Some("root".into()), Some("10.0.0.1".into())]
     );
     assert_eq!(carry.last_date, Some(NOW - 59.0));
     assert_eq!(carry.last_time_text, "Dec 31 23:59:01");
@@ -158,10 +158,7 @@ Dec 31 23:59:32 h cron[3]: Invalid user y from 10.0.0.3\n";
     assert_eq!(rec.line, 1);
     let pre = rec.pre.as_ref().unwrap();
     assert_eq!(pre[0].pattern, PREF_ID);
-    assert_eq!(
-        pre[0].groups,
-        [Some("Invalid user x from 10.0.0.2".to_owned())]
-    );
+    assert_eq!(pre[0].groups, [Some("Invalid user x from 10.0.0.2".into())]);
     assert_eq!(fail_ids(rec), [1]);
 }
 
@@ -262,7 +259,7 @@ fn comments_are_skipped_and_crlf_is_stripped() {
     assert_eq!(r.records[0].text, "Dec 31 23:59:31 h: from 10.0.0.2");
     assert_eq!(
         r.records[0].fail.as_ref().unwrap()[0].groups,
-        [Some("10.0.0.2".to_owned())]
+        [Some("10.0.0.2".into())]
     );
 }
 

@@ -461,10 +461,7 @@ impl<'s, 'l> Confirmer<'s, 'l> {
             return Ok(rust.regex.captures(subject).map(|caps| {
                 rust.group_slots
                     .iter()
-                    .map(|slot| {
-                        slot.and_then(|i| caps.get(i))
-                            .map(|m| m.as_str().to_owned())
-                    })
+                    .map(|slot| slot.and_then(|i| caps.get(i)).map(|m| m.as_str().into()))
                     .collect()
             }));
         }
@@ -617,7 +614,7 @@ zz xxy\n";
             .iter()
             .map(|m| (m.line, m.groups[0].clone()))
             .collect();
-        assert_eq!(got, [(0, Some(String::new())), (1, Some("zz".into()))]);
+        assert_eq!(got, [(0, Some("".into())), (1, Some("zz".into()))]);
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl<'py> Converter<'py> {
             Value::None => py.None().into_bound(py),
             Value::Str(s) => PyString::new(py, s).into_any(),
             Value::Int(i) => i.into_pyobject(py)?.into_any(),
-            Value::Tuple(items) => PyTuple::new(py, items)?.into_any(),
+            Value::Tuple(items) => PyTuple::new(py, items.iter().map(|i| i.as_deref()))?.into_any(),
             Value::Users(users) => {
                 let set = PySet::empty(py)?;
                 for user in users {
