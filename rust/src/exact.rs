@@ -54,6 +54,9 @@ impl std::error::Error for MatchError {}
 /// thread, and another for each copy a multi-line session keeps.
 pub type GroupText = compact_str::CompactString;
 
+/// Where a group matched: `subject[start..end]`.
+pub type Span = (usize, usize);
+
 /// Named captures of one match, aligned with [`ExactPattern::group_names`];
 /// `None` where the group did not take part.
 pub type Groups = Vec<Option<GroupText>>;
@@ -137,6 +140,22 @@ impl ExactPattern {
         subject: &str,
         locations: &mut CaptureLocations,
     ) -> Result<Option<Groups>, MatchError> {
+        Ok(self
+            .captures_leaving_out(subject, locations, None)?
+            .map(|(groups, _)| groups))
+    }
+
+    /// [`ExactPattern::captures`], but the named group at position
+    /// `left_out` (of [`ExactPattern::group_names`]) is not copied: its
+    /// value is `None`, and where it matched in `subject` comes back beside
+    /// the groups. For a group the caller only reads, such as a prefregex's
+    /// `F-CONTENT`, which is most of the line.
+    pub fn captures_leaving_out(
+        &self,
+        subject: &str,
+        locations: &mut CaptureLocations,
+        left_out: Option<usize>,
+    ) -> Result<Option<(Groups, Option<Span>)>, MatchError> {
         let found = self
             .regex
             .captures_read(locations, subject.as_bytes())
@@ -144,16 +163,21 @@ impl ExactPattern {
         if found.is_none() {
             return Ok(None);
         }
+        let mut span = None;
         let groups = self
             .named
             .iter()
-            .map(|&(i, _)| {
-                locations
-                    .get(i)
-                    .map(|(s, e)| GroupText::from(&subject[s..e]))
+            .enumerate()
+            .map(|(at, &(i, _))| {
+                let found = locations.get(i);
+                if Some(at) == left_out {
+                    span = found;
+                    return None;
+                }
+                found.map(|(s, e)| GroupText::from(&subject[s..e]))
             })
             .collect();
-        Ok(Some(groups))
+        Ok(Some((groups, span)))
     }
 
     /// Whether `subject` matches, decided exactly as [`ExactPattern::captures`]
@@ -200,6 +224,17 @@ mod tests {
         assert_eq!(g, vec![Some("1.2.3.4".into()), None]);
         assert_eq!(p.group_names().collect::<Vec<_>>(), ["host", "port"]);
         assert!(p.captures("nothing", &mut loc).unwrap().is_none());
+        let (g, span) = p
+            .captures_leaving_out("x from 1.2.3.4 port 7", &mut loc, Some(0))
+            .unwrap()
+            .unwrap();
+        assert_eq!(g, vec![None, Some("7".into())]);
+        assert_eq!(span, Some((7, 14)));
+        let (g, span) = p
+            .captures_leaving_out("x from 1.2.3.4", &mut loc, Some(1))
+            .unwrap()
+            .unwrap();
+        assert_eq!((g, span), (vec![Some("1.2.3.4".into()), None], None));
     }
 
     #[test]

@@ -63,8 +63,19 @@ pub(super) struct EvalBuffers {
 
 impl EvalBuffers {
     pub(super) fn new(program: &FilterProgram<'_>) -> Self {
+        let mut pre = program.pre.map(PatternSet::scratch);
+        // The prefregex's content is read from the line's buffer, where it
+        // already is (see `evaluate_line`): its copy in the groups was an
+        // allocation per line, freed unread (`finish` drops `content`).
+        if let (Some(scratch), Some(set), Some(group)) =
+            (pre.as_mut(), program.pre, program.shape.content_group)
+        {
+            if let Some(at) = set.ids().iter().position(|&id| id == PREF_ID) {
+                scratch.leave_out(at, group);
+            }
+        }
         EvalBuffers {
-            pre: program.pre.map(PatternSet::scratch),
+            pre,
             fail: program.fail.scratch(),
             among: Vec::new(),
             full: String::new(),
@@ -151,16 +162,17 @@ impl FilterProgram<'_> {
                 let found = eval.pre.as_deref().unwrap_or_default();
                 match found.iter().find(|m| m.pattern == PREF_ID) {
                     None => fail_text = None,
-                    Some(m) => {
+                    Some(_) => {
                         eval.prefregex_matched = true;
-                        let content = shape
-                            .content_group
-                            .and_then(|g| m.groups.get(g))
-                            .and_then(|v| v.as_deref())
-                            .filter(|c| !c.is_empty());
-                        if let Some(content) = content {
+                        // (left out of the match's groups: see `EvalBuffers::new`)
+                        let content = bufs
+                            .pre
+                            .as_ref()
+                            .and_then(|scratch| scratch.left_out_span())
+                            .filter(|(start, end)| start < end);
+                        if let Some((start, end)) = content {
                             bufs.content.clear();
-                            bufs.content.push_str(content);
+                            bufs.content.push_str(&bufs.full[start..end]);
                             bufs.content.push('\n');
                             fail_text = Some(true);
                         }

@@ -158,8 +158,11 @@ Dec 31 23:59:32 h cron[3]: Invalid user y from 10.0.0.3\n";
     assert_eq!(rec.line, 1);
     let pre = rec.pre.as_ref().unwrap();
     assert_eq!(pre[0].pattern, PREF_ID);
-    assert_eq!(pre[0].groups, [Some("Invalid user x from 10.0.0.2".into())]);
+    // The content is read from the line, not copied into the groups.
+    assert_eq!(pre[0].groups, [None]);
     assert_eq!(fail_ids(rec), [1]);
+    let fail = rec.fail.as_ref().unwrap();
+    assert_eq!(fail[0].groups, [Some("x".into()), Some("10.0.0.2".into())]);
 }
 
 #[test]

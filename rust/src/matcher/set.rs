@@ -2,7 +2,7 @@
 
 use pcre2::bytes::CaptureLocations;
 
-use crate::exact::{ExactPattern, Groups};
+use crate::exact::{ExactPattern, Groups, Span};
 use crate::syntax;
 
 use super::chunk::{Chunk, Line};
@@ -319,6 +319,8 @@ impl PatternSet {
     pub fn scratch(&self) -> RecordScratch {
         RecordScratch {
             locations: (0..self.patterns.len()).map(|_| None).collect(),
+            left_out: None,
+            span: None,
         }
     }
 
@@ -402,20 +404,45 @@ enum Confirm {
 /// Buffers of [`PatternSet::match_record_with`].
 pub struct RecordScratch {
     locations: Vec<Option<CaptureLocations>>,
+    /// `(pattern position, group position)`: a group left out of that
+    /// pattern's matches (see [`RecordScratch::leave_out`]).
+    left_out: Option<(usize, usize)>,
+    /// Where the left-out group matched in the last record.
+    span: Option<Span>,
+}
+
+impl RecordScratch {
+    /// Leaves group `group` (a position in [`PatternSet::group_names`]) out
+    /// of the matches of the pattern at position `pattern`: its value is
+    /// `None`, and [`RecordScratch::left_out_span`] tells where it matched.
+    /// For a group the caller reads from the record it already holds (a
+    /// prefregex's `F-CONTENT`, most of the line): copying it was an
+    /// allocation per line, freed unread.
+    pub fn leave_out(&mut self, pattern: usize, group: usize) {
+        self.left_out = Some((pattern, group));
+    }
+
+    /// Where the left-out group matched in the record of the last call
+    /// with these buffers; `None` when its pattern did not match or the
+    /// group did not take part.
+    pub fn left_out_span(&self) -> Option<Span> {
+        self.span
+    }
 }
 
 /// Per-scan state of the exact step: PCRE2 capture buffers made on first use.
 struct Confirmer<'s, 'l> {
     set: &'s PatternSet,
-    locations: &'l mut [Option<CaptureLocations>],
+    scratch: &'l mut RecordScratch,
     limit_hits: usize,
 }
 
 impl<'s, 'l> Confirmer<'s, 'l> {
     fn new(set: &'s PatternSet, scratch: &'l mut RecordScratch) -> Confirmer<'s, 'l> {
+        scratch.span = None;
         Confirmer {
             set,
-            locations: &mut scratch.locations,
+            scratch,
             limit_hits: 0,
         }
     }
@@ -443,7 +470,7 @@ impl<'s, 'l> Confirmer<'s, 'l> {
             return Ok(rust.regex.is_match(subject));
         }
         let pattern = &self.set.patterns[index];
-        let locations = self.locations[index].get_or_insert_with(|| pattern.locations());
+        let locations = self.scratch.locations[index].get_or_insert_with(|| pattern.locations());
         pattern.matches(subject, locations).map_err(|_| ())
     }
 
@@ -455,19 +482,47 @@ impl<'s, 'l> Confirmer<'s, 'l> {
         subject: &str,
         has_newlines: bool,
     ) -> Result<Option<Groups>, ()> {
+        let left_out = match self.scratch.left_out {
+            Some((pattern, group)) if pattern == index => Some(group),
+            _ => None,
+        };
         // The `regex` crate's `$` differs from Python's before a trailing
         // newline, so records with newlines always go to PCRE2.
         if let (Some(rust), false) = (&self.set.rust[index], has_newlines) {
-            return Ok(rust.regex.captures(subject).map(|caps| {
-                rust.group_slots
-                    .iter()
-                    .map(|slot| slot.and_then(|i| caps.get(i)).map(|m| m.as_str().into()))
-                    .collect()
-            }));
+            let Some(caps) = rust.regex.captures(subject) else {
+                return Ok(None);
+            };
+            let mut span = None;
+            let groups = rust
+                .group_slots
+                .iter()
+                .enumerate()
+                .map(|(at, slot)| {
+                    let found = slot.and_then(|i| caps.get(i));
+                    if Some(at) == left_out {
+                        span = found.map(|m| (m.start(), m.end()));
+                        return None;
+                    }
+                    found.map(|m| m.as_str().into())
+                })
+                .collect();
+            if left_out.is_some() {
+                self.scratch.span = span;
+            }
+            return Ok(Some(groups));
         }
         let pattern = &self.set.patterns[index];
-        let locations = self.locations[index].get_or_insert_with(|| pattern.locations());
-        pattern.captures(subject, locations).map_err(|_| ())
+        let locations = self.scratch.locations[index].get_or_insert_with(|| pattern.locations());
+        match pattern.captures_leaving_out(subject, locations, left_out) {
+            Ok(Some((groups, span))) => {
+                if left_out.is_some() {
+                    self.scratch.span = span;
+                }
+                Ok(Some(groups))
+            }
+            Ok(None) => Ok(None),
+            Err(_) => Err(()),
+        }
     }
 }
 
@@ -563,6 +618,32 @@ zz xxy\n";
                 set.match_record_with(record, &mut scratch).unwrap(),
                 set.match_record(record).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn a_left_out_group_comes_back_as_its_span() {
+        let pattern = r"^(?P<pid>\S+): (?P<content>.+)$";
+        // (a record with a newline goes to PCRE2 under both engines)
+        for record in ["h[3]: Invalid user a\n", "h[3]: Invalid user a\nmore"] {
+            for engine in [Engine::Hyperscan, Engine::Regex] {
+                let set =
+                    PatternSet::new(&[(0, pattern), (1, r"(?P<x>user)")], engine, true).unwrap();
+                let mut scratch = set.scratch();
+                scratch.leave_out(0, 1);
+                let r = set.match_record_with(record, &mut scratch).unwrap();
+                assert_eq!(r.matches[0].groups, [Some("h[3]".into()), None]);
+                assert_eq!(r.matches[1].groups, [Some("user".into())]);
+                let (start, end) = scratch.left_out_span().unwrap();
+                assert_eq!(
+                    &record[start..end],
+                    "Invalid user a",
+                    "{engine:?} {record:?}"
+                );
+                // a record the pattern does not match leaves no span behind
+                set.match_record_with("nothing\n", &mut scratch).unwrap();
+                assert_eq!(scratch.left_out_span(), None);
+            }
         }
     }
 
