@@ -113,7 +113,7 @@ impl Value {
     pub fn text(&self) -> String {
         match self {
             Value::None => "None".to_owned(),
-            Value::Str(s) => s.to_string(),
+            Value::Str(s) => s.as_str().to_owned(),
             Value::Addr(s, _) => s.clone(),
             Value::Int(i) => i.to_string(),
             Value::Tuple(items) => {

@@ -337,6 +337,9 @@ impl Finisher {
             .collect();
         matched.sort_unstable();
         matched.dedup();
+        // (a failure per failregex matched, at most: growing the list from
+        // empty went through the general growth path for each line)
+        out.failures.reserve_exact(matched.len());
         let last = matched.len().saturating_sub(1);
         for (n, index) in matched.into_iter().enumerate() {
             let Some(m) = fail.iter_mut().find(|m| m.pattern as usize == index + 1) else {

@@ -319,6 +319,7 @@ impl PatternSet {
     pub fn scratch(&self) -> RecordScratch {
         RecordScratch {
             locations: (0..self.patterns.len()).map(|_| None).collect(),
+            patterns: Vec::new(),
             left_out: None,
             span: None,
         }
@@ -348,10 +349,16 @@ impl PatternSet {
         }
         // (asked once: the record path runs this several times per log line)
         let multi_line_record = memchr::memchr(b'\n', text.as_bytes()).is_some();
-        let mut patterns = match (&self.finder, among) {
-            (Finder::Regex(_), Some(among)) if multi_line_record => among.to_vec(),
-            (Finder::Hyperscan(f), _) => f.patterns_anywhere(text)?,
-            (Finder::Regex(_), _) if multi_line_record => (0..self.patterns.len()).collect(),
+        // (kept in the scratch: a new list per record was an allocation,
+        // and its growth another, for every line the stage evaluates)
+        let mut patterns = std::mem::take(&mut scratch.patterns);
+        patterns.clear();
+        match (&self.finder, among) {
+            (Finder::Regex(_), Some(among)) if multi_line_record => {
+                patterns.extend_from_slice(among)
+            }
+            (Finder::Hyperscan(f), _) => patterns.extend(f.patterns_anywhere(text)?),
+            (Finder::Regex(_), _) if multi_line_record => patterns.extend(0..self.patterns.len()),
             (Finder::Regex(f), _) => {
                 let mut out = Vec::new();
                 let line = Line {
@@ -360,9 +367,9 @@ impl PatternSet {
                     end: text.len(),
                 };
                 f.candidates(text, line, &mut out);
-                out.iter().map(|c| c.pattern).collect()
+                patterns.extend(out.iter().map(|c| c.pattern));
             }
-        };
+        }
         patterns.extend_from_slice(&self.every_line);
         patterns.sort_unstable();
         patterns.dedup();
@@ -371,11 +378,12 @@ impl PatternSet {
             patterns.retain(|&p| p < len && among.binary_search(&p).is_ok());
         }
         let mut report = ScanReport {
+            matches: Vec::with_capacity(patterns.len()),
             lines: 1,
             ..ScanReport::default()
         };
         let mut confirmer = Confirmer::new(self, scratch);
-        for pattern in patterns {
+        for &pattern in &patterns {
             match confirmer.groups(pattern, text, multi_line_record) {
                 Ok(Some(groups)) => report.matches.push(LineMatch {
                     line: 0,
@@ -389,6 +397,7 @@ impl PatternSet {
             }
         }
         report.limit_hits = confirmer.limit_hits;
+        scratch.patterns = patterns;
         Ok(report)
     }
 }
@@ -404,6 +413,8 @@ enum Confirm {
 /// Buffers of [`PatternSet::match_record_with`].
 pub struct RecordScratch {
     locations: Vec<Option<CaptureLocations>>,
+    /// The positions of the patterns to try on the current record.
+    patterns: Vec<usize>,
     /// `(pattern position, group position)`: a group left out of that
     /// pattern's matches (see [`RecordScratch::leave_out`]).
     left_out: Option<(usize, usize)>,
