@@ -160,6 +160,24 @@ impl Fields {
         Fields { entries }
     }
 
+    /// A copy without the values that are lists of lines (`matches`,
+    /// `nofail-matches`), the other keys in their order.
+    pub fn without_lines(&self) -> Self {
+        let mut entries = Vec::with_capacity(self.entries.len());
+        entries.extend(
+            self.entries
+                .iter()
+                .filter(|(_, v)| !matches!(v, Value::Lines(_)))
+                .cloned(),
+        );
+        Fields { entries }
+    }
+
+    /// [`Fields::without_lines`] in place.
+    pub fn drop_lines(&mut self) {
+        self.entries.retain(|(_, v)| !matches!(v, Value::Lines(_)));
+    }
+
     /// An empty dict with room for `n` keys.
     pub fn with_capacity(n: usize) -> Self {
         Fields {
@@ -377,6 +395,23 @@ mod tests {
         assert_eq!(f.lines("matches"), [line("x"), line("y")]);
         assert_eq!(f.take_lines("matches"), [line("x"), line("y")]);
         assert_eq!(f.get("matches"), Some(&Value::Lines(Vec::new())));
+    }
+
+    #[test]
+    fn line_lists_can_be_left_out_in_order() {
+        let line = Arc::new(CutLine {
+            text: "x".to_owned(),
+            parts: DateParts::Whole,
+        });
+        let mut f = Fields::new();
+        f.set("a", s("1"));
+        f.append_line("matches", line.clone());
+        f.set("b", s("2"));
+        f.append_line("nofail-matches", line);
+        let lean = f.without_lines();
+        assert_eq!(lean.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
+        f.drop_lines();
+        assert_eq!(f, lean);
     }
 
     #[test]

@@ -89,6 +89,12 @@ pub struct FinishSettings {
     /// events, prefregex-only lines): `regex` counts them; a jail, which
     /// only takes failures, does not need them.
     pub report_quiet_lines: bool,
+    /// Reported failures carry their session's lines (`matches`,
+    /// `nofail-matches`): a jail's tickets list them. The regex tool's tally
+    /// never reads them (its records leave them out, as `fields_for_output`
+    /// does); without them a session failure is reported as a copy of its
+    /// other values, and the session keeps its data without a copy.
+    pub report_lines: bool,
 }
 
 /// How the caller turns a failure's id into addresses.
@@ -471,12 +477,24 @@ impl Finisher {
             }
             Some(host) => FailureId::Dns { text: host.text() },
         };
-        self.store(stored_in, &fail, settings.wall_now);
-        let nofail = fail.truthy("nofail");
+        let data = if settings.report_lines {
+            self.store(stored_in, &fail, settings.wall_now);
+            fail
+        } else if stored_in.is_none() {
+            fail.drop_lines();
+            fail
+        } else {
+            // (the lines are the costly part of a copy: a list, and a count
+            // of each line shared with the thread that frees the report)
+            let report = fail.without_lines();
+            self.store_owned(stored_in, fail, settings.wall_now);
+            report
+        };
+        let nofail = data.truthy("nofail");
         Step::Found(FoundFailure {
             regex: index,
             when,
-            data: fail,
+            data,
             id,
             nofail,
         })

@@ -152,6 +152,7 @@ impl SettingsArg {
             now,
             wall_now: self.6,
             report_quiet_lines: self.7,
+            report_lines: true,
         }
     }
 }
@@ -457,7 +458,9 @@ impl PyFilterProgram {
         summarize: Option<usize>,
         tally: TallyAt<'_>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let finish = settings_arg.at(now);
+        let mut finish = settings_arg.at(now);
+        // (a tally takes the failures first and never reads their lines)
+        finish.report_lines = matches!(tally, TallyAt::None);
         let program = self.program();
         // (dates found ahead need no detector: it may be finding the next
         // chunk's on another thread)

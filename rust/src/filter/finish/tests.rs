@@ -28,6 +28,7 @@ fn settings(check_all: bool) -> FinishSettings {
         now: NOW,
         wall_now: 1000.0,
         report_quiet_lines: true,
+        report_lines: true,
     }
 }
 
@@ -442,6 +443,36 @@ fn skipping_idle_session_ends_changes_nothing() {
     assert_eq!(skipped, 4);
     assert_eq!(kept, all);
     assert_eq!(got, Some(summary));
+}
+
+/// Without reported lines, the failures are those reported with them but
+/// for their `matches` and `nofail-matches`, and the sessions go on alike:
+/// the same log again (whose sessions are then in the cache) agrees too.
+#[test]
+fn failures_reported_without_lines_differ_only_by_them() {
+    let s = session_sets();
+    let folds = vec![GroupFolds::default(); 5];
+    for check_all in [false, true] {
+        let with = settings(check_all);
+        let mut without = with;
+        without.report_lines = false;
+        let mut reference = Finisher::new(folds.clone());
+        let mut lean = Finisher::new(folds.clone());
+        for _ in 0..2 {
+            let mut expected = finish(&s, &mut reference, SESSION_LOG, &with);
+            let got = finish(&s, &mut lean, SESSION_LOG, &without);
+            let mut lists = 0;
+            for outcome in &mut expected {
+                for failure in &mut outcome.failures {
+                    lists += failure.data.lines("matches").len();
+                    failure.data.drop_lines();
+                }
+            }
+            assert!(lists > 0, "the log has session failures with lines");
+            assert_eq!(got, expected, "check_all {check_all}");
+            assert_eq!(lean.sessions.len(), reference.sessions.len());
+        }
+    }
 }
 
 /// The summary and the kept outcomes of `log` finished line by line (with
