@@ -430,7 +430,8 @@ impl Finisher {
                 self.store_owned(stored_in, fail, settings.wall_now);
                 return Step::EndLine;
             }
-        } else {
+        } else if settings.report_lines {
+            // (only reported: a failure outside a session is not stored)
             fail.append_line("matches", tuple_line.clone());
         }
         let fid = fail.some("fid").cloned();
