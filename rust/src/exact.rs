@@ -48,9 +48,10 @@ impl std::error::Error for MatchError {}
 /// The text of one captured group.
 ///
 /// Why not a `String`: groups become the values of failure dicts (an
-/// address, a user, a session id), nearly all shorter than 24 bytes, which
-/// `CompactString` keeps inline. As `String`s they were an allocation each
-/// per matched line, made on the regex tool's worker and freed on its main
+/// address, a user, a session id), and most of them fit in the 24 bytes
+/// that `CompactString` keeps inline (an IPv6 address often does not, and
+/// goes to the heap as before). As `String`s each was an allocation per
+/// matched line, made on the regex tool's worker and freed on its main
 /// thread, and another for each copy a multi-line session keeps.
 pub type GroupText = compact_str::CompactString;
 

