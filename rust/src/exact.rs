@@ -164,21 +164,8 @@ impl ExactPattern {
         if found.is_none() {
             return Ok(None);
         }
-        let mut span = None;
-        let groups = self
-            .named
-            .iter()
-            .enumerate()
-            .map(|(at, &(i, _))| {
-                let found = locations.get(i);
-                if Some(at) == left_out {
-                    span = found;
-                    return None;
-                }
-                found.map(|(s, e)| GroupText::from(&subject[s..e]))
-            })
-            .collect();
-        Ok(Some((groups, span)))
+        let spans = self.named.iter().map(|&(i, _)| locations.get(i));
+        Ok(Some(groups_from_spans(subject, spans, left_out)))
     }
 
     /// Whether `subject` matches, decided exactly as [`ExactPattern::captures`]
@@ -200,6 +187,29 @@ impl ExactPattern {
             .is_match(subject.as_bytes())
             .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))
     }
+}
+
+/// The groups that matched at `spans` of `subject` (in group order), but
+/// the one at position `left_out`: `None` in the groups, its span returned
+/// beside them (see [`ExactPattern::captures_leaving_out`]). For every
+/// engine that gives a match's spans.
+pub fn groups_from_spans(
+    subject: &str,
+    spans: impl Iterator<Item = Option<Span>>,
+    left_out: Option<usize>,
+) -> (Groups, Option<Span>) {
+    let mut kept = None;
+    let groups = spans
+        .enumerate()
+        .map(|(at, found)| {
+            if Some(at) == left_out {
+                kept = found;
+                return None;
+            }
+            found.map(|(s, e)| GroupText::from(&subject[s..e]))
+        })
+        .collect();
+    (groups, kept)
 }
 
 /// PCRE2's own message, without the crate's "error compiling pattern at

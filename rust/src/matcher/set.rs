@@ -2,7 +2,7 @@
 
 use pcre2::bytes::CaptureLocations;
 
-use crate::exact::{ExactPattern, Groups, Span};
+use crate::exact::{groups_from_spans, ExactPattern, Groups, Span};
 use crate::syntax;
 
 use super::chunk::{Chunk, Line};
@@ -503,20 +503,11 @@ impl<'s, 'l> Confirmer<'s, 'l> {
             let Some(caps) = rust.regex.captures(subject) else {
                 return Ok(None);
             };
-            let mut span = None;
-            let groups = rust
+            let spans = rust
                 .group_slots
                 .iter()
-                .enumerate()
-                .map(|(at, slot)| {
-                    let found = slot.and_then(|i| caps.get(i));
-                    if Some(at) == left_out {
-                        span = found.map(|m| (m.start(), m.end()));
-                        return None;
-                    }
-                    found.map(|m| m.as_str().into())
-                })
-                .collect();
+                .map(|slot| slot.and_then(|i| caps.get(i)).map(|m| (m.start(), m.end())));
+            let (groups, span) = groups_from_spans(subject, spans, left_out);
             if left_out.is_some() {
                 self.scratch.span = span;
             }
