@@ -219,3 +219,18 @@ def read_variants(name: str, basedir: str) -> list[Variant]:
             for key, opts in current:
                 variants[key].entries.append(Entry(filename, lineno, line, expect, opts))
     return list(variants.values())
+
+
+def all_variants(*, journal: bool = True) -> list[Variant]:
+    """Every variant of every filter with a sample log, in
+    :func:`filters_with_samples` order; none where Debian's fail2ban is not
+    installed. ``journal=False`` leaves out the variants that read the
+    systemd journal (a file-based run cannot give them their lines)."""
+    if not fail2ban_installed():
+        return []
+    return [
+        variant
+        for name, basedir in filters_with_samples()
+        for variant in read_variants(name, basedir)
+        if journal or not variant.journal
+    ]

@@ -27,10 +27,9 @@ from corpus import (
     TEST_NOW,
     TEST_NOW_STR,
     Variant,
-    fail2ban_installed,
+    all_variants,
     filters_with_samples,
     needs_fail2ban,
-    read_variants,
 )
 
 pytestmark = needs_fail2ban
@@ -70,16 +69,7 @@ OTHER_ENGINE_FILTERS = (
 )
 
 
-def _all_variants() -> list[Variant]:
-    out: list[Variant] = []
-    if not fail2ban_installed():
-        return out
-    for name, basedir in filters_with_samples():
-        out.extend(read_variants(name, basedir))
-    return out
-
-
-VARIANTS = _all_variants()
+VARIANTS = all_variants()
 
 
 def _params(variants: list[Variant]) -> list[object]:

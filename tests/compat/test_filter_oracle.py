@@ -18,9 +18,8 @@ import pytest
 from corpus import (
     TEST_NOW,
     TEST_TZ,
+    all_variants,
     fail2ban_installed,
-    filters_with_samples,
-    read_variants,
 )
 
 ORACLE = os.path.join(os.path.dirname(__file__), "f2b_filter_oracle.py")
@@ -32,16 +31,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _variants():
-    if not fail2ban_installed():
-        return []
-    out = []
-    for name, basedir in filters_with_samples():
-        out.extend(read_variants(name, basedir))
-    return out
-
-
-VARIANTS = _variants()
+VARIANTS = all_variants()
 
 
 def _lines(variant):

@@ -18,25 +18,14 @@ import pytest
 from corpus import (
     TEST_NOW,
     Variant,
-    fail2ban_installed,
-    filters_with_samples,
+    all_variants,
     needs_fail2ban,
-    read_variants,
 )
 
 pytestmark = needs_fail2ban
 
 
-def _variants() -> list[Variant]:
-    out: list[Variant] = []
-    if not fail2ban_installed():
-        return out
-    for name, basedir in filters_with_samples():
-        out.extend(v for v in read_variants(name, basedir) if not v.journal)
-    return out
-
-
-VARIANTS = _variants()
+VARIANTS = all_variants(journal=False)
 
 
 def _make_filter(variant: Variant, engine: str, check_all: bool):

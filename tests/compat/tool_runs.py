@@ -11,7 +11,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from corpus import Variant, fail2ban_installed, filters_with_samples, read_variants
+from corpus import Variant, all_variants
 
 from hyperban.__main__ import main as hyperban_main
 from hyperban.cli import regex_tool
@@ -33,14 +33,7 @@ def filter_spec(variant: Variant) -> str | None:
 
 def tool_cases() -> list[Variant]:
     """Every variant the tool reads from a file (journal ones need a journal)."""
-    if not fail2ban_installed():
-        return []
-    return [
-        variant
-        for name, basedir in filters_with_samples()
-        for variant in read_variants(name, basedir)
-        if not variant.journal
-    ]
+    return all_variants(journal=False)
 
 
 def write_sample_log(variant: Variant, directory: Path) -> Path:
