@@ -140,8 +140,9 @@ type FoldsArg = (Vec<(String, String)>, Vec<(String, String)>);
 struct SettingsArg(bool, bool, bool, bool, bool, f64, f64, bool);
 
 impl SettingsArg {
-    /// The settings of a run at the filter's time `now`.
-    fn at(&self, now: f64) -> FinishSettings {
+    /// The settings of a run at the filter's time `now`; `report_lines` as
+    /// [`FinishSettings::report_lines`].
+    fn at(&self, now: f64, report_lines: bool) -> FinishSettings {
         FinishSettings {
             check_all: self.0,
             ignore_pending: self.1,
@@ -152,7 +153,7 @@ impl SettingsArg {
             now,
             wall_now: self.6,
             report_quiet_lines: self.7,
-            report_lines: true,
+            report_lines,
         }
     }
 }
@@ -458,9 +459,8 @@ impl PyFilterProgram {
         summarize: Option<usize>,
         tally: TallyAt<'_>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let mut finish = settings_arg.at(now);
         // (a tally takes the failures first and never reads their lines)
-        finish.report_lines = matches!(tally, TallyAt::None);
+        let finish = settings_arg.at(now, matches!(tally, TallyAt::None));
         let program = self.program();
         // (dates found ahead need no detector: it may be finding the next
         // chunk's on another thread)
