@@ -1,6 +1,15 @@
 //! The exact engine: PCRE2 (with JIT) running the Python pattern's exact
 //! PCRE2 form, used to confirm candidate lines and extract named captures.
 //!
+//! Each pattern is compiled twice when it can be. The Unicode form (UTF and
+//! UCP, as Python's `str` patterns behave) is compiled to accept invalid
+//! UTF-8, and its JIT code then checks every character it reads. The ASCII
+//! form is the same printed pattern compiled in PCRE2's byte mode: on a
+//! subject of ASCII characters only, which nearly every log line is, it
+//! matches exactly where the Unicode form does (see [`ascii_form`]), and is
+//! about a third cheaper on fail2ban's prefregexes (`.+` to the line's end
+//! no longer decodes characters one by one).
+//!
 //! Catastrophic back-tracking is bounded by PCRE2's match limit (10 million
 //! steps by default, also enforced under JIT): a line that hits the limit is
 //! reported as a [`MatchError`] rather than hanging the scan. The matcher
@@ -67,6 +76,8 @@ pub struct ExactPattern {
     source: String,
     parsed: syntax::Pattern,
     regex: Regex,
+    /// The byte-mode form for ASCII subjects, when the pattern has one.
+    ascii: Option<Regex>,
     /// `(capture index, name)` of every named group, in index order.
     named: Vec<(usize, String)>,
 }
@@ -107,12 +118,31 @@ impl ExactPattern {
             .enumerate()
             .filter_map(|(i, n)| n.clone().map(|n| (i, n)))
             .collect();
+        let ascii = ascii_form(&printed);
         Ok(ExactPattern {
             source: source.to_owned(),
             parsed,
             regex,
+            ascii,
             named,
         })
+    }
+
+    /// The compiled form to run on `subject`, with its buffer.
+    fn form<'a>(
+        &'a self,
+        subject: &str,
+        locations: &'a mut Locations,
+    ) -> (&'a Regex, &'a mut CaptureLocations) {
+        match (&self.ascii, &mut locations.ascii) {
+            (Some(ascii), Some(buffer)) if subject.is_ascii() => (ascii, buffer),
+            _ => (&self.regex, &mut locations.unicode),
+        }
+    }
+
+    /// Whether the pattern has a byte-mode form for ASCII subjects.
+    pub fn has_ascii_form(&self) -> bool {
+        self.ascii.is_some()
     }
 
     /// The pattern as the caller wrote it.
@@ -131,15 +161,18 @@ impl ExactPattern {
     }
 
     /// A reusable buffer for [`ExactPattern::captures`].
-    pub fn locations(&self) -> CaptureLocations {
-        self.regex.capture_locations()
+    pub fn locations(&self) -> Locations {
+        Locations {
+            unicode: self.regex.capture_locations(),
+            ascii: self.ascii.as_ref().map(Regex::capture_locations),
+        }
     }
 
     /// Searches `subject` (Python's `re.search`) and returns the named groups.
     pub fn captures(
         &self,
         subject: &str,
-        locations: &mut CaptureLocations,
+        locations: &mut Locations,
     ) -> Result<Option<Groups>, MatchError> {
         Ok(self
             .captures_leaving_out(subject, locations, None)?
@@ -154,11 +187,11 @@ impl ExactPattern {
     pub fn captures_leaving_out(
         &self,
         subject: &str,
-        locations: &mut CaptureLocations,
+        locations: &mut Locations,
         left_out: Option<usize>,
     ) -> Result<Option<(Groups, Option<Span>)>, MatchError> {
-        let found = self
-            .regex
+        let (regex, locations) = self.form(subject, locations);
+        let found = regex
             .captures_read(locations, subject.as_bytes())
             .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))?;
         if found.is_none() {
@@ -170,12 +203,9 @@ impl ExactPattern {
 
     /// Whether `subject` matches, decided exactly as [`ExactPattern::captures`]
     /// decides it (same call, same limits) but without copying the groups.
-    pub fn matches(
-        &self,
-        subject: &str,
-        locations: &mut CaptureLocations,
-    ) -> Result<bool, MatchError> {
-        self.regex
+    pub fn matches(&self, subject: &str, locations: &mut Locations) -> Result<bool, MatchError> {
+        let (regex, locations) = self.form(subject, locations);
+        regex
             .captures_read(locations, subject.as_bytes())
             .map(|found| found.is_some())
             .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))
@@ -183,10 +213,47 @@ impl ExactPattern {
 
     /// Whether `subject` matches anywhere.
     pub fn is_match(&self, subject: &str) -> Result<bool, MatchError> {
-        self.regex
+        let regex = match &self.ascii {
+            Some(ascii) if subject.is_ascii() => ascii,
+            _ => &self.regex,
+        };
+        regex
             .is_match(subject.as_bytes())
             .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))
     }
+}
+
+/// Reusable capture buffers of one [`ExactPattern`]: one per compiled form
+/// (a buffer is sized for, and handed to, one compiled pattern).
+pub struct Locations {
+    unicode: CaptureLocations,
+    ascii: Option<CaptureLocations>,
+}
+
+/// The byte-mode form of `printed` (a pattern's PCRE2 form), for subjects
+/// that are all ASCII; `None` when it has none.
+///
+/// Why it matches exactly where the Unicode form does on such a subject:
+/// both read the same bytes as the same characters, and every construct the
+/// printer emits agrees on ASCII characters in both modes: `.`, negated
+/// classes and `\S` match one byte as they would match one character;
+/// `\w`, `\d`, `\s` and `\b` (UCP's Unicode classes against the C
+/// locale's tables) hold the same ASCII members; the offsets are bytes in
+/// both. What could differ is a pattern character outside ASCII, which
+/// caseless Unicode matching may fold onto an ASCII one (U+212A KELVIN SIGN
+/// onto `k`): a pattern whose printed form is not all ASCII gets no byte
+/// form, and byte mode refuses any `\x{..}` beyond U+00FF (no U+0080..U+00FF
+/// character folds onto ASCII, and none occurs in an ASCII subject).
+fn ascii_form(printed: &str) -> Option<Regex> {
+    if !printed.is_ascii() {
+        return None;
+    }
+    RegexBuilder::new()
+        .utf(false)
+        .ucp(false)
+        .jit_if_available(true)
+        .build(printed)
+        .ok()
 }
 
 /// The groups that matched at `spans` of `subject` (in group order), but
@@ -257,6 +324,67 @@ mod tests {
         assert!(p.captures("hello\n", &mut loc).unwrap().is_some());
         let ascii = ExactPattern::compile(r"(?a)^\w+$", false).unwrap();
         assert!(ascii.captures("héllo", &mut loc).unwrap().is_none());
+    }
+
+    /// `pattern` with its byte-mode form dropped: the Unicode form alone.
+    fn unicode_only(pattern: &str) -> ExactPattern {
+        ExactPattern {
+            ascii: None,
+            ..ExactPattern::compile(pattern, false).unwrap()
+        }
+    }
+
+    /// Patterns covering what the printer emits: Python's shorthands (its
+    /// `\s` holds U+001C..U+001F), classes and negated classes, `.`,
+    /// boundaries, case folding, look-behind, conditionals, back-references.
+    const FORMS: &[&str] = &[
+        r"^(?P<a>\s+)(?P<b>\S+)(?P<c>\w*)(?P<d>\W?)(?P<e>\d+|\D+)$",
+        r"(?P<w>\b\w+\b)\s*(?P<x>[^\s:]+):(?P<y>.*?)(?P<z>\B.)?$",
+        r"(?i)(?P<k>k+)(?P<s>S[a-z]*)(?P<i>[^a-j]?)",
+        r"(?P<q>')?(?P<v>[\w.-]+)(?(q)'|)(?<=[a-z0-9'])",
+        r"(?P<r>[KkSs])\s*(?P=r)",
+        r"^(?P<pre>(?:\S+\s+)?)(?P<content>.+)$",
+        r"(?a)(?P<a>\w+)\s(?P<b>[^\W\d]+)",
+        r"(?P<l>[a-m]+)(?P<u>[N-Z]*)(?P<t>(?i:t))",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_form_agrees_with_unicode_form(
+            which in 0..FORMS.len(),
+            subject in "[ a-zA-Z0-9_:.'\t\x0b\x0c\r\x1c-\x1f!-]{0,24}",
+        ) {
+            let both = ExactPattern::compile(FORMS[which], false).unwrap();
+            proptest::prop_assert!(both.has_ascii_form());
+            let unicode = unicode_only(FORMS[which]);
+            let (mut a, mut b) = (both.locations(), unicode.locations());
+            proptest::prop_assert_eq!(
+                both.captures(&subject, &mut a).unwrap(),
+                unicode.captures(&subject, &mut b).unwrap()
+            );
+            proptest::prop_assert_eq!(
+                both.is_match(&subject).unwrap(),
+                unicode.is_match(&subject).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn non_ascii_pattern_or_subject_takes_the_unicode_form() {
+        // U+212A KELVIN SIGN folds onto `k`: byte mode could not see that.
+        let kelvin = ExactPattern::compile("(?i)\u{212a}", false).unwrap();
+        assert!(!kelvin.has_ascii_form());
+        assert!(kelvin.is_match("k").unwrap());
+        // An escape beyond U+00FF has no byte form either.
+        let escaped = ExactPattern::compile(r"(?i)\u212a", false).unwrap();
+        assert!(!escaped.has_ascii_form());
+        assert!(escaped.is_match("K").unwrap());
+        // A non-ASCII subject: `.` is one character, `\w` holds `é`.
+        let p = ExactPattern::compile(r"^(?P<c>.)(?P<w>\w+)$", false).unwrap();
+        assert!(p.has_ascii_form());
+        let mut loc = p.locations();
+        let g = p.captures("ééa", &mut loc).unwrap().unwrap();
+        assert_eq!(g, vec![Some("é".into()), Some("éa".into())]);
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! [`PatternSet`]: many patterns, one scan, exact results.
 
-use pcre2::bytes::CaptureLocations;
-
-use crate::exact::{groups_from_spans, ExactPattern, Groups, Span};
+use crate::exact::{groups_from_spans, ExactPattern, Groups, Locations, Span};
 use crate::syntax;
 
 use super::chunk::{Chunk, Line};
@@ -412,7 +410,7 @@ enum Confirm {
 
 /// Buffers of [`PatternSet::match_record_with`].
 pub struct RecordScratch {
-    locations: Vec<Option<CaptureLocations>>,
+    locations: Vec<Option<Locations>>,
     /// The positions of the patterns to try on the current record.
     patterns: Vec<usize>,
     /// `(pattern position, group position)`: a group left out of that
