@@ -552,20 +552,40 @@ fn candidate_lines(scan: &LineReport) -> usize {
 /// the last line rather than starting an empty one.
 pub fn count_skipped(data: &[u8]) -> usize {
     let body = data.strip_suffix(b"\n").unwrap_or(data);
-    // (line ends found with memchr: a byte-by-byte split cost 40 ms per
-    // 100 MB, as much as the tool's whole date step on the main thread)
-    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
-    let mut start = 0;
-    let mut count = 0;
-    for end in ends {
-        let line = &body[start..end];
-        // (a line of text fails the second test at its first byte)
-        if line.first() == Some(&b'#') || line.iter().all(|&b| b == b'\r') {
-            count += 1;
-        }
-        start = end + 1;
-    }
-    count
+    // A line starts at 0 and after each `\n`. Nearly every line starts with
+    // text, so the lines after a `\n` are counted from byte pairs in a pass
+    // the compiler vectorises (the walk from line end to line end that this
+    // replaces was 2% of the regex tool's main thread): `\n#` and `\n\n`
+    // start a skipped line outright. A line starting with `\r` is skipped
+    // only when it is all `\r`s; those are found with `memchr`, as `\r` is
+    // rare in most logs, and checked one by one.
+    let all_returns = |line: &[u8]| {
+        let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
+        line[..end].iter().all(|&b| b == b'\r')
+    };
+    let first = usize::from(body.first() == Some(&b'#') || all_returns(body));
+    let Some(last) = body.len().checked_sub(1) else {
+        return first;
+    };
+    let (before, after) = (&body[..last], &body[1..]);
+    // Blocks of 255 pairs, so that a `u8` count cannot overflow: `u8` lanes
+    // let one vector instruction test 16 or 32 pairs.
+    let outright: usize = before
+        .chunks(255)
+        .zip(after.chunks(255))
+        .map(|(a, b)| {
+            let pairs = a.iter().zip(b).fold(0u8, |count, (&x, &y)| {
+                count + (u8::from(x == b'\n') & (u8::from(y == b'#') | u8::from(y == b'\n')))
+            });
+            usize::from(pairs)
+        })
+        .sum();
+    let returns = memchr::memchr_iter(b'\r', after)
+        .filter(|&at| before[at] == b'\n' && all_returns(&after[at..]))
+        .count();
+    // (a `\n` at the very end starts an empty last line: no pair holds it)
+    let empty_last = usize::from(body.ends_with(b"\n"));
+    first + outright + returns + empty_last
 }
 
 /// A scan result that makes every line of `data` a candidate for every
