@@ -8,49 +8,131 @@
 //! the same order. [`Value::truthy`] is Python's truth test, which the
 //! session rules rely on (an empty group counts as absent).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use super::date_cut::DateParts;
 use crate::exact::GroupText;
 
+/// A key's name, at an address of its own for the life of the process
+/// (see [`Key`]).
+pub struct KeyName(&'static str);
+
 /// A key of the failure dict: a group name of the filter's sets or one of
-/// the session rules' keys, interned for the life of the process.
+/// the session rules' keys. [`intern`] and the constants of [`keys`] are
+/// the only ways to make one, and both give one [`KeyName`] per name, so
+/// two keys are equal exactly when they point to the same name: a key
+/// compares, hashes and copies as one pointer.
 ///
-/// Why not a shared, counted string: every dict holds a copy of each key,
-/// and the regex tool's worker makes the dicts that its main thread drops.
-/// The key's reference count was then a cache line both threads kept
-/// writing: under perf, the `lock inc` of that count was three quarters of
-/// the time spent copying a dict. An interned `&'static str` is copied
-/// without a write.
-pub type Key = &'static str;
+/// Why interned rather than a shared, counted string: every dict holds a
+/// copy of each key, and the regex tool's worker makes the dicts that its
+/// main thread drops. The key's reference count was then a cache line both
+/// threads kept writing: under perf, the `lock inc` of that count was three
+/// quarters of the time spent copying a dict.
+///
+/// Why compared by address rather than by name: the session rules look
+/// keys up a dozen times per failure line in dicts of a dozen keys, and
+/// merging a line's groups into its session's looks up each of them. By
+/// name, every probe of a key of the same length was a `memcmp` call
+/// (`ip4`, `ip6`, `dns` and `fid` are all three bytes long).
+#[derive(Clone, Copy)]
+pub struct Key(&'static KeyName);
 
-/// The keys the session rules add to failure dicts (a `static`, not a
-/// `const`: one address for each, as for every other interned key).
-static KNOWN_KEYS: [Key; 6] = [
-    "matches",
-    "nofail-matches",
-    "users",
-    "mlfpending",
-    "ip",
-    "nofail",
-];
-
-/// The interned key for `name`. Each distinct name is leaked once; names
-/// come from filter definitions (group names, `alt_`/`tuple_` targets), a
-/// small set however often filters are reloaded.
-pub fn intern(name: &str) -> Key {
-    if let Some(known) = KNOWN_KEYS.iter().find(|k| **k == name) {
-        return known;
+impl Key {
+    pub fn as_str(self) -> &'static str {
+        self.0 .0
     }
-    static NAMES: LazyLock<Mutex<HashSet<Key>>> = LazyLock::new(Mutex::default);
-    // (a panic elsewhere cannot leave the set half-changed: insert is one step)
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(self.0, state);
+    }
+}
+
+/// By name (tests and assertions; lookups compare keys).
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The keys that the finishing stage and the report look up by name: the
+/// session rules' own keys and the groups they read.
+pub mod keys {
+    use super::{Key, KeyName};
+
+    // For each name: a `static` (one address, which is what a key is) and a
+    // `const` key pointing to it, for use in patterns and expressions.
+    macro_rules! known_keys {
+        ($($key:ident = $name:literal,)*) => {
+            mod names {
+                use super::KeyName;
+                $(pub static $key: KeyName = KeyName($name);)*
+            }
+            $(pub const $key: Key = Key(&names::$key);)*
+            /// Every key above, for [`super::intern`].
+            pub(super) const ALL: &[Key] = &[$($key),*];
+        };
+    }
+
+    known_keys! {
+        MATCHES = "matches",
+        NOFAIL_MATCHES = "nofail-matches",
+        USERS = "users",
+        MLFPENDING = "mlfpending",
+        IP = "ip",
+        NOFAIL = "nofail",
+        MLFID = "mlfid",
+        MLFGAINED = "mlfgained",
+        MLFFORGET = "mlfforget",
+        FID = "fid",
+        IP4 = "ip4",
+        IP6 = "ip6",
+        DNS = "dns",
+        CIDR = "cidr",
+        USER = "user",
+        CONTENT = "content",
+    }
+}
+
+/// The interned key for `name`. Each distinct name not in [`keys`] is
+/// leaked once; names come from filter definitions (group names,
+/// `alt_`/`tuple_` targets), a small set however often filters are
+/// reloaded.
+pub fn intern(name: &str) -> Key {
+    if let Some(known) = keys::ALL.iter().find(|k| k.as_str() == name) {
+        return *known;
+    }
+    static NAMES: LazyLock<Mutex<HashMap<&'static str, Key>>> = LazyLock::new(Mutex::default);
+    // (a panic elsewhere cannot leave the map half-changed: insert is one step)
     let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(key) = names.get(name) {
-        return key;
+        return *key;
     }
-    let key: Key = Box::leak(name.to_owned().into_boxed_str());
-    names.insert(key);
+    let text: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    let key = Key(Box::leak(Box::new(KeyName(text))));
+    names.insert(text, key);
     key
 }
 
@@ -197,30 +279,22 @@ impl Fields {
         self.entries.is_empty()
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: Key) -> Option<&Value> {
         self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// `dict.get(key)` tested for truth.
-    pub fn truthy(&self, key: &str) -> bool {
+    pub fn truthy(&self, key: Key) -> bool {
         self.get(key).is_some_and(Value::truthy)
     }
 
     /// `dict.get(key) is not None`: the value when present and not `None`.
-    pub fn some(&self, key: &str) -> Option<&Value> {
+    pub fn some(&self, key: Key) -> Option<&Value> {
         self.get(key).filter(|v| !matches!(v, Value::None))
     }
 
     /// `dict[key] = value`: an existing key keeps its place.
-    pub fn set(&mut self, key: &str, value: Value) {
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => entry.1 = value,
-            None => self.entries.push((intern(key), value)),
-        }
-    }
-
-    /// [`Fields::set`] with an interned key.
-    pub fn set_key(&mut self, key: Key, value: Value) {
+    pub fn set(&mut self, key: Key, value: Value) {
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
             None => self.entries.push((key, value)),
@@ -234,7 +308,7 @@ impl Fields {
     }
 
     /// `dict.pop(key, None)`.
-    pub fn pop(&mut self, key: &str) -> Option<Value> {
+    pub fn pop(&mut self, key: Key) -> Option<Value> {
         let at = self.entries.iter().position(|(k, _)| *k == key)?;
         Some(self.entries.remove(at).1)
     }
@@ -242,14 +316,14 @@ impl Fields {
     /// `dict.update(other)`.
     pub fn update(&mut self, other: &Fields) {
         for &(k, ref v) in &other.entries {
-            self.set_key(k, v.clone());
+            self.set(k, v.clone());
         }
     }
 
     /// [`Fields::update`] with the values moved out of `other`.
     pub fn update_owned(&mut self, other: Fields) {
         for (k, v) in other.entries {
-            self.set_key(k, v);
+            self.set(k, v);
         }
     }
 
@@ -257,7 +331,7 @@ impl Fields {
     pub fn update_present(&mut self, other: &Fields) {
         for &(k, ref v) in &other.entries {
             if !matches!(v, Value::None) {
-                self.set_key(k, v.clone());
+                self.set(k, v.clone());
             }
         }
     }
@@ -266,13 +340,13 @@ impl Fields {
     pub fn update_present_owned(&mut self, other: Fields) {
         for (k, v) in other.entries {
             if !matches!(v, Value::None) {
-                self.set_key(k, v);
+                self.set(k, v);
             }
         }
     }
 
     /// The lines under `key` (`dict.get(key, [])` for a list of lines).
-    pub fn lines(&self, key: &str) -> Vec<TupleLine> {
+    pub fn lines(&self, key: Key) -> Vec<TupleLine> {
         self.get(key)
             .map(|v| v.lines().to_vec())
             .unwrap_or_default()
@@ -280,7 +354,7 @@ impl Fields {
 
     /// [`Fields::lines`], taken out: a list of lines under `key` is left
     /// empty in its place (for a [`Fields::set`] of the key to follow).
-    pub fn take_lines(&mut self, key: &str) -> Vec<TupleLine> {
+    pub fn take_lines(&mut self, key: Key) -> Vec<TupleLine> {
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some((_, Value::Lines(lines))) => std::mem::take(lines),
             _ => Vec::new(),
@@ -288,7 +362,7 @@ impl Fields {
     }
 
     /// `dict[key] = dict.get(key, []) + [line]` for a list of lines.
-    pub fn append_line(&mut self, key: &str, line: TupleLine) {
+    pub fn append_line(&mut self, key: Key, line: TupleLine) {
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some((_, Value::Lines(lines))) => lines.push(line),
             _ => self.set(key, Value::Lines(vec![line])),
@@ -299,16 +373,16 @@ impl Fields {
     /// first use); returns how many users the set then holds.
     pub fn add_user(&mut self, user: Option<&Value>) -> usize {
         if let Some(user) = user.filter(|u| u.truthy()) {
-            match self.entries.iter_mut().find(|(k, _)| *k == "users") {
+            match self.entries.iter_mut().find(|(k, _)| *k == keys::USERS) {
                 Some((_, Value::Users(users))) => {
                     if !users.contains(user) {
                         users.push(user.clone());
                     }
                 }
-                _ => self.set("users", Value::Users(vec![user.clone()])),
+                _ => self.set(keys::USERS, Value::Users(vec![user.clone()])),
             }
         }
-        match self.get("users") {
+        match self.get(keys::USERS) {
             Some(Value::Users(u)) => u.len(),
             _ => 0,
         }
@@ -319,6 +393,10 @@ impl Fields {
 mod tests {
     use super::*;
 
+    fn k(name: &str) -> Key {
+        intern(name)
+    }
+
     fn s(text: &str) -> Value {
         Value::Str(text.into())
     }
@@ -326,36 +404,40 @@ mod tests {
     #[test]
     fn equal_names_intern_to_one_key() {
         let user = String::from("user");
-        let a = intern(&user);
-        let b = intern("user");
-        assert!(std::ptr::eq(a, b) && a == "user");
-        assert!(std::ptr::eq(intern("matches"), KNOWN_KEYS[0]));
+        assert_eq!(intern(&user), keys::USER);
+        let name = String::from("some_group");
+        let (a, b) = (intern(&name), intern("some_group"));
+        assert!(a == b && a == "some_group");
+        assert_eq!(intern("matches"), keys::MATCHES);
         assert_ne!(intern("ip4"), intern("ip6"));
+        // a name's key is its own: another name of the same text is not it
+        let same_text = Key(Box::leak(Box::new(KeyName("some_group"))));
+        assert!(same_text != a && same_text == "some_group");
     }
 
     #[test]
     fn dict_rules_keep_insertion_order() {
         let mut f = Fields::new();
-        f.set("a", s("1"));
-        f.set("b", Value::None);
-        f.set("a", s("2"));
+        f.set(k("a"), s("1"));
+        f.set(k("b"), Value::None);
+        f.set(k("a"), s("2"));
         assert_eq!(f.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(f.pop("a"), Some(s("2")));
-        f.set("a", s("3"));
+        assert_eq!(f.pop(k("a")), Some(s("2")));
+        f.set(k("a"), s("3"));
         assert_eq!(f.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["b", "a"]);
-        assert!(f.some("b").is_none() && f.get("b").is_some());
+        assert!(f.some(k("b")).is_none() && f.get(k("b")).is_some());
     }
 
     #[test]
     fn update_present_skips_none_values() {
         let mut known = Fields::new();
-        known.set("user", s("root"));
+        known.set(k("user"), s("root"));
         let mut new = Fields::new();
-        new.set("user", Value::None);
-        new.set("ip4", s("192.0.2.1"));
+        new.set(k("user"), Value::None);
+        new.set(k("ip4"), s("192.0.2.1"));
         known.update_present(&new);
-        assert_eq!(known.get("user"), Some(&s("root")));
-        assert_eq!(known.get("ip4"), Some(&s("192.0.2.1")));
+        assert_eq!(known.get(k("user")), Some(&s("root")));
+        assert_eq!(known.get(k("ip4")), Some(&s("192.0.2.1")));
     }
 
     #[test]
@@ -367,11 +449,11 @@ mod tests {
             })
         };
         let mut f = Fields::new();
-        f.set("a", s("1"));
-        f.set("matches", s("not lines"));
+        f.set(k("a"), s("1"));
+        f.set(k("matches"), s("not lines"));
         let mut g = Fields::new();
-        g.set("b", s("2"));
-        g.set("a", Value::None);
+        g.set(k("b"), s("2"));
+        g.set(k("a"), Value::None);
         let mut h = f.clone();
         h.update(&g);
         let mut o = f.clone();
@@ -383,18 +465,18 @@ mod tests {
         o.update_present_owned(g);
         assert_eq!(o, h);
         // not a list of lines: taken as empty, replaced in place
-        assert!(f.take_lines("matches").is_empty());
-        assert_eq!(f.get("matches"), Some(&s("not lines")));
-        f.append_line("matches", line("x"));
-        f.append_line("matches", line("y"));
-        f.append_line("other", line("z"));
+        assert!(f.take_lines(k("matches")).is_empty());
+        assert_eq!(f.get(k("matches")), Some(&s("not lines")));
+        f.append_line(k("matches"), line("x"));
+        f.append_line(k("matches"), line("y"));
+        f.append_line(k("other"), line("z"));
         assert_eq!(
             f.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             ["a", "matches", "other"]
         );
-        assert_eq!(f.lines("matches"), [line("x"), line("y")]);
-        assert_eq!(f.take_lines("matches"), [line("x"), line("y")]);
-        assert_eq!(f.get("matches"), Some(&Value::Lines(Vec::new())));
+        assert_eq!(f.lines(k("matches")), [line("x"), line("y")]);
+        assert_eq!(f.take_lines(k("matches")), [line("x"), line("y")]);
+        assert_eq!(f.get(k("matches")), Some(&Value::Lines(Vec::new())));
     }
 
     #[test]
@@ -404,10 +486,10 @@ mod tests {
             parts: DateParts::Whole,
         });
         let mut f = Fields::new();
-        f.set("a", s("1"));
-        f.append_line("matches", line.clone());
-        f.set("b", s("2"));
-        f.append_line("nofail-matches", line);
+        f.set(k("a"), s("1"));
+        f.append_line(k("matches"), line.clone());
+        f.set(k("b"), s("2"));
+        f.append_line(k("nofail-matches"), line);
         let lean = f.without_lines();
         assert_eq!(lean.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
         f.drop_lines();
@@ -425,7 +507,7 @@ mod tests {
     fn users_are_a_set_of_truthy_users() {
         let mut f = Fields::new();
         assert_eq!(f.add_user(Some(&s(""))), 0);
-        assert!(f.get("users").is_none());
+        assert!(f.get(k("users")).is_none());
         assert_eq!(f.add_user(Some(&s("root"))), 1);
         assert_eq!(f.add_user(Some(&s("root"))), 1);
         assert_eq!(f.add_user(Some(&s("bob"))), 2);

@@ -14,7 +14,7 @@
 //! Session data lives in a [`SessionCache`] owned by the [`Finisher`], so it
 //! carries over from chunk to chunk exactly as fail2ban's cache does.
 
-use super::fields::{intern, CutLine, Fields, Key, TupleLine, Value};
+use super::fields::{intern, keys, CutLine, Fields, Key, TupleLine, Value};
 use super::sessions::SessionCache;
 use super::{FilterShape, LineRecord, SetMatches, PREF_ID};
 use crate::exact::GroupText;
@@ -47,8 +47,8 @@ const GAINED: u8 = 8;
 /// targets are dict keys, interned once here rather than at every failure.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GroupFolds {
-    pub alt: Vec<(String, Key)>,
-    pub tuple: Vec<(String, Key)>,
+    pub alt: Vec<(Key, Key)>,
+    pub tuple: Vec<(Key, Key)>,
 }
 
 impl GroupFolds {
@@ -57,7 +57,7 @@ impl GroupFolds {
         let interned = |pairs: Vec<(String, String)>| {
             pairs
                 .into_iter()
-                .map(|(name, target)| (name, intern(&target)))
+                .map(|(name, target)| (intern(&name), intern(&target)))
                 .collect()
         };
         GroupFolds {
@@ -334,7 +334,7 @@ impl Finisher {
                 .max()
                 .unwrap_or(0);
             pre_groups = groups_of(m.index, &mut m.groups, &names.pre, fail_keys);
-            pre_groups.pop("content");
+            pre_groups.pop(keys::CONTENT);
         }
         let mut matched: Vec<usize> = fail
             .iter()
@@ -414,7 +414,7 @@ impl Finisher {
             merged.update_owned(groups);
             merged
         };
-        let mlfid = fail.some("mlfid").map(Value::text);
+        let mlfid = fail.some(keys::MLFID).map(Value::text);
         // A session failure is merged into its session's data, which stays
         // in the cache (when stored there) and keeps changing below.
         let mut stored_in: Option<&str> = None;
@@ -424,7 +424,7 @@ impl Finisher {
             if stored {
                 stored_in = Some(key);
             }
-            if fail.truthy("nofail") && !settings.check_all {
+            if fail.truthy(keys::NOFAIL) && !settings.check_all {
                 // fail2ban returns here: the line is a session event, not a
                 // failure (with check_all it is reported, marked nofail)
                 self.store_owned(stored_in, fail, settings.wall_now);
@@ -432,20 +432,20 @@ impl Finisher {
             }
         } else if settings.report_lines {
             // (only reported: a failure outside a session is not stored)
-            fail.append_line("matches", tuple_line.clone());
+            fail.append_line(keys::MATCHES, tuple_line.clone());
         }
-        let fid = fail.some("fid").cloned();
+        let fid = fail.some(keys::FID).cloned();
         let mut cidr = default_cidr;
         let mut raw = default_cidr == CIDR_RAW;
-        let host = if let Some(ip4) = fail.some("ip4").cloned() {
+        let host = if let Some(ip4) = fail.some(keys::IP4).cloned() {
             cidr = cidr_of(&fail, FAM_IPV4);
             raw = true;
             Some(ip4)
-        } else if let Some(ip6) = fail.some("ip6").cloned() {
+        } else if let Some(ip6) = fail.some(keys::IP6).cloned() {
             cidr = cidr_of(&fail, FAM_IPV6);
             raw = true;
             Some(ip6)
-        } else if let Some(dns) = fail.some("dns").cloned() {
+        } else if let Some(dns) = fail.some(keys::DNS).cloned() {
             Some(dns)
         } else {
             if fid.is_none() && mlfid.is_none() {
@@ -456,7 +456,7 @@ impl Finisher {
         };
         let id = match host {
             None => {
-                fail.set("mlfpending", Value::Int(1));
+                fail.set(keys::MLFPENDING, Value::Int(1));
                 if !settings.check_all && settings.ignore_pending {
                     self.store_owned(stored_in, fail, settings.wall_now);
                     return Step::EndLine;
@@ -467,7 +467,7 @@ impl Finisher {
                 let host = host.text();
                 match fid.map(|f| f.text()) {
                     Some(fid) if fid != host => {
-                        fail.set("ip", Value::Addr(host, cidr));
+                        fail.set(keys::IP, Value::Addr(host, cidr));
                         FailureId::Raw {
                             text: fid,
                             cidr: default_cidr,
@@ -491,7 +491,7 @@ impl Finisher {
             self.store_owned(stored_in, fail, settings.wall_now);
             report
         };
-        let nofail = data.truthy("nofail");
+        let nofail = data.truthy(keys::NOFAIL);
         Step::Found(FoundFailure {
             regex: index,
             when,
@@ -533,34 +533,34 @@ impl Finisher {
         wall_now: f64,
     ) -> (Fields, bool) {
         let mut flags = 0u8;
-        if fail.truthy("mlfgained") {
+        if fail.truthy(keys::MLFGAINED) {
             flags |= GAINED | NOFAIL;
-            if !fail.truthy("nofail") {
-                let gained = fail.get("mlfgained").cloned().unwrap_or(Value::None);
-                fail.set("nofail", gained);
+            if !fail.truthy(keys::NOFAIL) {
+                let gained = fail.get(keys::MLFGAINED).cloned().unwrap_or(Value::None);
+                fail.set(keys::NOFAIL, gained);
             }
-        } else if fail.truthy("nofail") {
+        } else if fail.truthy(keys::NOFAIL) {
             flags |= NOFAIL;
         }
-        if fail.pop("mlfforget").is_some_and(|v| v.truthy()) {
+        if fail.pop(keys::MLFFORGET).is_some_and(|v| v.truthy()) {
             flags |= FORGET;
         }
         let users;
         let stored;
         if let Some(known) = self.sessions.get_mut(key, wall_now) {
             let mut known = std::mem::take(known);
-            users = known.add_user(fail.get("user"));
-            if known.pop("nofail").is_some_and(|v| v.truthy()) {
+            users = known.add_user(fail.get(keys::USER));
+            if known.pop(keys::NOFAIL).is_some_and(|v| v.truthy()) {
                 flags |= PREVIOUS_STATE;
             }
-            if known.pop("mlfgained").is_some_and(|v| v.truthy()) {
+            if known.pop(keys::MLFGAINED).is_some_and(|v| v.truthy()) {
                 flags |= PREVIOUS_STATE;
             }
             if flags & GAINED != 0 {
-                known.pop("mlfpending");
+                known.pop(keys::MLFPENDING);
             }
-            if flags & PREVIOUS_STATE == 0 && !known.truthy("mlfpending") {
-                known.pop("matches");
+            if flags & PREVIOUS_STATE == 0 && !known.truthy(keys::MLFPENDING) {
+                known.pop(keys::MATCHES);
             }
             known.update_present_owned(std::mem::take(&mut fail));
             fail = known;
@@ -571,32 +571,32 @@ impl Finisher {
                 stored = true;
             }
         } else if flags & FORGET == 0 {
-            users = fail.add_user(fail.get("user").cloned().as_ref());
+            users = fail.add_user(fail.get(keys::USER).cloned().as_ref());
             self.sessions.set(key, Fields::new(), wall_now);
             stored = true;
         } else {
             users = 0;
             stored = false;
         }
-        if fail.pop("mlfpending").is_some_and(|v| v.truthy()) || users > 1 {
-            fail.pop("nofail");
-            fail.pop("mlfgained");
+        if fail.pop(keys::MLFPENDING).is_some_and(|v| v.truthy()) || users > 1 {
+            fail.pop(keys::NOFAIL);
+            fail.pop(keys::MLFGAINED);
             flags &= !(GAINED | NOFAIL);
         }
         if flags & NOFAIL == 0 {
             let mut merged = fail
-                .pop("nofail-matches")
+                .pop(keys::NOFAIL_MATCHES)
                 .map_or_else(Vec::new, |v| match v {
                     Value::Lines(lines) => lines,
                     _ => Vec::new(),
                 });
-            merged.extend(fail.take_lines("matches"));
+            merged.extend(fail.take_lines(keys::MATCHES));
             if flags & GAINED == 0 {
                 merged.push(tuple_line.clone());
             }
-            fail.set("matches", Value::Lines(merged));
+            fail.set(keys::MATCHES, Value::Lines(merged));
         } else if flags & (NOFAIL | FORGET) == NOFAIL {
-            fail.append_line("nofail-matches", tuple_line.clone());
+            fail.append_line(keys::NOFAIL_MATCHES, tuple_line.clone());
         }
         // (a stored session's cache entry is brought up to date by the caller,
         // once it has finished changing the data)
@@ -641,13 +641,13 @@ fn groups_of(
 
 /// fail2ban's `alt_`/`tuple_` group folding (`Regex.getGroups`).
 fn fold_groups(fail: &mut Fields, folds: &GroupFolds) {
-    for &(ref name, target) in &folds.alt {
+    for &(name, target) in &folds.alt {
         let value = fail.get(name).cloned();
         if value.as_ref().is_some_and(Value::truthy) && !fail.truthy(target) {
-            fail.set_key(target, value.unwrap_or(Value::None));
+            fail.set(target, value.unwrap_or(Value::None));
         }
     }
-    for &(ref name, target) in &folds.tuple {
+    for &(name, target) in &folds.tuple {
         let value = match fail.get(name) {
             Some(Value::Str(s)) => Some(s.clone()),
             _ => None,
@@ -661,14 +661,14 @@ fn fold_groups(fail: &mut Fields, folds: &GroupFolds) {
             Some(Value::Str(current)) => vec![Some(current.clone()), value],
             _ => vec![None, value],
         };
-        fail.set_key(target, Value::Tuple(tuple));
+        fail.set(target, Value::Tuple(tuple));
     }
 }
 
-/// `int(fail.get("cidr") or family)`; a `cidr` group that is not a number
+/// `int(fail.get('cidr') or family)`; a `cidr` group that is not a number
 /// (the `<CIDR>` tag only matches digits) keeps the family hint.
 fn cidr_of(fail: &Fields, family: i32) -> i32 {
-    match fail.get("cidr") {
+    match fail.get(keys::CIDR) {
         Some(v) if v.truthy() => v.text().trim().parse().unwrap_or(family),
         _ => family,
     }

@@ -145,11 +145,11 @@ impl SessionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::filter::fields::Value;
+    use crate::filter::fields::{intern, keys, Value};
 
     fn data(tag: &str) -> Fields {
         let mut f = Fields::new();
-        f.set("tag", Value::Str(tag.into()));
+        f.set(intern("tag"), Value::Str(tag.into()));
         f
     }
 
@@ -190,7 +190,7 @@ mod tests {
         c.set("s", data("x"), 0.0);
         c.get_mut("s", 1.0)
             .unwrap()
-            .set("user", Value::Str("root".into()));
-        assert!(c.get_mut("s", 2.0).unwrap().truthy("user"));
+            .set(keys::USER, Value::Str("root".into()));
+        assert!(c.get_mut("s", 2.0).unwrap().truthy(keys::USER));
     }
 }

@@ -26,9 +26,8 @@ pub const ID_DNS: u8 = 2;
 pub struct Converter<'py> {
     py: Python<'py>,
     address_of: &'py Bound<'py, PyAny>,
-    /// Python string of each key, by the key's address (keys are interned
-    /// for the life of the process: an address is never reused).
-    keys: HashMap<usize, Bound<'py, PyString>, ByAddress>,
+    /// Python string of each key (a key hashes as its address).
+    keys: HashMap<Key, Bound<'py, PyString>, ByAddress>,
     /// Python tuple of each line, by the line's address (kept alive the
     /// same way): a line is in its outcome and in the `matches` of its
     /// failures, and in those of the later failures of its session.
@@ -120,8 +119,8 @@ impl<'py> Converter<'py> {
     fn key(&mut self, key: Key) -> Bound<'py, PyString> {
         let py = self.py;
         self.keys
-            .entry(key.as_ptr() as usize)
-            .or_insert_with(|| PyString::intern(py, key))
+            .entry(key)
+            .or_insert_with(|| PyString::intern(py, key.as_str()))
             .clone()
     }
 

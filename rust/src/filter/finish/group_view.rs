@@ -4,6 +4,7 @@
 
 use super::super::{SkipCheck, PREF_ID};
 use super::SetNames;
+use crate::filter::fields::{keys, Key};
 use crate::matcher::LineMatch;
 
 /// The dict [`super::Finisher::finish`] makes for one failregex match: the
@@ -38,16 +39,16 @@ impl<'a> GroupView<'a> {
     }
 
     /// Whether the failregex has a group `key` of its own.
-    pub(super) fn fail_has(&self, key: &str) -> bool {
+    pub(super) fn fail_has(&self, key: Key) -> bool {
         self.fail_position(key).is_some()
     }
 
-    pub(super) fn value(&self, key: &str) -> Option<Option<&'a str>> {
+    pub(super) fn value(&self, key: Key) -> Option<Option<&'a str>> {
         if let (Some(m), Some(at)) = (self.fail, self.fail_position(key)) {
             return Some(m.groups.get(at).and_then(|g| g.as_deref()));
         }
         let pre = self.pre?;
-        if key == "content" {
+        if key == keys::CONTENT {
             return None;
         }
         let at = self
@@ -55,17 +56,17 @@ impl<'a> GroupView<'a> {
             .pre
             .get(pre.index)?
             .iter()
-            .position(|n| &**n == key)?;
+            .position(|n| *n == key)?;
         Some(pre.groups.get(at).and_then(|g| g.as_deref()))
     }
 
     /// Python's truth of `dict.get(key)`.
-    pub(super) fn truthy(&self, key: &str) -> bool {
+    pub(super) fn truthy(&self, key: Key) -> bool {
         self.value(key).flatten().is_some_and(|v| !v.is_empty())
     }
 
     /// `dict.get(key) is not None`.
-    pub(super) fn present(&self, key: &str) -> bool {
+    pub(super) fn present(&self, key: Key) -> bool {
         self.value(key).flatten().is_some()
     }
 
@@ -73,17 +74,13 @@ impl<'a> GroupView<'a> {
     /// pending one: `_mergeFailure` changes nothing for a session that is
     /// not cached.
     pub(super) fn ends_quietly(&self) -> bool {
-        self.truthy("mlfforget")
-            && (self.truthy("nofail") || self.truthy("mlfgained"))
-            && !self.truthy("mlfpending")
+        self.truthy(keys::MLFFORGET)
+            && (self.truthy(keys::NOFAIL) || self.truthy(keys::MLFGAINED))
+            && !self.truthy(keys::MLFPENDING)
     }
 
-    fn fail_position(&self, key: &str) -> Option<usize> {
+    fn fail_position(&self, key: Key) -> Option<usize> {
         let m = self.fail?;
-        self.names
-            .fail
-            .get(m.index)?
-            .iter()
-            .position(|n| &**n == key)
+        self.names.fail.get(m.index)?.iter().position(|n| *n == key)
     }
 }

@@ -15,6 +15,7 @@
 use super::super::{FilterShape, SkipCheck};
 use super::group_view::GroupView;
 use super::{FinishSettings, Finisher, QuietSummary, SetNames};
+use crate::filter::fields::keys;
 
 impl Finisher {
     /// Counts into `summary` what [`QuietSummary::count`] would count of
@@ -65,17 +66,17 @@ impl Finisher {
             let view = GroupView::new(line, names, Some(m));
             // (the id: `finish` takes ip4, ip6, dns, then fid or a pending
             // id; only a host name needs the caller, to be resolved)
-            let host_name = !view.present("ip4")
-                && !view.present("ip6")
-                && view.present("dns")
+            let host_name = !view.present(keys::IP4)
+                && !view.present(keys::IP6)
+                && view.present(keys::DNS)
                 && !settings.raw_ids;
-            if folded || view.fail_has("mlfid") || !view.ends_quietly() || host_name {
+            if folded || view.fail_has(keys::MLFID) || !view.ends_quietly() || host_name {
                 return false;
             }
             any = true;
         }
         // `mlfid` not None: a session line (even an empty id is a key)
-        let Some(Some(key)) = pre_only.value("mlfid") else {
+        let Some(Some(key)) = pre_only.value(keys::MLFID) else {
             return false;
         };
         // (the same lookup `merge` makes first: an expired entry goes here too)

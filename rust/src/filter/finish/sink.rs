@@ -17,11 +17,18 @@ use super::group_view::GroupView;
 use super::{
     server_time, FinishSettings, Finisher, GroupFolds, LineOutcome, QuietSummary, SetNames,
 };
+use crate::filter::fields::{keys, Key};
 use crate::syntax;
 
 /// The session keys whose values decide [`Finisher::is_idle_session_end`]:
 /// a fold (`alt_…`/`tuple_…`) writing one of them rules the shortcut out.
-const SESSION_KEYS: [&str; 5] = ["mlfid", "mlfforget", "nofail", "mlfgained", "mlfpending"];
+const SESSION_KEYS: [Key; 5] = [
+    keys::MLFID,
+    keys::MLFFORGET,
+    keys::NOFAIL,
+    keys::MLFGAINED,
+    keys::MLFPENDING,
+];
 
 fn folds_into_session_keys(folds: &GroupFolds) -> bool {
     folds
@@ -187,10 +194,10 @@ impl Finisher {
             // the failregexes did not run: each candidate is a quiet session
             // end (`quiet_session_end`), so only the prefregex's groups count
             None => {
-                if pre_only.truthy("mlfpending") {
+                if pre_only.truthy(keys::MLFPENDING) {
                     return false;
                 }
-                pre_only.value("mlfid")
+                pre_only.value(keys::MLFID)
             }
             Some(fail) => {
                 // finish tries the matched failregexes in index order; the
@@ -210,7 +217,7 @@ impl Finisher {
                 if !view.ends_quietly() {
                     return false;
                 }
-                view.value("mlfid")
+                view.value(keys::MLFID)
             }
         };
         // `mlfid` not None: a session line (even an empty id is a key)

@@ -75,8 +75,11 @@ fn an_address_failure_carries_its_line() {
         }
     );
     assert_eq!(failure.when, Some(NOW - 59.0));
-    assert_eq!(text(failure.data.get("user")).as_deref(), Some("root"));
-    assert_eq!(failure.data.lines("matches"), vec![line.tuple_line.clone()]);
+    assert_eq!(text(failure.data.get(keys::USER)).as_deref(), Some("root"));
+    assert_eq!(
+        failure.data.lines(keys::MATCHES),
+        vec![line.tuple_line.clone()]
+    );
     assert!(!failure.nofail);
 }
 
@@ -94,7 +97,7 @@ fn an_id_other_than_the_address_keeps_the_address_as_ip() {
         }
     );
     assert_eq!(
-        failure.data.get("ip"),
+        failure.data.get(keys::IP),
         Some(&Value::Addr("10.0.0.2".into(), FAM_IPV4))
     );
 }
@@ -142,17 +145,20 @@ fn sessions_merge_lines_of_one_id() {
         }
     );
     assert_eq!(
-        failure.data.get("users"),
+        failure.data.get(keys::USERS),
         Some(&Value::Users(vec![Value::Str("root".into())]))
     );
     assert_eq!(
-        failure.data.lines("matches"),
+        failure.data.lines(keys::MATCHES),
         vec![out[0].tuple_line.clone(), out[1].tuple_line.clone()]
     );
     // the forgotten session starts afresh: the last failure has no user
     let last = &out[3].failures[0];
-    assert!(last.data.get("users").is_none());
-    assert_eq!(last.data.lines("matches"), vec![out[3].tuple_line.clone()]);
+    assert!(last.data.get(keys::USERS).is_none());
+    assert_eq!(
+        last.data.lines(keys::MATCHES),
+        vec![out[3].tuple_line.clone()]
+    );
 }
 
 #[test]
@@ -184,7 +190,7 @@ fn sessions_expire_by_the_wall_clock() {
     let mut later = settings(false);
     later.wall_now += 300.0;
     let out = finish(&s, &mut f, "p[7]: Failed from 10.0.0.5\n", &later);
-    assert!(out[0].failures[0].data.get("users").is_none());
+    assert!(out[0].failures[0].data.get(keys::USERS).is_none());
 }
 
 #[test]
@@ -212,9 +218,9 @@ fn alt_and_tuple_groups_are_folded() {
         &settings(false),
     );
     let data = &out[0].failures[0].data;
-    assert_eq!(text(data.get("user")).as_deref(), Some("bob"));
+    assert_eq!(text(data.get(keys::USER)).as_deref(), Some("bob"));
     assert_eq!(
-        data.get("id"),
+        data.get(intern("id")),
         Some(&Value::Tuple(vec![
             None,
             Some("1".into()),
@@ -270,7 +276,7 @@ fn quiet_lines_can_be_left_out() {
         panic!("{out:?}")
     };
     assert_eq!(line.line, 1);
-    assert!(line.failures[0].data.get("users").is_some());
+    assert!(line.failures[0].data.get(keys::USERS).is_some());
 }
 
 #[test]
@@ -472,7 +478,7 @@ fn lean_reports_agree(s: &Sets, log: &str, folds: &[GroupFolds]) {
             let mut lists = 0;
             for outcome in &mut expected {
                 for failure in &mut outcome.failures {
-                    lists += failure.data.lines("matches").len();
+                    lists += failure.data.lines(keys::MATCHES).len();
                     failure.data.drop_lines();
                 }
             }

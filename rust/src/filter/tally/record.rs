@@ -5,11 +5,11 @@
 
 use super::address::printed_id;
 use super::json::{write_i64, write_opt_float, write_str, write_u64, Unwritable};
-use crate::filter::fields::{Fields, Value};
+use crate::filter::fields::{keys, Fields, Key, Value};
 use crate::filter::{FailureId, FoundFailure};
 
 /// Keys of the failure data that are bookkeeping, not fields.
-const INTERNAL: [&str; 3] = ["matches", "nofail-matches", "mlfpending"];
+const INTERNAL: [Key; 3] = [keys::MATCHES, keys::NOFAIL_MATCHES, keys::MLFPENDING];
 
 /// Appends the record of `failure`, found on 1-based line `line`, to `out`.
 /// On `Err`, `out` may hold part of it (the caller cuts it off).
@@ -41,7 +41,7 @@ fn write_fields(out: &mut String, data: &Fields) -> Result<(), Unwritable> {
             out.push_str(", ");
         }
         first = false;
-        write_str(out, key);
+        write_str(out, key.as_str());
         out.push_str(": ");
         write_value(out, value)?;
     }

@@ -1,19 +1,19 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::filter::fields::{CutLine, Fields, Value};
+use crate::filter::fields::{intern, keys, CutLine, Fields, Value};
 use crate::filter::finish::{CIDR_UNSPEC, FAM_IPV6};
 use crate::filter::{DateParts, FailureId, FoundFailure};
 
 fn failure(regex: usize, id: FailureId, fields: &[(&str, Value)]) -> FoundFailure {
     let mut data = Fields::new();
     for (k, v) in fields {
-        data.set(k, v.clone());
+        data.set(intern(k), v.clone());
     }
     FoundFailure {
         regex,
         when: Some(1794694400.0),
-        nofail: data.truthy("nofail"),
+        nofail: data.truthy(keys::NOFAIL),
         data,
         id,
     }
