@@ -16,7 +16,33 @@ use crate::exact::GroupText;
 
 /// A key's name, at an address of its own for the life of the process
 /// (see [`Key`]).
-pub struct KeyName(&'static str);
+pub struct KeyName {
+    name: &'static str,
+    /// Whether the name is written in a JSON string as it is.
+    json_plain: bool,
+    /// The key's bit in a dict's [`Fields::present`] (one of 64: keys may
+    /// share one, which only costs a walk that finds nothing).
+    bit: u64,
+}
+
+impl KeyName {
+    const fn new(name: &'static str, bit: u32) -> KeyName {
+        // (a loop, not an iterator: this runs in constants)
+        let bytes = name.as_bytes();
+        let mut i = 0;
+        let mut json_plain = true;
+        while i < bytes.len() {
+            let b = bytes[i];
+            json_plain &= b >= 0x20 && b != b'"' && b != b'\\';
+            i += 1;
+        }
+        KeyName {
+            name,
+            json_plain,
+            bit: 1 << (bit % 64),
+        }
+    }
+}
 
 /// A key of the failure dict: a group name of the filter's sets or one of
 /// the session rules' keys. [`intern`] and the constants of [`keys`] are
@@ -40,7 +66,17 @@ pub struct Key(&'static KeyName);
 
 impl Key {
     pub fn as_str(self) -> &'static str {
-        self.0 .0
+        self.0.name
+    }
+
+    /// Whether the name is written in a JSON string as it is (group names
+    /// are identifiers: always), so the report can skip escaping it.
+    pub fn json_plain(self) -> bool {
+        self.0.json_plain
+    }
+
+    fn bit(self) -> u64 {
+        self.0.bit
     }
 }
 
@@ -83,12 +119,13 @@ pub mod keys {
     use super::{Key, KeyName};
 
     // For each name: a `static` (one address, which is what a key is) and a
-    // `const` key pointing to it, for use in patterns and expressions.
+    // `const` key pointing to it, for use in patterns and expressions. Each
+    // has a bit of its own; the interned group names share the others.
     macro_rules! known_keys {
-        ($($key:ident = $name:literal,)*) => {
+        ($($key:ident = $name:literal, $bit:literal;)*) => {
             mod names {
                 use super::KeyName;
-                $(pub static $key: KeyName = KeyName($name);)*
+                $(pub static $key: KeyName = KeyName::new($name, $bit);)*
             }
             $(pub const $key: Key = Key(&names::$key);)*
             /// Every key above, for [`super::intern`].
@@ -97,22 +134,22 @@ pub mod keys {
     }
 
     known_keys! {
-        MATCHES = "matches",
-        NOFAIL_MATCHES = "nofail-matches",
-        USERS = "users",
-        MLFPENDING = "mlfpending",
-        IP = "ip",
-        NOFAIL = "nofail",
-        MLFID = "mlfid",
-        MLFGAINED = "mlfgained",
-        MLFFORGET = "mlfforget",
-        FID = "fid",
-        IP4 = "ip4",
-        IP6 = "ip6",
-        DNS = "dns",
-        CIDR = "cidr",
-        USER = "user",
-        CONTENT = "content",
+        MATCHES = "matches", 0;
+        NOFAIL_MATCHES = "nofail-matches", 1;
+        USERS = "users", 2;
+        MLFPENDING = "mlfpending", 3;
+        IP = "ip", 4;
+        NOFAIL = "nofail", 5;
+        MLFID = "mlfid", 6;
+        MLFGAINED = "mlfgained", 7;
+        MLFFORGET = "mlfforget", 8;
+        FID = "fid", 9;
+        IP4 = "ip4", 10;
+        IP6 = "ip6", 11;
+        DNS = "dns", 12;
+        CIDR = "cidr", 13;
+        USER = "user", 14;
+        CONTENT = "content", 15;
     }
 }
 
@@ -131,7 +168,9 @@ pub fn intern(name: &str) -> Key {
         return *key;
     }
     let text: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    let key = Key(Box::leak(Box::new(KeyName(text))));
+    // (bits 0..KNOWN are the known keys' own)
+    let bit = (keys::ALL.len() + names.len()) as u32;
+    let key = Key(Box::leak(Box::new(KeyName::new(text, bit))));
     names.insert(text, key);
     key
 }
@@ -228,6 +267,11 @@ impl Value {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fields {
     entries: Vec<(Key, Value)>,
+    /// The union of the bits of the keys present, always exactly that (so
+    /// equal dicts have equal masks). A key whose bit is clear is absent
+    /// without a walk: the session rules ask for many keys a failure's dict
+    /// rarely holds (`mlfgained`, `mlfforget`, `mlfpending`, `fid`, ...).
+    present: u64,
 }
 
 impl Fields {
@@ -239,7 +283,15 @@ impl Fields {
     pub fn clone_with_room(&self, extra: usize) -> Self {
         let mut entries = Vec::with_capacity(self.entries.len() + extra);
         entries.extend(self.entries.iter().cloned());
-        Fields { entries }
+        Fields {
+            entries,
+            present: self.present,
+        }
+    }
+
+    /// [`Fields::present`] made again after keys left.
+    fn recount(&mut self) {
+        self.present = self.entries.iter().fold(0, |bits, (k, _)| bits | k.bit());
     }
 
     /// A copy without the values that are lists of lines (`matches`,
@@ -252,18 +304,25 @@ impl Fields {
                 .filter(|(_, v)| !matches!(v, Value::Lines(_)))
                 .cloned(),
         );
-        Fields { entries }
+        let mut lean = Fields {
+            entries,
+            present: 0,
+        };
+        lean.recount();
+        lean
     }
 
     /// [`Fields::without_lines`] in place.
     pub fn drop_lines(&mut self) {
         self.entries.retain(|(_, v)| !matches!(v, Value::Lines(_)));
+        self.recount();
     }
 
     /// An empty dict with room for `n` keys.
     pub fn with_capacity(n: usize) -> Self {
         Fields {
             entries: Vec::with_capacity(n),
+            present: 0,
         }
     }
 
@@ -280,6 +339,9 @@ impl Fields {
     }
 
     pub fn get(&self, key: Key) -> Option<&Value> {
+        if self.present & key.bit() == 0 {
+            return None;
+        }
         self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
@@ -295,22 +357,39 @@ impl Fields {
 
     /// `dict[key] = value`: an existing key keeps its place.
     pub fn set(&mut self, key: Key, value: Value) {
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => entry.1 = value,
-            None => self.entries.push((key, value)),
+        match self.entry_mut(key) {
+            Some(entry) => *entry = value,
+            None => self.push_new(key, value),
         }
+    }
+
+    /// The value under `key`, to change in place.
+    fn entry_mut(&mut self, key: Key) -> Option<&mut Value> {
+        if self.present & key.bit() == 0 {
+            return None;
+        }
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
     }
 
     /// Append a key known not to be there (a match's group names are unique).
     pub fn push_new(&mut self, key: Key, value: Value) {
         debug_assert!(self.get(key).is_none());
+        self.present |= key.bit();
         self.entries.push((key, value));
     }
 
     /// `dict.pop(key, None)`.
     pub fn pop(&mut self, key: Key) -> Option<Value> {
+        if self.present & key.bit() == 0 {
+            return None;
+        }
         let at = self.entries.iter().position(|(k, _)| *k == key)?;
-        Some(self.entries.remove(at).1)
+        let (_, value) = self.entries.remove(at);
+        self.recount();
+        Some(value)
     }
 
     /// `dict.update(other)`.
@@ -355,16 +434,16 @@ impl Fields {
     /// [`Fields::lines`], taken out: a list of lines under `key` is left
     /// empty in its place (for a [`Fields::set`] of the key to follow).
     pub fn take_lines(&mut self, key: Key) -> Vec<TupleLine> {
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, Value::Lines(lines))) => std::mem::take(lines),
+        match self.entry_mut(key) {
+            Some(Value::Lines(lines)) => std::mem::take(lines),
             _ => Vec::new(),
         }
     }
 
     /// `dict[key] = dict.get(key, []) + [line]` for a list of lines.
     pub fn append_line(&mut self, key: Key, line: TupleLine) {
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, Value::Lines(lines))) => lines.push(line),
+        match self.entry_mut(key) {
+            Some(Value::Lines(lines)) => lines.push(line),
             _ => self.set(key, Value::Lines(vec![line])),
         }
     }
@@ -373,8 +452,8 @@ impl Fields {
     /// first use); returns how many users the set then holds.
     pub fn add_user(&mut self, user: Option<&Value>) -> usize {
         if let Some(user) = user.filter(|u| u.truthy()) {
-            match self.entries.iter_mut().find(|(k, _)| *k == keys::USERS) {
-                Some((_, Value::Users(users))) => {
+            match self.entry_mut(keys::USERS) {
+                Some(Value::Users(users)) => {
                     if !users.contains(user) {
                         users.push(user.clone());
                     }
@@ -411,8 +490,81 @@ mod tests {
         assert_eq!(intern("matches"), keys::MATCHES);
         assert_ne!(intern("ip4"), intern("ip6"));
         // a name's key is its own: another name of the same text is not it
-        let same_text = Key(Box::leak(Box::new(KeyName("some_group"))));
+        let same_text = Key(Box::leak(Box::new(KeyName::new("some_group", 0))));
         assert!(same_text != a && same_text == "some_group");
+        assert!(a.json_plain() && keys::NOFAIL_MATCHES.json_plain());
+        assert!(!intern("odd\"key").json_plain() && !intern("odd\\key").json_plain());
+    }
+
+    /// Keys of one test universe, two of them sharing a bit.
+    fn universe() -> [Key; 5] {
+        let shared = |name| Key(Box::leak(Box::new(KeyName::new(name, 40))));
+        [
+            keys::USER,
+            keys::MATCHES,
+            k("grp"),
+            shared("left"),
+            shared("right"),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lookups_by_bit_agree_with_a_walk(
+            ops in proptest::collection::vec((0u8..4, 0usize..5, 0u8..3), 0..40),
+        ) {
+            let keys = universe();
+            let mut f = Fields::new();
+            let mut model: Vec<(Key, Value)> = Vec::new();
+            for (op, at, v) in ops {
+                let key = keys[at];
+                let value = match v {
+                    0 => Value::None,
+                    1 => s("x"),
+                    _ => Value::Lines(Vec::new()),
+                };
+                match op {
+                    0 => {
+                        f.set(key, value.clone());
+                        match model.iter_mut().find(|(k, _)| *k == key) {
+                            Some(entry) => entry.1 = value,
+                            None => model.push((key, value)),
+                        }
+                    }
+                    1 => {
+                        let expected = model.iter().position(|(k, _)| *k == key)
+                            .map(|i| model.remove(i).1);
+                        proptest::prop_assert_eq!(f.pop(key), expected);
+                    }
+                    2 => {
+                        f.drop_lines();
+                        model.retain(|(_, v)| !matches!(v, Value::Lines(_)));
+                    }
+                    _ => {
+                        let mut other = Fields::new();
+                        other.set(key, value);
+                        f.update_present_owned(other.clone());
+                        for (k, v) in other.iter() {
+                            if !matches!(v, Value::None) {
+                                match model.iter_mut().find(|(m, _)| *m == k) {
+                                    Some(entry) => entry.1 = v.clone(),
+                                    None => model.push((k, v.clone())),
+                                }
+                            }
+                        }
+                    }
+                }
+                let walked: Vec<_> = model.iter().map(|(k, v)| (*k, v)).collect();
+                proptest::prop_assert_eq!(f.iter().collect::<Vec<_>>(), walked);
+                for key in keys {
+                    let found = model.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+                    proptest::prop_assert_eq!(f.get(key), found);
+                }
+                let mut recounted = f.clone();
+                recounted.recount();
+                proptest::prop_assert_eq!(recounted.present, f.present);
+            }
+        }
     }
 
     #[test]

@@ -41,8 +41,14 @@ fn write_fields(out: &mut String, data: &Fields) -> Result<(), Unwritable> {
             out.push_str(", ");
         }
         first = false;
-        write_str(out, key.as_str());
-        out.push_str(": ");
+        if key.json_plain() {
+            out.push('"');
+            out.push_str(key.as_str());
+            out.push_str("\": ");
+        } else {
+            write_str(out, key.as_str());
+            out.push_str(": ");
+        }
         write_value(out, value)?;
     }
     out.push('}');

@@ -71,6 +71,8 @@ fn a_matched_line_is_counted_and_recorded_as_python_writes_it() {
             ),
             ("tuple_x", Value::Tuple(vec![Some("x".into()), None])),
             ("ip", Value::Addr("2001:db8::1".into(), FAM_IPV6)),
+            // (no group name holds a quote; a key that did is escaped)
+            ("odd\"key", Value::Int(1)),
         ],
     );
     let left = tally.take_chunk(vec![outcome(3, vec![f], vec![])], 10);
@@ -84,7 +86,7 @@ fn a_matched_line_is_counted_and_recorded_as_python_writes_it() {
     );
     assert_eq!(
         tally.matches_json(&[]),
-        r#"{"line": 4, "id": "192.0.2.7", "time": 1794694400.0, "fields": {"user": "root", "users": ["a", "b"], "tuple_x": ["x", null], "ip": "2001:db8::1"}}"#
+        r#"{"line": 4, "id": "192.0.2.7", "time": 1794694400.0, "fields": {"user": "root", "users": ["a", "b"], "tuple_x": ["x", null], "ip": "2001:db8::1", "odd\"key": 1}}"#
     );
 }
 
