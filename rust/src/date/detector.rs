@@ -164,8 +164,6 @@ pub struct DateDetector {
     zone: LocalZone,
     mktime_guess: i64,
     memo: Option<ConversionMemo>,
-    /// A spare key buffer (the memo's is kept with it).
-    key: Vec<u8>,
 }
 
 fn char_index(line: &str, byte: usize) -> usize {
@@ -240,24 +238,63 @@ struct ConversionMemo {
     template: usize,
     now_bits: u64,
     guess_in: i64,
-    /// The group texts, each as a presence byte, a length and the bytes.
-    key: Vec<u8>,
+    key: ConversionKey,
     guess_out: i64,
     result: Conversion,
 }
 
-/// Writes the memo key of `found` on `line` into `key`.
-fn conversion_key(line: &str, found: &Found, key: &mut Vec<u8>) {
-    key.clear();
-    for span in &found.spans {
-        match span.and_then(|(s, e)| line.get(s..e)) {
-            None => key.push(0),
-            Some(text) => {
-                key.push(1);
-                key.extend_from_slice(&(text.len() as u32).to_le_bytes());
-                key.extend_from_slice(text.as_bytes());
-            }
-        }
+/// The group texts of a match, as the text from the first group's start to
+/// the last one's end and each group's place in it. Two matches with the
+/// same key have the same group texts. Kept as one copy of the line's
+/// bytes: a copy of each group's text (the key before) was a `memcpy`
+/// call each, seven per syslog date, and a key was made for every line.
+#[derive(Clone, Default, PartialEq)]
+struct ConversionKey {
+    text: Vec<u8>,
+    /// Each group's span relative to `text` (`None`: it did not take part).
+    spans: Vec<Option<(usize, usize)>>,
+}
+
+impl ConversionKey {
+    /// Where the groups of `found` lie on `line`: from the first start to
+    /// the last end (a group in a look-around may lie outside group 0).
+    fn bounds(line: &str, found: &Found) -> Option<(usize, usize)> {
+        let (start, end) = found
+            .spans
+            .iter()
+            .flatten()
+            .fold((usize::MAX, 0), |(s, e), &(gs, ge)| (s.min(gs), e.max(ge)));
+        line.get(start..end).map(|_| (start, end))
+    }
+
+    /// Whether `found` on `line` has this key's group texts.
+    fn matches(&self, line: &str, found: &Found) -> bool {
+        let Some((start, end)) = Self::bounds(line, found) else {
+            return false;
+        };
+        self.spans.len() == found.spans.len()
+            && self.text == line.as_bytes()[start..end]
+            && self
+                .spans
+                .iter()
+                .zip(&found.spans)
+                .all(|(mine, theirs)| *mine == theirs.map(|(s, e)| (s - start, e - start)))
+    }
+
+    /// The key of `found` on `line`; `None` when its spans do not fall on
+    /// `line`'s character boundaries (then no conversion is remembered).
+    fn of(mut self, line: &str, found: &Found) -> Option<ConversionKey> {
+        let (start, end) = Self::bounds(line, found)?;
+        self.text.clear();
+        self.text.extend_from_slice(&line.as_bytes()[start..end]);
+        self.spans.clear();
+        self.spans.extend(
+            found
+                .spans
+                .iter()
+                .map(|span| span.map(|(s, e)| (s - start, e - start))),
+        );
+        Some(self)
     }
 }
 
@@ -307,7 +344,6 @@ impl DateDetector {
             zone,
             mktime_guess: 0,
             memo: None,
-            key: Vec::new(),
         };
         for line in datepattern.unwrap_or("").split('\n') {
             let p = py_strip(line);
@@ -445,22 +481,21 @@ impl DateDetector {
 
     fn convert(&mut self, index: usize, line: &str, found: &Found, now: f64) -> Conversion {
         let template = self.slots[index].id;
-        let mut key = std::mem::take(&mut self.key);
-        conversion_key(line, found, &mut key);
         if let Some(memo) = &self.memo {
             if memo.template == template
                 && memo.now_bits == now.to_bits()
                 && memo.guess_in == self.mktime_guess
-                && memo.key == key
+                && memo.key.matches(line, found)
             {
                 self.mktime_guess = memo.guess_out;
-                self.key = key;
                 return memo.result;
             }
         }
         let guess_in = self.mktime_guess;
         let result = self.convert_anew(index, line, found, now);
-        let previous = self.memo.replace(ConversionMemo {
+        // (the last memo's buffers are reused for the new key)
+        let spare = self.memo.take().map(|m| m.key).unwrap_or_default();
+        self.memo = spare.of(line, found).map(|key| ConversionMemo {
             template,
             now_bits: now.to_bits(),
             guess_in,
@@ -468,7 +503,6 @@ impl DateDetector {
             guess_out: self.mktime_guess,
             result,
         });
-        self.key = previous.map(|m| m.key).unwrap_or_default();
         result
     }
 
