@@ -67,6 +67,13 @@ pub(crate) fn py_isalnum(c: char) -> bool {
 pub(crate) fn py_int(s: &str) -> Option<i128> {
     // The usual case, plain ASCII digits (no sign, blank or underscore),
     // without the general walk below; the same value.
+    // (in `u64` up to 19 digits, which cannot overflow it: `i128`
+    // arithmetic cost a date's four fields more than the rest of the call)
+    if !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(i128::from(
+            s.bytes().fold(0u64, |v, b| v * 10 + u64::from(b - b'0')),
+        ));
+    }
     if !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit()) {
         return Some(s.bytes().fold(0i128, |v, b| v * 10 + i128::from(b - b'0')));
     }
@@ -136,6 +143,8 @@ mod tests {
         assert_eq!(py_int("0"), Some(0));
         assert_eq!(py_int("0042"), Some(42));
         assert_eq!(py_int("2023"), Some(2023));
+        assert_eq!(py_int(&"9".repeat(19)), Some(10i128.pow(19) - 1));
+        assert_eq!(py_int(&"9".repeat(20)), Some(10i128.pow(20) - 1));
         assert_eq!(py_int(&"9".repeat(30)), Some(10i128.pow(30) - 1));
         assert_eq!(py_int(&"9".repeat(31)), Some(10i128.pow(31) - 1));
         assert_eq!(py_int(" 7 "), Some(7));
