@@ -10,6 +10,11 @@
 //! about a third cheaper on fail2ban's prefregexes (`.+` to the line's end
 //! no longer decodes characters one by one).
 //!
+//! A pattern that ends in a named group of `.+` and then `$` (fail2ban's
+//! prefregexes: `...<F-CONTENT>.+</F-CONTENT>$`) is also compiled without
+//! that tail (see [`OpenTail`]): on a line, the group is then the rest of
+//! the line after the head's match, which PCRE2 need not walk.
+//!
 //! Catastrophic back-tracking is bounded by PCRE2's match limit (10 million
 //! steps by default, also enforced under JIT): a line that hits the limit is
 //! reported as a [`MatchError`] rather than hanging the scan. The matcher
@@ -75,11 +80,56 @@ pub type Groups = Vec<Option<GroupText>>;
 pub struct ExactPattern {
     source: String,
     parsed: syntax::Pattern,
-    regex: Regex,
-    /// The byte-mode form for ASCII subjects, when the pattern has one.
-    ascii: Option<Regex>,
+    whole: Forms,
+    /// The pattern without its open tail, when it has one.
+    tail: Option<OpenTail>,
     /// `(capture index, name)` of every named group, in index order.
     named: Vec<(usize, String)>,
+}
+
+/// One printed pattern, compiled for any subject and, when it has a byte
+/// form, for ASCII subjects (see [`ascii_form`]).
+struct Forms {
+    unicode: Regex,
+    ascii: Option<Regex>,
+}
+
+impl Forms {
+    /// The form to run on `subject`, with its buffer.
+    fn pick<'a>(
+        &'a self,
+        subject: &str,
+        buffers: &'a mut Buffers,
+    ) -> (&'a Regex, &'a mut CaptureLocations) {
+        match (&self.ascii, &mut buffers.ascii) {
+            (Some(ascii), Some(buffer)) if subject.is_ascii() => (ascii, buffer),
+            _ => (&self.unicode, &mut buffers.unicode),
+        }
+    }
+
+    fn buffers(&self) -> Buffers {
+        Buffers {
+            unicode: self.unicode.capture_locations(),
+            ascii: self.ascii.as_ref().map(Regex::capture_locations),
+        }
+    }
+}
+
+/// A pattern `H(?P<name>.+)$` (no `|` at its top level, neither `.` nor
+/// `$` spanning lines, the group its last) compiled as `H` alone.
+///
+/// Why that is the same match on a subject of one line, with or without a
+/// final `\n`: there `.+$` matches exactly a non-empty rest of the line
+/// (`.` stops at the `\n`, before which `$` matches). PCRE2 tries `H`'s
+/// matches in the same order in both patterns, so the whole pattern's match
+/// is `H`'s first one that leaves a non-empty rest, and the group that
+/// rest. When `H`'s first match leaves nothing, the whole pattern is run
+/// instead (it may find a later one); when `H` matches nowhere, neither
+/// does the whole.
+struct OpenTail {
+    head: Forms,
+    /// The group's position in [`ExactPattern::group_names`] (the last).
+    group: usize,
 }
 
 impl fmt::Debug for ExactPattern {
@@ -102,47 +152,43 @@ impl ExactPattern {
         })?;
         parsed.flags.multiline |= multiline;
         let printed = syntax::to_pcre2(&parsed);
-        let regex = RegexBuilder::new()
-            .utf(true)
-            .ucp(!parsed.flags.ascii)
-            .jit_if_available(true)
-            .build(&printed)
-            .map_err(|e| PatternError {
-                pattern: source.to_owned(),
-                message: format!("{} (in its PCRE2 form {printed:?})", pcre2_message(&e)),
-                position: e.offset(),
-            })?;
-        let named = regex
+        let compile_error = |e: pcre2::Error, printed: &str| PatternError {
+            pattern: source.to_owned(),
+            message: format!("{} (in its PCRE2 form {printed:?})", pcre2_message(&e)),
+            position: e.offset(),
+        };
+        let whole = compile_forms(&parsed, &printed).map_err(|e| compile_error(e, &printed))?;
+        let named: Vec<(usize, String)> = whole
+            .unicode
             .capture_names()
             .iter()
             .enumerate()
             .filter_map(|(i, n)| n.clone().map(|n| (i, n)))
             .collect();
-        let ascii = ascii_form(&printed);
+        let tail = open_tail_head(&parsed, &named).and_then(|head| {
+            let head = compile_forms(&head, &syntax::to_pcre2(&head)).ok()?;
+            Some(OpenTail {
+                head,
+                group: named.len() - 1,
+            })
+        });
         Ok(ExactPattern {
             source: source.to_owned(),
             parsed,
-            regex,
-            ascii,
+            whole,
+            tail,
             named,
         })
     }
 
-    /// The compiled form to run on `subject`, with its buffer.
-    fn form<'a>(
-        &'a self,
-        subject: &str,
-        locations: &'a mut Locations,
-    ) -> (&'a Regex, &'a mut CaptureLocations) {
-        match (&self.ascii, &mut locations.ascii) {
-            (Some(ascii), Some(buffer)) if subject.is_ascii() => (ascii, buffer),
-            _ => (&self.regex, &mut locations.unicode),
-        }
-    }
-
     /// Whether the pattern has a byte-mode form for ASCII subjects.
     pub fn has_ascii_form(&self) -> bool {
-        self.ascii.is_some()
+        self.whole.ascii.is_some()
+    }
+
+    /// Whether the pattern is also compiled without its open tail.
+    pub fn has_open_tail(&self) -> bool {
+        self.tail.is_some()
     }
 
     /// The pattern as the caller wrote it.
@@ -163,8 +209,8 @@ impl ExactPattern {
     /// A reusable buffer for [`ExactPattern::captures`].
     pub fn locations(&self) -> Locations {
         Locations {
-            unicode: self.regex.capture_locations(),
-            ascii: self.ascii.as_ref().map(Regex::capture_locations),
+            whole: self.whole.buffers(),
+            head: self.tail.as_ref().map(|t| t.head.buffers()),
         }
     }
 
@@ -190,32 +236,59 @@ impl ExactPattern {
         locations: &mut Locations,
         left_out: Option<usize>,
     ) -> Result<Option<(Groups, Option<Span>)>, MatchError> {
-        let (regex, locations) = self.form(subject, locations);
-        let found = regex
-            .captures_read(locations, subject.as_bytes())
-            .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))?;
-        if found.is_none() {
+        if let (Some(tail), Some(buffers)) = (&self.tail, &mut locations.head) {
+            // (a record is a line with its `\n`, before which `$` matches)
+            let line_end = subject.strip_suffix('\n').unwrap_or(subject).len();
+            if memchr::memchr(b'\n', &subject.as_bytes()[..line_end]).is_none() {
+                let (regex, buffers) = tail.head.pick(subject, buffers);
+                let Some(found) = self.read(regex, buffers, subject)? else {
+                    return Ok(None);
+                };
+                if found.end() < line_end {
+                    let rest = Some((found.end(), line_end));
+                    let spans = self.named.iter().enumerate().map(|(at, &(i, _))| {
+                        if at == tail.group {
+                            rest
+                        } else {
+                            buffers.get(i)
+                        }
+                    });
+                    return Ok(Some(groups_from_spans(subject, spans, left_out)));
+                }
+            }
+        }
+        let (regex, buffers) = self.whole.pick(subject, &mut locations.whole);
+        if self.read(regex, buffers, subject)?.is_none() {
             return Ok(None);
         }
-        let spans = self.named.iter().map(|&(i, _)| locations.get(i));
+        let spans = self.named.iter().map(|&(i, _)| buffers.get(i));
         Ok(Some(groups_from_spans(subject, spans, left_out)))
+    }
+
+    /// One PCRE2 search, its error named after this pattern.
+    fn read<'s>(
+        &self,
+        regex: &Regex,
+        buffers: &mut CaptureLocations,
+        subject: &'s str,
+    ) -> Result<Option<pcre2::bytes::Match<'s>>, MatchError> {
+        regex
+            .captures_read(buffers, subject.as_bytes())
+            .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))
     }
 
     /// Whether `subject` matches, decided exactly as [`ExactPattern::captures`]
     /// decides it (same call, same limits) but without copying the groups.
     pub fn matches(&self, subject: &str, locations: &mut Locations) -> Result<bool, MatchError> {
-        let (regex, locations) = self.form(subject, locations);
-        regex
-            .captures_read(locations, subject.as_bytes())
-            .map(|found| found.is_some())
-            .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))
+        let (regex, buffers) = self.whole.pick(subject, &mut locations.whole);
+        Ok(self.read(regex, buffers, subject)?.is_some())
     }
 
     /// Whether `subject` matches anywhere.
     pub fn is_match(&self, subject: &str) -> Result<bool, MatchError> {
-        let regex = match &self.ascii {
+        let regex = match &self.whole.ascii {
             Some(ascii) if subject.is_ascii() => ascii,
-            _ => &self.regex,
+            _ => &self.whole.unicode,
         };
         regex
             .is_match(subject.as_bytes())
@@ -226,8 +299,75 @@ impl ExactPattern {
 /// Reusable capture buffers of one [`ExactPattern`]: one per compiled form
 /// (a buffer is sized for, and handed to, one compiled pattern).
 pub struct Locations {
+    whole: Buffers,
+    head: Option<Buffers>,
+}
+
+/// The buffers of one [`Forms`].
+struct Buffers {
     unicode: CaptureLocations,
     ascii: Option<CaptureLocations>,
+}
+
+/// `pattern` (printed as `printed`) compiled for PCRE2: Python's `str`
+/// semantics (UCP, unless the pattern is ASCII-only), and its byte form.
+fn compile_forms(pattern: &syntax::Pattern, printed: &str) -> Result<Forms, pcre2::Error> {
+    let unicode = RegexBuilder::new()
+        .utf(true)
+        .ucp(!pattern.flags.ascii)
+        .jit_if_available(true)
+        .build(printed)?;
+    Ok(Forms {
+        unicode,
+        ascii: ascii_form(printed),
+    })
+}
+
+/// The head `H` of a pattern `H(?P<name>.+)$` as [`OpenTail`] describes it,
+/// when `pattern` has that shape and `named` (its named groups) ends with
+/// that group; `None` otherwise.
+fn open_tail_head(pattern: &syntax::Pattern, named: &[(usize, String)]) -> Option<syntax::Pattern> {
+    use syntax::{GroupKind, Node, Quantifier};
+    if pattern.flags.multiline || pattern.flags.dotall {
+        return None;
+    }
+    let [head @ .., Node::Group(group), Node::LineEnd] = pattern.nodes.as_slice() else {
+        return None;
+    };
+    let GroupKind::Capture(Some(name)) = &group.kind else {
+        return None;
+    };
+    let rest_of_line = matches!(
+        group.body.as_slice(),
+        [
+            Node::Dot,
+            Node::Repeat(Quantifier {
+                min: 1,
+                max: None,
+                lazy: false,
+                possessive: false,
+            })
+        ]
+    );
+    // (no `|` at the top: the tail would belong to the last branch only;
+    // and no reference to the group, which the head could not see)
+    let plain_head =
+        !head.iter().any(|n| matches!(n, Node::Alternation)) && !refers_to_groups(head);
+    let last_named = named.last().is_some_and(|(_, n)| n == name);
+    (rest_of_line && plain_head && last_named).then(|| syntax::Pattern {
+        flags: pattern.flags,
+        nodes: head.to_vec(),
+    })
+}
+
+/// Whether `nodes` hold a back-reference or a conditional (on any group).
+fn refers_to_groups(nodes: &[syntax::Node]) -> bool {
+    use syntax::{GroupKind, Node};
+    nodes.iter().any(|n| match n {
+        Node::Backref(_) => true,
+        Node::Group(g) => matches!(g.kind, GroupKind::Conditional(_)) || refers_to_groups(&g.body),
+        _ => false,
+    })
 }
 
 /// The byte-mode form of `printed` (a pattern's PCRE2 form), for subjects
@@ -328,10 +468,72 @@ mod tests {
 
     /// `pattern` with its byte-mode form dropped: the Unicode form alone.
     fn unicode_only(pattern: &str) -> ExactPattern {
+        let mut p = ExactPattern::compile(pattern, false).unwrap();
+        p.whole.ascii = None;
+        if let Some(tail) = &mut p.tail {
+            tail.head.ascii = None;
+        }
+        p
+    }
+
+    /// `pattern` without its open tail: the whole pattern alone.
+    fn whole_only(pattern: &str) -> ExactPattern {
         ExactPattern {
-            ascii: None,
+            tail: None,
             ..ExactPattern::compile(pattern, false).unwrap()
         }
+    }
+
+    /// Patterns with an open tail, and heads that may take the whole line.
+    const TAILS: &[&str] = &[
+        r"^(?P<pre>(?:\S+\s+)?(?:x\[\d+\]:\s+)?)(?:(?:error|fatal): )?(?P<content>.+)$",
+        r"(?P<a>a*)(?P<b>b?)(?P<content>.+)$",
+        r"x(?P<c>.+)$",
+        r"^(?:(?P<p>\w+):\s*)?(?P<content>.+)$",
+        r"(?P<w>\w+)\s*(?P<content>.+)$",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn open_tail_agrees_with_the_whole_pattern(
+            which in 0..TAILS.len(),
+            subject in "[ abx:0-9\\[\\]\n]{0,16}(error: )?[ abx:é]{0,6}\n?",
+        ) {
+            let tail = ExactPattern::compile(TAILS[which], false).unwrap();
+            proptest::prop_assert!(tail.has_open_tail());
+            let whole = whole_only(TAILS[which]);
+            let (mut a, mut b) = (tail.locations(), whole.locations());
+            let last = tail.group_names().len() - 1;
+            proptest::prop_assert_eq!(
+                tail.captures_leaving_out(&subject, &mut a, Some(last)).unwrap(),
+                whole.captures_leaving_out(&subject, &mut b, Some(last)).unwrap()
+            );
+            proptest::prop_assert_eq!(
+                tail.captures(&subject, &mut a).unwrap(),
+                whole.captures(&subject, &mut b).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn open_tails_only_where_the_shape_allows() {
+        for (pattern, has) in [
+            (r"^(?P<h>\S+) (?P<content>.+)$", true),
+            (r"^(?P<h>\S+) (?P<content>.+?)$", false),
+            (r"^(?P<h>\S+) (?P<content>.*)$", false),
+            (r"^a|(?P<content>.+)$", false),
+            (r"(?s)^(?P<content>.+)$", false),
+            (r"(?m)^(?P<content>.+)$", false),
+            (r"^(?P<h>\S+) (?P<content>.+)\Z", false),
+            (r"^(?P<h>\S+)(?(h) )(?P<content>.+)$", false),
+            (r"^(?P<h>\S+) (.+)$", false),
+        ] {
+            let p = ExactPattern::compile(pattern, false).unwrap();
+            assert_eq!(p.has_open_tail(), has, "{pattern}");
+        }
+        assert!(!ExactPattern::compile(r"^(?P<content>.+)$", true)
+            .unwrap()
+            .has_open_tail());
     }
 
     /// Patterns covering what the printer emits: Python's shorthands (its
