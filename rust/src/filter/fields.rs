@@ -168,7 +168,8 @@ pub fn intern(name: &str) -> Key {
         return *key;
     }
     let text: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    // (bits 0..KNOWN are the known keys' own)
+    // (the first bits are the known keys' own; group names take the next
+    // ones, wrapping around after 64)
     let bit = (keys::ALL.len() + names.len()) as u32;
     let key = Key(Box::leak(Box::new(KeyName::new(text, bit))));
     names.insert(text, key);
