@@ -389,3 +389,168 @@ proptest::proptest! {
         proptest::prop_assert_eq!(count_skipped(&data), skipped_line_by_line(&data));
     }
 }
+
+#[test]
+fn every_line_is_a_candidate_for_every_failregex() {
+    let all = every_line(b"a\nbb\nc", 2);
+    assert_eq!(all.lines, 3);
+    assert_eq!(
+        all.matches,
+        vec![
+            (0, 0, 0),
+            (0, 0, 1),
+            (1, 2, 0),
+            (1, 2, 1),
+            (2, 5, 0),
+            (2, 5, 1)
+        ]
+    );
+}
+
+/// The chunk of [`dates_ahead_give_the_records_the_run_gives`]: dated lines,
+/// a line taking over the recent date, a comment, a CRLF line, invalid
+/// UTF-8, an invalid date and a line with no match.
+const DATED_LOG: &[u8] = b"Dec 31 23:59:31 h: a from 10.0.0.1\n\
+no date here from 10.0.0.2\n\
+# Dec 31 23:59:32 comment from 10.0.0.3\n\
+Dec 31 23:59:33 h: b from 10.0.0.4\r\n\
+Dec 31 23:59:34 h: \xff from 10.0.0.5\n\
+Feb 30 23:59:35 h: c from 10.0.0.6\n\
+Dec 31 23:59:36 h: nothing here\n";
+
+#[test]
+fn dates_ahead_give_the_records_the_run_gives() {
+    let s = sets(None, &[r"from (?P<ip4>\S+)"], &[], false);
+    let program = s.program();
+    let scan = s.scan.candidate_lines(DATED_LOG).unwrap();
+    let start = DateCarry {
+        last_date: Some(NOW - 30.0),
+        last_time_text: "before".into(),
+    };
+
+    let (mut inline_detector, mut inline_carry) = (detector(), start.clone());
+    let mut inline = Vec::new();
+    let inline_report = program
+        .run_candidates_into(
+            DATED_LOG,
+            &scan,
+            NOW,
+            &mut inline_detector,
+            &mut inline_carry,
+            &mut inline,
+        )
+        .unwrap();
+
+    let (mut ahead_detector, mut ahead_carry) = (detector(), start);
+    let cuts = program.dates_ahead(DATED_LOG, &scan, NOW, &mut ahead_detector, &mut ahead_carry);
+    let mut ahead = Vec::new();
+    let ahead_report = program
+        .run_ahead_into(DATED_LOG, &scan, &cuts, Vec::new(), &mut ahead)
+        .unwrap();
+
+    assert_eq!(inline.len(), 5, "{inline:#?}");
+    assert_eq!(ahead, inline);
+    assert_eq!(ahead_report, inline_report);
+    assert_eq!(ahead_carry, inline_carry);
+    // The carried line, as the run makes it.
+    assert_eq!(inline[1].pieces().1, "Dec 31 23:59:31");
+    assert!(inline[1].no_date);
+    // Both detectors go on alike.
+    let next = b"Dec 31 23:59:50 h: d from 10.0.0.7\n";
+    assert_eq!(
+        inline_detector.find("Dec 31 23:59:50 h: d", NOW),
+        ahead_detector.find("Dec 31 23:59:50 h: d", NOW)
+    );
+    let scan = s.scan.candidate_lines(next).unwrap();
+    let cuts = program.dates_ahead(next, &scan, NOW, &mut ahead_detector, &mut ahead_carry);
+    assert_eq!(cuts.len(), 1);
+    assert_eq!(cuts[0].last_date, Some(NOW - 10.0));
+}
+
+#[test]
+fn dates_ahead_of_another_chunk_are_refused() {
+    let s = sets(None, &[r"from (?P<ip4>\S+)"], &[], false);
+    let program = s.program();
+    let scan = s.scan.candidate_lines(DATED_LOG).unwrap();
+    let cuts = program.dates_ahead(
+        DATED_LOG,
+        &scan,
+        NOW,
+        &mut detector(),
+        &mut DateCarry::default(),
+    );
+    let other = b"Dec 31 23:59:31 h: x\nDec 31 23:59:31 h: a from 10.0.0.1\n";
+    let other_scan = s.scan.candidate_lines(other).unwrap();
+    let err = program
+        .run_ahead_into(other, &other_scan, &cuts, Vec::new(), &mut Vec::new())
+        .unwrap_err();
+    assert!(err.to_string().contains("dates found ahead"), "{err}");
+}
+
+#[test]
+fn dates_ahead_cover_every_line_when_the_scan_hit_its_limit() {
+    let s = sets(None, &[r"from (?P<ip4>\S+)"], &[], false);
+    let program = s.program();
+    let limited = LineReport {
+        lines: 0,
+        limit_hits: 1,
+        ..LineReport::default()
+    };
+    // every line but the comment has its date step
+    let cuts = program.dates_ahead(
+        DATED_LOG,
+        &limited,
+        NOW,
+        &mut detector(),
+        &mut DateCarry::default(),
+    );
+    assert_eq!(
+        cuts.iter().map(|c| c.line).collect::<Vec<_>>(),
+        [0, 1, 3, 4, 5, 6]
+    );
+    let report = program
+        .run_ahead_into(DATED_LOG, &limited, &cuts, Vec::new(), &mut Vec::new())
+        .unwrap();
+    assert!(report.scan_limit_hit);
+    assert_eq!(report.processed, 6);
+}
+
+/// Regexes evaluated ahead, for any number of the lines, give the run the
+/// records and counts it gives when it evaluates them itself: with a
+/// prefregex and its content, several failregexes, an ignoreregex checked
+/// first or last, carried, invalid and undecodable dates.
+#[test]
+fn lines_evaluated_ahead_give_the_records_the_run_gives() {
+    for ignore_first in [false, true] {
+        let s = sets(
+            Some(r"^ ?h: (?P<content>.+)$"),
+            &[r"^\S+ from (?P<ip4>\S+)$", r"from (?P<ip4>10\.0\.0\.[15])"],
+            &[r"from 10\.0\.0\.4"],
+            ignore_first,
+        );
+        let program = s.program();
+        let scan = s.scan.candidate_lines(DATED_LOG).unwrap();
+        let mut carry = DateCarry::default();
+        let cuts = program.dates_ahead(DATED_LOG, &scan, NOW, &mut detector(), &mut carry);
+        let mut expected = Vec::new();
+        let expected_report = program
+            .run_ahead_into(DATED_LOG, &scan, &cuts, Vec::new(), &mut expected)
+            .unwrap();
+        assert!(expected.len() >= 3, "{expected:#?}");
+        for count in 0..=cuts.len() + 1 {
+            let evaluated = program
+                .evaluate_ahead(DATED_LOG, &scan, &cuts, count)
+                .unwrap();
+            assert_eq!(evaluated.len(), count.min(cuts.len()));
+            let mut got = Vec::new();
+            let report = program
+                .run_ahead_into(DATED_LOG, &scan, &cuts, evaluated, &mut got)
+                .unwrap();
+            assert_eq!(got, expected, "ignore first: {ignore_first}, {count} ahead");
+            assert_eq!(
+                report, expected_report,
+                "ignore first: {ignore_first}, {count} ahead"
+            );
+        }
+    }
+}
