@@ -95,14 +95,24 @@ struct Forms {
 }
 
 impl Forms {
-    /// The form to run on `subject`, with its buffer.
+    /// The form to run on `subject`: the byte form when there is one and
+    /// the subject is all ASCII.
+    fn for_subject(&self, subject: &str) -> (&Regex, bool) {
+        match &self.ascii {
+            Some(ascii) if subject.is_ascii() => (ascii, true),
+            _ => (&self.unicode, false),
+        }
+    }
+
+    /// [`Forms::for_subject`], with that form's buffer (`buffers` came from
+    /// [`Forms::buffers`], which has one for each form).
     fn pick<'a>(
         &'a self,
         subject: &str,
         buffers: &'a mut Buffers,
     ) -> (&'a Regex, &'a mut CaptureLocations) {
-        match (&self.ascii, &mut buffers.ascii) {
-            (Some(ascii), Some(buffer)) if subject.is_ascii() => (ascii, buffer),
+        match (self.for_subject(subject), &mut buffers.ascii) {
+            ((ascii, true), Some(buffer)) => (ascii, buffer),
             _ => (&self.unicode, &mut buffers.unicode),
         }
     }
@@ -267,7 +277,7 @@ impl ExactPattern {
         Ok(Some(groups_from_spans(subject, spans, left_out)))
     }
 
-    /// One PCRE2 search, its error named after this pattern.
+    /// One PCRE2 search.
     fn read<'s>(
         &self,
         regex: &Regex,
@@ -276,7 +286,12 @@ impl ExactPattern {
     ) -> Result<Option<pcre2::bytes::Match<'s>>, MatchError> {
         regex
             .captures_read(buffers, subject.as_bytes())
-            .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))
+            .map_err(|e| self.match_error(&e))
+    }
+
+    /// A search's error (the match limit tripped), named after this pattern.
+    fn match_error(&self, e: &pcre2::Error) -> MatchError {
+        MatchError(format!("{:?}: {}", self.source, pcre2_message(e)))
     }
 
     /// Whether `subject` matches, decided exactly as [`ExactPattern::captures`]
@@ -288,13 +303,10 @@ impl ExactPattern {
 
     /// Whether `subject` matches anywhere.
     pub fn is_match(&self, subject: &str) -> Result<bool, MatchError> {
-        let regex = match &self.whole.ascii {
-            Some(ascii) if subject.is_ascii() => ascii,
-            _ => &self.whole.unicode,
-        };
+        let (regex, _) = self.whole.for_subject(subject);
         regex
             .is_match(subject.as_bytes())
-            .map_err(|e| MatchError(format!("{:?}: {}", self.source, pcre2_message(&e))))
+            .map_err(|e| self.match_error(&e))
     }
 }
 

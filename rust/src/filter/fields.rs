@@ -340,10 +340,16 @@ impl Fields {
     }
 
     pub fn get(&self, key: Key) -> Option<&Value> {
-        if self.present & key.bit() == 0 {
+        if !self.may_hold(key) {
             return None;
         }
         self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// False when `key` is certainly absent: its bit is clear (see
+    /// [`Fields::present`]); true when a walk must tell.
+    fn may_hold(&self, key: Key) -> bool {
+        self.present & key.bit() != 0
     }
 
     /// `dict.get(key)` tested for truth.
@@ -366,7 +372,7 @@ impl Fields {
 
     /// The value under `key`, to change in place.
     fn entry_mut(&mut self, key: Key) -> Option<&mut Value> {
-        if self.present & key.bit() == 0 {
+        if !self.may_hold(key) {
             return None;
         }
         self.entries
@@ -384,7 +390,7 @@ impl Fields {
 
     /// `dict.pop(key, None)`.
     pub fn pop(&mut self, key: Key) -> Option<Value> {
-        if self.present & key.bit() == 0 {
+        if !self.may_hold(key) {
             return None;
         }
         let at = self.entries.iter().position(|(k, _)| *k == key)?;

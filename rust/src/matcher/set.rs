@@ -497,32 +497,31 @@ impl<'s, 'l> Confirmer<'s, 'l> {
         };
         // The `regex` crate's `$` differs from Python's before a trailing
         // newline, so records with newlines always go to PCRE2.
-        if let (Some(rust), false) = (&self.set.rust[index], has_newlines) {
-            let Some(caps) = rust.regex.captures(subject) else {
-                return Ok(None);
-            };
-            let spans = rust
-                .group_slots
-                .iter()
-                .map(|slot| slot.and_then(|i| caps.get(i)).map(|m| (m.start(), m.end())));
-            let (groups, span) = groups_from_spans(subject, spans, left_out);
-            if left_out.is_some() {
-                self.scratch.span = span;
-            }
-            return Ok(Some(groups));
+        let found = if let (Some(rust), false) = (&self.set.rust[index], has_newlines) {
+            rust.regex.captures(subject).map(|caps| {
+                let spans = rust
+                    .group_slots
+                    .iter()
+                    .map(|slot| slot.and_then(|i| caps.get(i)).map(|m| (m.start(), m.end())));
+                groups_from_spans(subject, spans, left_out)
+            })
+        } else {
+            let pattern = &self.set.patterns[index];
+            let locations =
+                self.scratch.locations[index].get_or_insert_with(|| pattern.locations());
+            pattern
+                .captures_leaving_out(subject, locations, left_out)
+                .map_err(|_| ())?
+        };
+        let Some((groups, span)) = found else {
+            return Ok(None);
+        };
+        // (only the left-out group's pattern sets the span: another
+        // pattern's match must not clear it)
+        if left_out.is_some() {
+            self.scratch.span = span;
         }
-        let pattern = &self.set.patterns[index];
-        let locations = self.scratch.locations[index].get_or_insert_with(|| pattern.locations());
-        match pattern.captures_leaving_out(subject, locations, left_out) {
-            Ok(Some((groups, span))) => {
-                if left_out.is_some() {
-                    self.scratch.span = span;
-                }
-                Ok(Some(groups))
-            }
-            Ok(None) => Ok(None),
-            Err(_) => Err(()),
-        }
+        Ok(Some(groups))
     }
 }
 
