@@ -371,6 +371,8 @@ fn skipped_lines_are_comments_and_empty_lines() {
     assert_eq!(count_skipped(b" #not\n"), 0);
     assert_eq!(count_skipped(b""), 1);
     assert_eq!(count_skipped(b"#a\n\r\r\n\r x\n#"), 3);
+    // (runs of empty lines overlap as pairs)
+    assert_eq!(count_skipped(b"a\n\n\n\nb"), 3);
 }
 
 /// `count_skipped` as its doc states it, line by line.
