@@ -20,9 +20,10 @@
 //! All positions in that logic are character indices, as in Python.
 
 use super::civil::Naive;
-use super::parse::{Conversion, ParseEnv};
+use super::parse::{resolve, Conversion, ParseEnv, ReadFields};
 use super::pattern::exy_regex;
 use super::pyvalue::{py_isalnum, py_strip};
+use super::shape::{SyslogDate, SYSLOG_DATE_LEN};
 use super::template::{Found, Template, LINE_BEGIN, LINE_END};
 use super::templates::{
     default_templates, pattern_key, pattern_template, shared_weight, wrapped_defaults,
@@ -144,7 +145,7 @@ impl Slot {
 /// The previous winning date position: start and end column, the character
 /// before the start (`None` = none), the first date character, the last date
 /// character and the character after the end.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct LastPos {
     start: i64,
     before: Option<char>,
@@ -164,6 +165,7 @@ pub struct DateDetector {
     zone: LocalZone,
     mktime_guess: i64,
     memo: Option<ConversionMemo>,
+    minute_memo: Option<MinuteMemo>,
 }
 
 fn char_index(line: &str, byte: usize) -> usize {
@@ -298,6 +300,44 @@ impl ConversionKey {
     }
 }
 
+/// The syslog template's conversions within one minute. Converting
+/// `Mmm dd HH:MM:SS` depends on its seconds only through the naive time
+/// they add to: the calendar checks, the year inference's comparison with
+/// `now` and the zone's offset do not change within a minute unless the
+/// one-day limit or a zone transition falls inside it. So when the
+/// minute's first and last second (and the line's own) convert to times
+/// exactly their seconds apart, with the same `mktime` guess left, every
+/// second of it converts to the first one's time plus its seconds; the
+/// zone would have to change its offset and change it back within the
+/// minute to break this, which no zone does (transitions are hours
+/// apart). Checked when the memo is made: an irregular minute gets none.
+/// A line of the 5% auth.log of the benchmark shares its minute with about
+/// 50 other dated lines, and a conversion cost more than finding the date.
+struct MinuteMemo {
+    key: MinuteKey,
+    /// The conversion of second 0 of the minute (an invalid date is
+    /// invalid at every second: the seconds are checked by the shape).
+    at_zero: Conversion,
+    guess_out: i64,
+}
+
+/// What a syslog conversion depends on besides its seconds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct MinuteKey {
+    /// Month, day, hour and minute as read.
+    minute: [u8; 4],
+    now_bits: u64,
+    guess_in: i64,
+}
+
+/// `conversion`, `second` seconds later.
+fn shifted(conversion: Conversion, second: u8) -> Conversion {
+    match conversion {
+        Conversion::Time(t) => Conversion::Time(t + f64::from(second)),
+        other => other,
+    }
+}
+
 impl DateDetector {
     /// Builds a detector for a fail2ban `datepattern` (`None` or blank: the
     /// default templates) and `logtimezone` (`None`: local time), using the
@@ -344,6 +384,7 @@ impl DateDetector {
             zone,
             mktime_guess: 0,
             memo: None,
+            minute_memo: None,
         };
         for line in datepattern.unwrap_or("").split('\n') {
             let p = py_strip(line);
@@ -448,6 +489,14 @@ impl DateDetector {
     /// for year/day inference and template bookkeeping.  `None`: no template
     /// matched (fail2ban: no date; nothing removed).
     pub fn find(&mut self, line: &str, now: f64) -> Option<DateMatch> {
+        if let Some(found) = self.find_syslog_again(line, now) {
+            return Some(found);
+        }
+        self.find_general(line, now)
+    }
+
+    /// [`Self::find`] without the syslog shortcut.
+    fn find_general(&mut self, line: &str, now: f64) -> Option<DateMatch> {
         let (index, found, aborted) = self.match_time(line, now)?;
         let (start, end) = match found.date_span() {
             Some(span) => span,
@@ -479,6 +528,118 @@ impl DateDetector {
         Some(DateMatch { value, start, end })
     }
 
+    /// [`Self::find`] in short for the line nearly every syslog line is:
+    /// the last winning template is the (anchored) syslog template and its
+    /// match is the canonical date text at the line's start. `match_time`
+    /// then tries that template first, takes its match at once (it is
+    /// anchored) and keeps the template order; this does the same
+    /// bookkeeping without the general search's `Found`, and converts the
+    /// date from the digits read (`convert` would read the same values from
+    /// the groups' texts). `None`: not that case (nothing was changed).
+    fn find_syslog_again(&mut self, line: &str, now: f64) -> Option<DateMatch> {
+        let index = self.last_index;
+        let slot = self.slots.get_mut(index)?;
+        if !slot.anchored() {
+            return None;
+        }
+        let date = slot.template.syslog_date(line)?;
+        slot.matched += 1;
+        slot.hits += 1;
+        slot.last_used = now;
+        slot.distance = 0;
+        if self.first_unused == index {
+            self.first_unused += 1;
+        }
+        // (the date's text and the character after it are ASCII)
+        let bytes = line.as_bytes();
+        let end = SYSLOG_DATE_LEN;
+        self.last = Some(LastPos {
+            start: 0,
+            before: None,
+            first: Some(char::from(bytes[0])),
+            end: end as i64,
+            last: Some(char::from(bytes[end - 1])),
+            after: bytes.get(end).map(|&b| char::from(b)),
+        });
+        let value = match self.convert_syslog(date, now) {
+            Conversion::Time(t) => DateValue::Time(t),
+            Conversion::Invalid => DateValue::Invalid,
+            Conversion::Error => DateValue::Abort,
+        };
+        Some(DateMatch {
+            value,
+            start: 0,
+            end,
+        })
+    }
+
+    /// What [`Self::convert_anew`] gives for the syslog template's match of
+    /// `date`, remembered for the rest of its minute (see [`MinuteMemo`]).
+    fn convert_syslog(&mut self, date: SyslogDate, now: f64) -> Conversion {
+        let key = MinuteKey {
+            minute: [date.month, date.day, date.hour, date.minute],
+            now_bits: now.to_bits(),
+            guess_in: self.mktime_guess,
+        };
+        if let Some(memo) = &self.minute_memo {
+            if memo.key == key {
+                self.mktime_guess = memo.guess_out;
+                return shifted(memo.at_zero, date.second);
+            }
+        }
+        let guess_in = self.mktime_guess;
+        let mut at = |second: u8| {
+            self.mktime_guess = guess_in;
+            let result = self.convert_syslog_anew(SyslogDate { second, ..date }, now);
+            (result, self.mktime_guess)
+        };
+        let (at_zero, guess_zero) = at(0);
+        let (at_last, guess_last) = at(59);
+        let (result, guess_out) = at(date.second);
+        let regular = guess_zero == guess_out
+            && guess_last == guess_out
+            && shifted(at_zero, 59) == at_last
+            && shifted(at_zero, date.second) == result;
+        self.minute_memo = regular.then_some(MinuteMemo {
+            key,
+            at_zero,
+            guess_out,
+        });
+        result
+    }
+
+    /// What [`Self::convert_anew`] gives for the syslog template's match of
+    /// `date`: no year, weekday, fraction or zone of its own.
+    fn convert_syslog_anew(&mut self, date: SyslogDate, now: f64) -> Conversion {
+        let Some(local_now) = self.local_now(now) else {
+            return Conversion::Error;
+        };
+        let mut env = ParseEnv {
+            now: local_now,
+            default_tz: self.default_tz,
+            zone: &self.zone,
+            mktime_guess: &mut self.mktime_guess,
+        };
+        let read = ReadFields {
+            month: Some(date.month.into()),
+            day: Some(date.day.into()),
+            hour: date.hour.into(),
+            minute: date.minute.into(),
+            second: date.second.into(),
+            ..ReadFields::default()
+        };
+        match resolve(read, &mut env) {
+            Ok(t) => Conversion::Time(t),
+            Err(c) => c,
+        }
+    }
+
+    /// `now` as the local zone's naive date-time (`MyTime.now()`).
+    fn local_now(&self, now: f64) -> Option<Naive> {
+        Naive::from_epoch_f64(now, 0)
+            .and_then(|utc| utc.checked_add_secs(self.zone.offset_at(utc.secs).0))
+    }
+
     fn convert(&mut self, index: usize, line: &str, found: &Found, now: f64) -> Conversion {
         let template = self.slots[index].id;
         if let Some(memo) = &self.memo {
@@ -507,9 +668,7 @@ impl DateDetector {
     }
 
     fn convert_anew(&mut self, index: usize, line: &str, found: &Found, now: f64) -> Conversion {
-        let local_now = Naive::from_epoch_f64(now, 0)
-            .and_then(|utc| utc.checked_add_secs(self.zone.offset_at(utc.secs).0));
-        let Some(local_now) = local_now else {
+        let Some(local_now) = self.local_now(now) else {
             return Conversion::Error;
         };
         let mut env = ParseEnv {
@@ -914,6 +1073,189 @@ mod tests {
             assert!(DateDetector::new(None, None, created).is_ok());
         }
     }
+    /// Everything a detector carries from line to line that its answers
+    /// depend on (the memos aside), for comparing two detectors.
+    fn carried(d: &DateDetector) -> String {
+        let slots: Vec<_> = d
+            .slots
+            .iter()
+            .map(|s| (&s.template.name, s.hits, s.matched, s.last_used, s.distance))
+            .collect();
+        format!(
+            "{slots:?} {:?} {} {} {}",
+            d.last, d.last_index, d.first_unused, d.mktime_guess
+        )
+    }
+
+    /// Two detectors made alike, one finding dates as [`DateDetector::find`]
+    /// does, the other by the general path alone with its conversion memo
+    /// forgotten before every line; each line's answer and what each
+    /// detector carries are compared.
+    struct ShortcutCheck {
+        fast: DateDetector,
+        general: DateDetector,
+        /// Lines the shortcut answered, and those of them answered from the
+        /// minute memo.
+        shortcuts: usize,
+        remembered: usize,
+    }
+
+    impl ShortcutCheck {
+        fn new(zone: &str, logtimezone: Option<&str>) -> ShortcutCheck {
+            let make = || {
+                let zone = LocalZone::from_posix(zone).unwrap();
+                DateDetector::with_zone(None, logtimezone, CREATED, zone).unwrap()
+            };
+            ShortcutCheck {
+                fast: make(),
+                general: make(),
+                shortcuts: 0,
+                remembered: 0,
+            }
+        }
+
+        fn line(&mut self, line: &str, now: f64) {
+            let fast = &mut self.fast;
+            let memo_before = fast.minute_memo.as_ref().map(|m| m.key);
+            let a = match fast.find_syslog_again(line, now) {
+                Some(m) => {
+                    self.shortcuts += 1;
+                    let memo_after = fast.minute_memo.as_ref().map(|m| m.key);
+                    if memo_before.is_some() && memo_before == memo_after {
+                        self.remembered += 1;
+                    }
+                    Some(m)
+                }
+                None => fast.find_general(line, now),
+            };
+            self.general.memo = None;
+            let b = self.general.find_general(line, now);
+            assert_eq!(a, b, "{line:?} at {now}");
+            assert_eq!(carried(&self.fast), carried(&self.general), "{line:?}");
+        }
+    }
+
+    /// The zones of the shortcut's tests: DST changing at a whole hour, at
+    /// 30 seconds past one, in the other hemisphere of the year; none.
+    const SHORTCUT_ZONES: [&str; 4] = [
+        "CET-1CEST,M3.5.0,M10.5.0/3",
+        "CET-1CEST,M3.5.0/2:00:30,M10.5.0/3:00:30",
+        "EST5EDT,M3.2.0,M11.1.0",
+        "UTC0",
+    ];
+
+    /// `now`s of the shortcut's tests: 2005-10-29 01:30:30 and 2005-03-26
+    /// 00:30:30 UTC (the next day's limit of the year inference falls inside
+    /// a minute on either of CET's DST days), 2005-12-29 23:29:30 UTC (on
+    /// Dec 31), and fail2ban's test clock.
+    const SHORTCUT_NOWS: [f64; 4] = [1_130_549_430.0, 1_111_797_030.0, 1_135_898_970.0, NOW];
+
+    /// The syslog shortcut (the date read from its digits, its minute
+    /// remembered) gives what the general path gives, and leaves the
+    /// detector as it would, in the minutes where that is hardest: those a
+    /// DST change or the year inference's limit cuts in two, each second
+    /// order starting on either side of the cut.
+    #[test]
+    fn the_syslog_shortcut_agrees_in_minutes_cut_in_two() {
+        let minutes = [
+            "Mar 27 01:59",
+            "Mar 27 02:00",
+            "Mar 27 03:00",
+            "Oct 30 01:59",
+            "Oct 30 02:00",
+            "Oct 30 02:59",
+            "Oct 30 03:00",
+            "Oct 30 03:30",
+            "Mar 27 01:30",
+            "Dec 31 00:29",
+            "Mar 13 02:00",
+            "Nov  6 01:00",
+            "Nov 06 01:59",
+        ];
+        let orders: [&[u8]; 4] = [
+            &[7, 59, 0, 30, 31, 29],
+            &[45, 10, 59, 0],
+            &[0, 1, 2],
+            &[59, 58, 31, 30],
+        ];
+        for zone in SHORTCUT_ZONES {
+            for logtimezone in [None, Some("+0130")] {
+                let mut check = ShortcutCheck::new(zone, logtimezone);
+                for now in SHORTCUT_NOWS {
+                    for minute in minutes {
+                        for order in orders {
+                            for second in order {
+                                check.line(&format!("{minute}:{second:02} host x"), now);
+                            }
+                        }
+                    }
+                }
+                assert!(
+                    check.remembered > 100,
+                    "{zone}: {} remembered",
+                    check.remembered
+                );
+            }
+        }
+    }
+
+    /// The same over random runs of lines sharing a minute: dates around a
+    /// year's end and both DST changes, invalid days and hours, and lines
+    /// of other templates in between (which move the last winner).
+    #[test]
+    fn the_syslog_shortcut_gives_what_the_general_path_gives() {
+        let months = ["Oct", "Mar", "Dec", "Feb", "Aug", "nov"];
+        let days = ["30", "27", "31", "29", " 1", "14", "26", "01"];
+        let hours = ["00", "01", "02", "03", "29", "23"];
+        let minutes = ["00", "29", "30", "59"];
+        let seconds = ["00", "07", "30", "59"];
+        let others = [
+            "2005-10-30 02:30:00 iso",
+            "no date here",
+            "Mon Oct 30 02:30:00 weekday",
+            "Oct 30 02:30:00.5 fraction",
+            "Oct 30 02:30:00 2005 year",
+            "[Oct 30 02:30:00] bracket",
+            "Oct 30 02:30:00",
+        ];
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut shortcuts, mut remembered) = (0, 0);
+        for zone in SHORTCUT_ZONES {
+            for logtimezone in [None, Some("+0130")] {
+                let mut check = ShortcutCheck::new(zone, logtimezone);
+                let mut minute = String::new();
+                let mut now = NOW;
+                for i in 0..3000_usize {
+                    // (runs of lines share a minute, and a `now`)
+                    if i.is_multiple_of(50) {
+                        now = SHORTCUT_NOWS[rng.next() as usize % SHORTCUT_NOWS.len()];
+                    }
+                    if minute.is_empty() || rng.next().is_multiple_of(6) {
+                        minute = format!(
+                            "{} {} {}:{}",
+                            rng.pick(&months),
+                            rng.pick(&days),
+                            rng.pick(&hours),
+                            rng.pick(&minutes)
+                        );
+                    }
+                    let line = if rng.next().is_multiple_of(8) {
+                        rng.pick(&others).to_string()
+                    } else {
+                        format!("{minute}:{} host x", rng.pick(&seconds))
+                    };
+                    check.line(&line, now);
+                }
+                shortcuts += check.shortcuts;
+                remembered += check.remembered;
+            }
+        }
+        assert!(
+            remembered > shortcuts / 2,
+            "{remembered} of {shortcuts} lines used a minute's memo"
+        );
+    }
+
     /// The conversion memo never changes an answer: a detector that keeps it
     /// and one that forgets it before every line agree, line by line, on
     /// repeated dates, alternating dates, a changing `now`, and the

@@ -181,7 +181,30 @@ fn int(text: &str) -> Result<i128, Conversion> {
     py_int(text).ok_or(Conversion::Invalid)
 }
 
+/// The fields of one date as read from its text, before any inference
+/// (Python ints: a text may hold any number of digits).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct ReadFields {
+    pub year: Option<i128>,
+    pub month: Option<i128>,
+    pub day: Option<i128>,
+    pub hour: i128,
+    pub minute: i128,
+    pub second: i128,
+    pub weekday: Option<i128>,
+    pub julian: Option<i128>,
+    /// `%U` (`false`) or `%W` (`true`) week number.
+    pub week: Option<(i128, bool)>,
+    /// `%z`/`%Z`, minutes east of UTC.
+    pub tz_minutes: Option<i32>,
+}
+
 fn convert(fields: &[(&str, Option<&str>)], env: &mut ParseEnv<'_>) -> Result<f64, Conversion> {
+    resolve(read_fields(fields)?, env)
+}
+
+/// The groups' texts read as fail2ban's `reGroupDictStrptime` reads them.
+fn read_fields(fields: &[(&str, Option<&str>)]) -> Result<ReadFields, Conversion> {
     let mut year: Option<i128> = None;
     let mut month: Option<i128> = None;
     let mut day: Option<i128> = None;
@@ -243,7 +266,35 @@ fn convert(fields: &[(&str, Option<&str>)], env: &mut ParseEnv<'_>) -> Result<f6
             _ => {}
         }
     }
+    Ok(ReadFields {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        weekday,
+        julian,
+        week,
+        tz_minutes,
+    })
+}
 
+/// The epoch of fields read from a date's text: the year and day inferred
+/// where the text has none, the zone applied (see the module docs).
+pub(crate) fn resolve(read: ReadFields, env: &mut ParseEnv<'_>) -> Result<f64, Conversion> {
+    let ReadFields {
+        year,
+        mut month,
+        mut day,
+        hour,
+        minute,
+        second,
+        weekday,
+        mut julian,
+        week,
+        tz_minutes,
+    } = read;
     let now = env.now;
     let now_fields = now.fields();
     let assume_year = year.is_none();

@@ -70,52 +70,10 @@ impl SyslogShape {
     /// The template's search of `subject` from byte `start` (see the module
     /// docs), or `None` when this text is left to PCRE2.
     pub(crate) fn search(&self, subject: &[u8], start: usize) -> Option<Found> {
-        if start != 0 || subject.len() < LEN {
+        if start != 0 {
             return None;
         }
-        let s = subject;
-        // `(?:\W{0,2})?`: a letter first, so it takes nothing. The weekday
-        // group is tried first and must fail at once: no weekday name here.
-        if !s[0].is_ascii_alphabetic() {
-            return None;
-        }
-        let name = [0, 1, 2].map(|i| s[i].to_ascii_lowercase());
-        if WEEKDAYS.iter().any(|w| **w == name) || !MONTHS.iter().any(|m| **m == name) {
-            return None;
-        }
-        if s[3] != b' ' {
-            return None;
-        }
-        // `%d` is `[1-2]\d|[0 ]?[1-9]|3[0-1]`: each case below is the first
-        // alternative that can be followed by the space at 6 (`3` alone,
-        // from the second one, is followed by a digit).
-        let day_ok = matches!(
-            (s[4], s[5]),
-            (b'1' | b'2', b'0'..=b'9') | (b'0' | b' ', b'1'..=b'9') | (b'3', b'0' | b'1')
-        );
-        // `  ?`: one space; the optional second one fails on the digit at 7.
-        // `[0-2]?\d`, `[0-5]?\d` and `[0-5]?\d|6[0-1]` take both digits.
-        let two = |i: usize, first: u8| (b'0'..=first).contains(&s[i]) && s[i + 1].is_ascii_digit();
-        if !day_ok
-            || s[6] != b' '
-            || !two(7, b'2')
-            || s[9] != b':'
-            || !two(10, b'5')
-            || s[12] != b':'
-            || !two(13, b'5')
-        {
-            return None;
-        }
-        // The fraction and the year are tried first: a `.` could start the
-        // one, a space and a digit the other (`%ExY` is digits only). Then
-        // `(?=\b|\W|$)` holds at the end or before an ASCII non-word byte.
-        match s.get(LEN) {
-            None => {}
-            Some(b' ') if s.get(LEN + 1).is_none_or(|c| c.is_ascii_alphabetic()) => {}
-            Some(&c) if c == b' ' || c == b'.' || c == b'_' || !c.is_ascii() => return None,
-            Some(c) if c.is_ascii_alphanumeric() => return None,
-            Some(_) => {}
-        }
+        canonical(subject)?;
         let mut spans = vec![None; self.groups];
         spans[0] = Some((0, LEN));
         spans[1] = Some((0, LEN));
@@ -126,6 +84,96 @@ impl SyslogShape {
         spans[self.second] = Some((13, 15));
         Some(Found { spans })
     }
+}
+
+/// A canonical syslog date at the start of a subject, read: what the
+/// template's conversion reads from the groups of [`SyslogShape::search`]'s
+/// match (a month by its name, the others as Python's `int` reads their
+/// texts; a day of ` 4` or `04` is 4). The values are not checked against
+/// the calendar here (`Feb 30`, hour 29): the conversion does that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SyslogDate {
+    /// 1 for January.
+    pub month: u8,
+    pub day: u8,
+    pub hour: u8,
+    pub minute: u8,
+    pub second: u8,
+}
+
+/// The length of the canonical date text a [`SyslogDate`] is read from.
+pub(crate) const SYSLOG_DATE_LEN: usize = LEN;
+
+impl SyslogDate {
+    /// The date at the start of `subject` when the template's match there is
+    /// the canonical text (when [`SyslogShape::search`] answers from 0).
+    pub(crate) fn read(subject: &[u8]) -> Option<SyslogDate> {
+        let month = canonical(subject)?;
+        let digit = |i: usize| subject[i].wrapping_sub(b'0');
+        let two = |i: usize| digit(i) * 10 + digit(i + 1);
+        Some(SyslogDate {
+            month,
+            // (a leading space counts as nothing)
+            day: if subject[4] == b' ' { digit(5) } else { two(4) },
+            hour: two(7),
+            minute: two(10),
+            second: two(13),
+        })
+    }
+}
+
+/// Whether the template's match at the start of `subject` is the canonical
+/// text (see the module docs); its month (1 for January) if so.
+fn canonical(subject: &[u8]) -> Option<u8> {
+    if subject.len() < LEN {
+        return None;
+    }
+    let s = subject;
+    // `(?:\W{0,2})?`: a letter first, so it takes nothing. The weekday
+    // group is tried first and must fail at once: no weekday name here.
+    if !s[0].is_ascii_alphabetic() {
+        return None;
+    }
+    let name = [0, 1, 2].map(|i| s[i].to_ascii_lowercase());
+    if WEEKDAYS.iter().any(|w| **w == name) {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| **m == name)?;
+    if s[3] != b' ' {
+        return None;
+    }
+    // `%d` is `[1-2]\d|[0 ]?[1-9]|3[0-1]`: each case below is the first
+    // alternative that can be followed by the space at 6 (`3` alone,
+    // from the second one, is followed by a digit).
+    let day_ok = matches!(
+        (s[4], s[5]),
+        (b'1' | b'2', b'0'..=b'9') | (b'0' | b' ', b'1'..=b'9') | (b'3', b'0' | b'1')
+    );
+    // `  ?`: one space; the optional second one fails on the digit at 7.
+    // `[0-2]?\d`, `[0-5]?\d` and `[0-5]?\d|6[0-1]` take both digits.
+    let two = |i: usize, first: u8| (b'0'..=first).contains(&s[i]) && s[i + 1].is_ascii_digit();
+    if !day_ok
+        || s[6] != b' '
+        || !two(7, b'2')
+        || s[9] != b':'
+        || !two(10, b'5')
+        || s[12] != b':'
+        || !two(13, b'5')
+    {
+        return None;
+    }
+    // The fraction and the year are tried first: a `.` could start the
+    // one, a space and a digit the other (`%ExY` is digits only). Then
+    // `(?=\b|\W|$)` holds at the end or before an ASCII non-word byte.
+    match s.get(LEN) {
+        None => {}
+        Some(b' ') if s.get(LEN + 1).is_none_or(|c| c.is_ascii_alphabetic()) => {}
+        Some(&c) if c == b' ' || c == b'.' || c == b'_' || !c.is_ascii() => return None,
+        Some(c) if c.is_ascii_alphanumeric() => return None,
+        Some(_) => {}
+    }
+    // (at most 12: it fits)
+    Some(month as u8 + 1)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::parse::{strptime_fields, Conversion, ParseEnv};
 use super::pattern;
 use super::pyre;
 use super::pyvalue::{char_len, py_float, py_strip};
-use super::shape::{SyslogShape, SYSLOG_PATTERN};
+use super::shape::{SyslogDate, SyslogShape, SYSLOG_PATTERN};
 use pcre2::bytes::{CaptureLocations, Regex};
 
 /// Template flag: anchored at line begin.
@@ -344,6 +344,14 @@ impl Template {
             memo.found.clone_from(&found);
         }
         found
+    }
+
+    /// The canonical syslog date at the start of `line` when this is the
+    /// syslog template and its match from 0 is that text (see
+    /// [`SyslogDate::read`]); what converting that match reads from it.
+    pub(crate) fn syslog_date(&self, line: &str) -> Option<SyslogDate> {
+        self.shape.as_ref()?;
+        SyslogDate::read(line.as_bytes())
     }
 
     /// Forgets the last search (tests compare searching with and without).
