@@ -107,7 +107,7 @@ ProgramRun = tuple[
     int,
     int,
     int,
-    list[ProgramOutcome] | PendingOutcomes,
+    list[ProgramOutcome],
     float | None,
     str,
     QuietSummary | None,
@@ -125,10 +125,6 @@ class ChunkScan:
     def has_dates(self) -> bool:
         """Made by :meth:`FilterProgram.scan_dates`: it holds the date step of
         each line the run processes, and the run takes those."""
-
-class PendingOutcomes:
-    """A run's outcomes left for its tally (``run(..., tally_later=True)``), to be
-    handed over by :meth:`FilterProgram.settle`, once, in chunk order."""
 
 class FilterProgram:
     """A single-line filter's exact stage (date cut, prefregex, failregex,
@@ -162,7 +158,6 @@ class FilterProgram:
         summarize: int | None = None,
         scan: ChunkScan | None = None,
         tally: ToolTally | None = None,
-        tally_later: bool = False,
     ) -> ProgramRun:
         """Runs a chunk (the GIL is released meanwhile).  With ``summarize=keep``
         the quiet lines (no failure proper, nothing to log, no host name to
@@ -172,14 +167,7 @@ class FilterProgram:
         A scan from :meth:`scan_dates` brings the dates: the run then neither
         reads nor advances the detector, takes the scan's ``now`` and returns
         the carry after the chunk as ``scan_dates`` gave it.
-        ``tally`` accounts the lines it can; only the others are returned.
-        With ``tally_later`` it does not: the outcomes come back whole, as a
-        :class:`PendingOutcomes` for :meth:`settle` (the regex tool has its
-        main thread account a chunk while the worker runs the next one)."""
-    def settle(self, pending: PendingOutcomes, tally: ToolTally) -> list[ProgramOutcome]:
-        """``pending`` accounted by ``tally``: the outcomes it leaves, as
-        :meth:`run` would have returned them (the GIL is released while the
-        tally takes them)."""
+        ``tally`` accounts the lines it can; only the others are returned."""
     def scan(self, data: bytes) -> ChunkScan:
         """The candidate scan of ``data`` for :meth:`run` (the GIL is released
         meanwhile)."""

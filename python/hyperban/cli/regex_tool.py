@@ -474,9 +474,9 @@ class RegexTool:
         )
         recent: deque[tuple[int, str]] = deque(maxlen=max(flt.maxlines, 1))
         if flt.program is not None and out_fn is None:
+            # (the tally takes each chunk's outcomes in the worker's run, on
+            # the thread that made them: see the README's design notes)
             stats.tally = flt.tally = self._make_tally(flt, collect)
-            # (accounted on this thread, while the worker runs the next chunk)
-            flt.tally_on_finish = True
         first = 0
         share = _EvaluationShare(enabled=flt.check_all)
         # The accounting keeps every matched line's record alive: the cyclic
@@ -528,7 +528,6 @@ class RegexTool:
             if progress is not None:
                 progress.close()
             flt.tally = None
-            flt.tally_on_finish = False
         stats.add_tally()
         stats.seconds = time.time() - t0
         stats.missed = stats.tested - stats.matched - stats.ignored

@@ -61,7 +61,6 @@ from hyperban._core import (
     DateDetector,
     FilterProgram,
     PatternSet,
-    PendingOutcomes,
     ToolTally,
     count_skipped,
 )
@@ -258,11 +257,6 @@ class Filter:
         #: accounts the lines it can for ``regex``'s statistics: those lines
         #: are then left out of ``ChunkResult.results``.
         self.tally: ToolTally | None = None
-        #: With :attr:`tally`, :meth:`run_stage` leaves the outcomes to
-        #: :meth:`finish_stage`, which hands them to the tally: in ``regex``'s
-        #: pipeline, the accounting then runs on the thread that finishes the
-        #: chunks, while the worker runs the next chunk's stage.
-        self.tally_on_finish = False
         self.ignore_pending = ignore_pending
         self.raw_host = raw_host
         self.check_find_time = check_find_time
@@ -596,7 +590,6 @@ class Filter:
             summarize=self.summarize_quiet,
             scan=scan,
             tally=self.tally,
-            tally_later=self.tally_on_finish,
         )
         if scan is None or not scan.has_dates:
             # (a scan with dates carried the date on when it was made: the
@@ -658,9 +651,6 @@ class Filter:
             _last_time_text,
             quiet,
         ) = run
-        if isinstance(outcomes, PendingOutcomes):  # (tally_on_finish)
-            assert self._program is not None and self.tally is not None
-            outcomes = self._program.settle(outcomes, self.tally)
         self.limit_hits += limit_hits
         if not self.skip_comments:
             skipped = 0

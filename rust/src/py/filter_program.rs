@@ -11,8 +11,7 @@
 //! prog.reset()   # forget the F-MLFID sessions
 //! scan, last_date, last_time_text = prog.scan_dates(data, now, last_date, last_time_text)
 //! prog.run(data, ..., scan=scan)   # the run takes the dates found ahead
-//! run = prog.run(data, ..., tally=tally, tally_later=True)  # run[5]: PendingOutcomes
-//! outcomes = prog.settle(run[5], tally)   # the tally takes them here
+//! run = prog.run(data, ..., tally=tally)  # the tally takes what it can account
 //! ```
 //! The program shares the filter's compiled `PatternSet`s and its
 //! `DateDetector` (whose state the run advances) and owns the filter's
@@ -100,17 +99,6 @@ impl PyChunkScan {
     fn has_dates(&self) -> bool {
         self.dates.is_some()
     }
-}
-
-/// A run's outcomes, left for its tally to take on the caller's thread
-/// (`run(..., tally_later=True)`, then `settle`): the regex tool's worker
-/// runs the next chunk meanwhile.
-#[pyclass(name = "PendingOutcomes", module = "hyperban._core", frozen)]
-pub struct PyPendingOutcomes {
-    /// `None` once settled.
-    outcomes: Mutex<Option<Vec<LineOutcome>>>,
-    /// Lines in the chunk.
-    lines: usize,
 }
 
 /// A single-line filter's exact stage over one chunk per call.
@@ -267,11 +255,9 @@ impl PyFilterProgram {
     /// `scan` is this program's `scan(data)`, made ahead (else the run
     /// scans `data` itself).
     /// `tally` accounts the lines it can (the tool's statistics): only the
-    /// others are returned. With `tally_later`, the outcomes are returned
-    /// whole, as a `PendingOutcomes` for `settle` to hand to the tally.
+    /// others are returned.
     #[pyo3(signature = (
-        data, now, last_date, last_time_text, settings, *, summarize=None, scan=None, tally=None,
-        tally_later=false
+        data, now, last_date, last_time_text, settings, *, summarize=None, scan=None, tally=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn run<'py>(
@@ -285,17 +271,12 @@ impl PyFilterProgram {
         summarize: Option<usize>,
         scan: Option<PyRef<'py, PyChunkScan>>,
         tally: Option<PyRef<'py, PyToolTally>>,
-        tally_later: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let carry = DateCarry {
             last_date,
             last_time_text,
         };
-        let tally = match (tally.as_deref(), tally_later) {
-            (None, _) => TallyAt::None,
-            (Some(tally), false) => TallyAt::Now(tally),
-            (Some(_), true) => TallyAt::Later,
-        };
+        let tally = tally.as_deref();
         if let Some(made) = scan.as_deref() {
             let report = made.of(&self.scan, data)?;
             if let Some(dates) = &made.dates {
@@ -390,25 +371,6 @@ impl PyFilterProgram {
     fn reset(&self) {
         self.lock_finisher().reset();
     }
-
-    /// The outcomes of a `run(..., tally_later=True)` (its `PendingOutcomes`)
-    /// accounted by `tally`, in chunk order; returns the ones left, as `run`
-    /// would have. The GIL is released while the tally takes them.
-    fn settle<'py>(
-        &self,
-        py: Python<'py>,
-        pending: &PyPendingOutcomes,
-        tally: &PyToolTally,
-    ) -> PyResult<Bound<'py, PyList>> {
-        let outcomes = pending
-            .outcomes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| PyValueError::new_err("these outcomes were settled already"))?;
-        let left = py.allow_threads(|| tally.lock().take_chunk(outcomes, pending.lines));
-        self.convert(py, left)
-    }
 }
 
 impl PyFilterProgram {
@@ -457,10 +419,10 @@ impl PyFilterProgram {
         settings_arg: SettingsArg,
         lines: Lines<'_>,
         summarize: Option<usize>,
-        tally: TallyAt<'_>,
+        tally: Option<&PyToolTally>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         // (a tally takes the failures first and never reads their lines)
-        let finish = settings_arg.at(now, matches!(tally, TallyAt::None));
+        let finish = settings_arg.at(now, tally.is_none());
         let program = self.program();
         // (dates found ahead need no detector: it may be finding the next
         // chunk's on another thread)
@@ -501,22 +463,13 @@ impl PyFilterProgram {
                     }
                 };
                 let (mut outcomes, summary) = sink.into_outcomes();
-                if let TallyAt::Now(tally) = tally {
+                if let Some(tally) = tally {
                     outcomes = tally.lock().take_chunk(outcomes, report.lines);
                 }
                 Ok::<_, MatcherError>((report, outcomes, summary))
             })
             .map_err(to_py_error)?;
-        let records = match tally {
-            TallyAt::Later => {
-                let pending = PyPendingOutcomes {
-                    outcomes: Mutex::new(Some(outcomes)),
-                    lines: report.lines,
-                };
-                Bound::new(py, pending)?.into_any()
-            }
-            _ => self.convert(py, outcomes)?.into_any(),
-        };
+        let records = self.convert(py, outcomes)?;
         let summary = match summary {
             None => None,
             Some(s) => {
@@ -645,7 +598,7 @@ impl PyMultiProgram {
                 Some(share) => Lines::Candidates(share),
                 None => Lines::Scan,
             };
-            let tally = tally.as_deref().map_or(TallyAt::None, TallyAt::Now);
+            let tally = tally.as_deref();
             let run = program
                 .get()
                 .run_with(py, data, now, carry, settings, lines, keep, tally)?;
@@ -665,17 +618,6 @@ enum Lines<'a> {
     Candidates(&'a LineReport),
     /// A scan made ahead with the dates of its lines (`scan_dates`).
     Ahead(&'a LineReport, &'a DatesAhead),
-}
-
-/// Where a run's outcomes go.
-#[derive(Clone, Copy)]
-enum TallyAt<'a> {
-    /// To the caller, all of them.
-    None,
-    /// To this tally first; the caller gets the ones it leaves.
-    Now(&'a PyToolTally),
-    /// To the caller, all of them, for a tally to take later (`settle`).
-    Later,
 }
 
 /// [`Lines`] with the detector borrowed when the run finds the dates.
@@ -700,7 +642,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFilterProgram>()?;
     m.add_class::<PyMultiProgram>()?;
     m.add_class::<PyChunkScan>()?;
-    m.add_class::<PyPendingOutcomes>()?;
     m.add("MULTI_SHIFT", MULTI_SHIFT)?;
     Ok(())
 }
