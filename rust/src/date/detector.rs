@@ -330,6 +330,25 @@ struct MinuteKey {
     guess_in: i64,
 }
 
+/// What a conversion at `now` needs besides the fields: `now` as the local
+/// zone's naive date-time (`MyTime.now()`), the zones and `mktime`'s guess;
+/// `None` where `now` has no such date-time (fail2ban then raises).
+fn parse_env<'a>(
+    zone: &'a LocalZone,
+    default_tz: Option<i32>,
+    mktime_guess: &'a mut i64,
+    now: f64,
+) -> Option<ParseEnv<'a>> {
+    let local_now = Naive::from_epoch_f64(now, 0)
+        .and_then(|utc| utc.checked_add_secs(zone.offset_at(utc.secs).0))?;
+    Some(ParseEnv {
+        now: local_now,
+        default_tz,
+        zone,
+        mktime_guess,
+    })
+}
+
 /// `conversion`, `second` seconds later.
 fn shifted(conversion: Conversion, second: u8) -> Conversion {
     match conversion {
@@ -611,14 +630,9 @@ impl DateDetector {
     /// What [`Self::convert_anew`] gives for the syslog template's match of
     /// `date`: no year, weekday, fraction or zone of its own.
     fn convert_syslog_anew(&mut self, date: SyslogDate, now: f64) -> Conversion {
-        let Some(local_now) = self.local_now(now) else {
+        let Some(mut env) = parse_env(&self.zone, self.default_tz, &mut self.mktime_guess, now)
+        else {
             return Conversion::Error;
-        };
-        let mut env = ParseEnv {
-            now: local_now,
-            default_tz: self.default_tz,
-            zone: &self.zone,
-            mktime_guess: &mut self.mktime_guess,
         };
         let read = ReadFields {
             month: Some(date.month.into()),
@@ -632,12 +646,6 @@ impl DateDetector {
             Ok(t) => Conversion::Time(t),
             Err(c) => c,
         }
-    }
-
-    /// `now` as the local zone's naive date-time (`MyTime.now()`).
-    fn local_now(&self, now: f64) -> Option<Naive> {
-        Naive::from_epoch_f64(now, 0)
-            .and_then(|utc| utc.checked_add_secs(self.zone.offset_at(utc.secs).0))
     }
 
     fn convert(&mut self, index: usize, line: &str, found: &Found, now: f64) -> Conversion {
@@ -668,14 +676,9 @@ impl DateDetector {
     }
 
     fn convert_anew(&mut self, index: usize, line: &str, found: &Found, now: f64) -> Conversion {
-        let Some(local_now) = self.local_now(now) else {
+        let Some(mut env) = parse_env(&self.zone, self.default_tz, &mut self.mktime_guess, now)
+        else {
             return Conversion::Error;
-        };
-        let mut env = ParseEnv {
-            now: local_now,
-            default_tz: self.default_tz,
-            zone: &self.zone,
-            mktime_guess: &mut self.mktime_guess,
         };
         self.slots[index].template.convert(line, found, &mut env)
     }
