@@ -19,17 +19,24 @@
 //! holding a common word such as `Accepted` or `Received disconnect`. The
 //! check runs on those lines only, from whichever end of the line's rest
 //! tells the lines that do not match apart sooner.
+//!
+//! When every pattern in the database would be held by its core, and the
+//! cores are few and case-sensitive, no database is built: `core_teddy`
+//! searches them with the `aho-corasick` crate's Teddy, which reports the
+//! same core matches (AVX2 at run time, about three times Hyperscan's speed
+//! here; see that module).
 
 use std::sync::Mutex;
 
 use crate::exact::ExactPattern;
 use crate::hyperscan::{self, Database, Expression, Flags, RawMatch, Scratch};
-use crate::syntax::{self, SupersetFor};
+use crate::syntax::{self, LiteralCore, SupersetFor};
 
 use super::chunk::{Line, LineLocator};
 #[cfg(test)]
 use super::core_check::CHECK_SAMPLE;
 use super::core_check::{CheckCache, CheckTally, CoreCheck};
+use super::core_teddy::CoreTeddy;
 use super::{Candidate, MatcherError};
 
 /// How Hyperscan holds a pattern; later modes admit more false candidates.
@@ -58,8 +65,12 @@ impl HsMode {
 const MAX_SCAN: usize = 1 << 30;
 
 pub struct HyperscanFinder {
-    /// `None` when every pattern is in [`HsMode::EveryLine`].
+    /// `None` when every pattern is in [`HsMode::EveryLine`], or when
+    /// `teddy` holds them all.
     database: Option<Database>,
+    /// Set instead of the database when every pattern it would hold is a
+    /// literal core that `aho-corasick`'s Teddy takes (see `core_teddy`).
+    teddy: Option<CoreTeddy>,
     /// Scratch space of scans that have finished, for the next ones.
     scratch: Mutex<Vec<ScanScratch>>,
     modes: Vec<HsMode>,
@@ -68,33 +79,42 @@ pub struct HyperscanFinder {
     checks: Vec<Option<CoreCheck>>,
 }
 
-/// A pattern's literal core (what the database holds for it) and the check
-/// of its core matches.
+/// A pattern's literal core (what the database or Teddy searches for it)
+/// and the check of its core matches.
 struct Core {
-    literal: String,
+    syntax: LiteralCore,
     check: CoreCheck,
 }
 
 impl Core {
     fn new(pattern: &ExactPattern) -> Option<Core> {
-        let core = syntax::to_literal_core(pattern.parsed())?;
-        let check = CoreCheck::new(&core)?;
-        Some(Core {
-            literal: core.literal,
-            check,
-        })
+        let syntax = syntax::to_literal_core(pattern.parsed())?;
+        let check = CoreCheck::new(&syntax)?;
+        Some(Core { syntax, check })
     }
 }
 
-/// What one scan needs to itself: Hyperscan's scratch space, and the caches
-/// of the checks' lazy DFAs (one per pattern with a check).
+/// What one scan needs to itself: Hyperscan's scratch space (with a
+/// database), and the caches of the checks' lazy DFAs (one per pattern with
+/// a check).
 struct ScanScratch {
-    hyperscan: Scratch,
+    hyperscan: Option<Scratch>,
     checks: Vec<Option<CheckCache>>,
 }
 
 impl HyperscanFinder {
     pub fn new(patterns: &[ExactPattern]) -> Result<HyperscanFinder, MatcherError> {
+        HyperscanFinder::build(patterns, true)
+    }
+
+    /// The finder with its literal cores in Hyperscan even where Teddy
+    /// would take them, to compare the two.
+    #[cfg(test)]
+    fn with_hyperscan_cores(patterns: &[ExactPattern]) -> Result<HyperscanFinder, MatcherError> {
+        HyperscanFinder::build(patterns, false)
+    }
+
+    fn build(patterns: &[ExactPattern], try_teddy: bool) -> Result<HyperscanFinder, MatcherError> {
         if !hyperscan::platform_supported() {
             return Err(MatcherError::Unsupported(
                 "this CPU cannot run Hyperscan (SSSE3 is required)".into(),
@@ -115,6 +135,11 @@ impl HyperscanFinder {
                 }
             })
             .collect();
+        if try_teddy {
+            if let Some(finder) = with_teddy(&mut cores, &modes) {
+                return Ok(finder);
+            }
+        }
         // Compile the whole set; when Hyperscan names a pattern it cannot
         // take, move that pattern to its next looser mode and try again. Each
         // round moves one pattern one step, so this ends.
@@ -128,6 +153,7 @@ impl HyperscanFinder {
             if expressions.is_empty() {
                 return Ok(HyperscanFinder {
                     database: None,
+                    teddy: None,
                     scratch: Mutex::new(Vec::new()),
                     modes,
                     checks: Vec::new(),
@@ -145,6 +171,7 @@ impl HyperscanFinder {
                         .collect();
                     return Ok(HyperscanFinder {
                         database: Some(database),
+                        teddy: None,
                         scratch: Mutex::new(Vec::new()),
                         modes,
                         checks,
@@ -191,15 +218,35 @@ impl HyperscanFinder {
     /// of lines in `text`. Patterns in [`HsMode::EveryLine`] are not
     /// included: the caller adds them.
     pub fn candidates(&self, text: &str, out: &mut Vec<Candidate>) -> Result<usize, MatcherError> {
-        let Some(database) = &self.database else {
+        if self.database.is_none() && self.teddy.is_none() {
             return Ok(LineLocator::new(text).total_lines());
-        };
-        let mut scratch = self.take_scratch(database)?;
+        }
+        let mut scratch = self.take_scratch()?;
         let mut raw = Vec::new();
-        let result = scan_in_pieces(database, &mut scratch.hyperscan, text, &mut raw)
+        let result = self
+            .raw_matches(&mut scratch, text, &mut raw)
             .map(|()| self.keep_candidates(text, &raw, &mut scratch.checks, out));
         self.scratch.lock().map(|mut pool| pool.push(scratch)).ok();
         result
+    }
+
+    /// Every raw match in `text` of the database or of Teddy, whichever the
+    /// finder has: in order of their ends from Hyperscan, of their starts
+    /// from Teddy (see [`CoreTeddy::scan`]).
+    fn raw_matches(
+        &self,
+        scratch: &mut ScanScratch,
+        text: &str,
+        out: &mut Vec<RawMatch>,
+    ) -> Result<(), MatcherError> {
+        if let Some(teddy) = &self.teddy {
+            teddy.scan(text.as_bytes(), out);
+            return Ok(());
+        }
+        match (&self.database, &mut scratch.hyperscan) {
+            (Some(database), Some(hyperscan)) => scan_in_pieces(database, hyperscan, text, out),
+            _ => Ok(()),
+        }
     }
 
     /// The candidates of [`HyperscanFinder::candidates`] from Hyperscan's
@@ -212,8 +259,9 @@ impl HyperscanFinder {
         out: &mut Vec<Candidate>,
     ) -> usize {
         let mut sorted = Vec::new();
-        // Hyperscan reports in order of end offset; sort only if that ever
-        // does not hold, since the locator needs non-decreasing positions.
+        // Hyperscan reports in order of end offset, Teddy nearly so; sort
+        // only if that does not hold, since the locator needs
+        // non-decreasing positions.
         let raw = if raw.windows(2).all(|w| w[0].end <= w[1].end) {
             raw
         } else {
@@ -272,12 +320,9 @@ impl HyperscanFinder {
     /// The bare Hyperscan pass over `text`: how many raw matches it reports.
     /// This is the physical limit the benchmarks compare the full scan with.
     pub fn raw_scan(&self, text: &str) -> Result<usize, MatcherError> {
-        let Some(database) = &self.database else {
-            return Ok(0);
-        };
-        let mut scratch = self.take_scratch(database)?;
+        let mut scratch = self.take_scratch()?;
         let mut raw = Vec::new();
-        let result = scan_in_pieces(database, &mut scratch.hyperscan, text, &mut raw);
+        let result = self.raw_matches(&mut scratch, text, &mut raw);
         self.scratch.lock().map(|mut pool| pool.push(scratch)).ok();
         result?;
         Ok(raw.len())
@@ -285,17 +330,17 @@ impl HyperscanFinder {
 
     /// Indexes of the patterns whose matches somewhere in `text` are possible.
     pub fn patterns_anywhere(&self, text: &str) -> Result<Vec<usize>, MatcherError> {
-        let Some(database) = &self.database else {
+        if self.database.is_none() && self.teddy.is_none() {
             return Ok(Vec::new());
-        };
+        }
         // Scanned as a terminated line, as in a chunk: Hyperscan reports no
         // match at all in an empty buffer, not even an empty one.
         let mut line = String::with_capacity(text.len() + 1);
         line.push_str(text);
         line.push('\n');
-        let mut scratch = self.take_scratch(database)?;
+        let mut scratch = self.take_scratch()?;
         let mut raw = Vec::new();
-        let result = scan_in_pieces(database, &mut scratch.hyperscan, &line, &mut raw);
+        let result = self.raw_matches(&mut scratch, &line, &mut raw);
         // A single line gets the core checks a chunk's lines get. A record
         // of several lines does not: a match of the exact pattern may span
         // its lines there, which the checks do not allow for.
@@ -323,12 +368,16 @@ impl HyperscanFinder {
         Ok(ids)
     }
 
-    fn take_scratch(&self, database: &Database) -> Result<ScanScratch, MatcherError> {
+    fn take_scratch(&self) -> Result<ScanScratch, MatcherError> {
         if let Some(s) = self.scratch.lock().ok().and_then(|mut pool| pool.pop()) {
             return Ok(s);
         }
-        let hyperscan =
-            Scratch::new(database).map_err(|e| MatcherError::Hyperscan(e.to_string()))?;
+        let hyperscan = self
+            .database
+            .as_ref()
+            .map(Scratch::new)
+            .transpose()
+            .map_err(|e| MatcherError::Hyperscan(e.to_string()))?;
         let checks = self
             .checks
             .iter()
@@ -336,6 +385,36 @@ impl HyperscanFinder {
             .collect();
         Ok(ScanScratch { hyperscan, checks })
     }
+}
+
+/// The finder that searches the cores with Teddy, when every pattern not
+/// left to the exact engine has a core and Teddy takes them all (see
+/// `core_teddy`); else `None`, and `cores` is left as it was.
+fn with_teddy(cores: &mut [Option<Core>], modes: &[HsMode]) -> Option<HyperscanFinder> {
+    let held = || {
+        modes
+            .iter()
+            .enumerate()
+            .filter(|(_, &m)| m != HsMode::EveryLine)
+    };
+    let mut literal = Vec::new();
+    for (i, _) in held() {
+        literal.push((i, &cores[i].as_ref()?.syntax));
+    }
+    let teddy = CoreTeddy::new(&literal)?;
+    let checks = cores
+        .iter_mut()
+        .zip(modes)
+        .map(|(core, &mode)| core.take().filter(|_| mode != HsMode::EveryLine))
+        .map(|core| core.map(|c| c.check))
+        .collect();
+    Some(HyperscanFinder {
+        database: None,
+        teddy: Some(teddy),
+        scratch: Mutex::new(Vec::new()),
+        modes: modes.to_vec(),
+        checks,
+    })
 }
 
 /// The expression for pattern `index` in `mode`, or `None` for every-line:
@@ -350,7 +429,7 @@ fn expression(
         return None;
     }
     let source = match core {
-        Some(core) if mode == HsMode::Direct => core.literal.clone(),
+        Some(core) if mode == HsMode::Direct => core.syntax.literal.clone(),
         _ => syntax::to_superset(pattern.parsed(), SupersetFor::Hyperscan),
     };
     Some(Expression {
@@ -443,6 +522,47 @@ mod tests {
         assert_eq!(f.modes(), [HsMode::Direct; 3]);
         assert_eq!(f.mode_names(), ["core"; 3]);
         assert!(f.checks.iter().all(Option::is_some));
+        // A caseless core keeps the set in Hyperscan.
+        assert!(f.teddy.is_none() && f.database.is_some());
+    }
+
+    #[test]
+    fn teddy_takes_case_sensitive_cores_and_finds_what_hyperscan_finds() {
+        let patterns = [
+            SSHD_LIKE[0],
+            SSHD_LIKE[1],
+            r"\d+ (?:one|three) end$",
+            "^z*$",
+        ];
+        let exact: Vec<ExactPattern> = patterns
+            .iter()
+            .map(|p| ExactPattern::compile(p, false).unwrap())
+            .collect();
+        let teddy = HyperscanFinder::new(&exact).unwrap();
+        let hyperscan = HyperscanFinder::with_hyperscan_cores(&exact).unwrap();
+        assert!(teddy.teddy.is_some() && teddy.database.is_none());
+        assert!(hyperscan.teddy.is_none() && hyperscan.database.is_some());
+        // The empty-matching pattern stays with the exact engine either way.
+        assert_eq!(teddy.mode_names(), ["core", "core", "core", "every-line"]);
+        assert_eq!(teddy.mode_names(), hyperscan.mode_names());
+        let text = "\
+h sshd[1]: Failed password for root from 1.2.3.4\n\
+Failed Failed password for x from 1.2.3.4\n\
+h Accepted password for bob from 1.1.1.1 port 22 ssh2\n\
+h Accepted password for bob from 1.1.1.1\n\
+12 three end\n\
+1 one end 2\n\
+\n\
+Failed password for\n\
+from 1.2.3.4\n";
+        let found = candidates(&teddy, text);
+        assert_eq!(found, candidates(&hyperscan, text));
+        assert_eq!(found, [(0, 0), (1, 0), (3, 1), (4, 2)]);
+        assert_eq!(teddy.patterns_anywhere("1 one end").unwrap(), [2]);
+        assert_eq!(
+            teddy.raw_scan(text).unwrap(),
+            hyperscan.raw_scan(text).unwrap()
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 mod chunk;
 mod core_check;
+mod core_teddy;
 mod hyperscan_finder;
 mod regex_finder;
 mod set;
