@@ -125,6 +125,10 @@ class ChunkScan:
     def has_dates(self) -> bool:
         """Made by :meth:`FilterProgram.scan_dates`: it holds the date step of
         each line the run processes, and the run takes those."""
+    @property
+    def evaluated(self) -> int:
+        """Lines whose regexes were evaluated ahead, waiting for the run (0
+        once the run has taken them)."""
 
 class FilterProgram:
     """A single-line filter's exact stage (date cut, prefregex, failregex,
@@ -191,6 +195,13 @@ class FilterProgram:
         evaluated here too; a run checking every failregex (``check_all``)
         takes them, any other run evaluates them itself.  Raises
         ``ValueError`` for a share outside 0 to 1."""
+    def evaluate_meanwhile(self, data: bytes, scan: ChunkScan) -> int:
+        """Evaluates the regexes of the lines of ``scan`` (a
+        :meth:`scan_dates` of ``data``), in order from the first not yet
+        evaluated, until the run taking ``scan`` starts on another thread
+        (it evaluates the rest itself) or every line is done; returns how
+        many lines this call evaluated.  The GIL is released.  Raises
+        ``ValueError`` for a scan without dates or of another chunk."""
     def reset(self) -> None: ...
 
 class MultiProgram:

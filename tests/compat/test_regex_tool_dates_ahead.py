@@ -1,8 +1,9 @@
 """``python -m hyperban regex`` finds each chunk's dates ahead, on the thread that
 scans it (``Filter.scan_stage(dates=True)``), while a worker runs the previous
-chunk's regexes and sessions; when the worker is the busier thread, the
-scanning thread also evaluates the regexes of a share of the lines
-(``evaluate=``).  Every single-line variant of fail2ban's filter corpus runs
+chunk's regexes and sessions; having handed the chunk over, it evaluates
+the regexes of the chunk's lines until the worker takes it
+(``evaluate_meanwhile``; ``evaluate=`` evaluates a share with the scan).
+Every single-line variant of fail2ban's filter corpus runs
 through the tool as shipped, with the dates found by the worker's run itself,
 and with half of each chunk's lines evaluated ahead (with and without
 ``check_all``: without it, the run evaluates them again), in chunks of a few

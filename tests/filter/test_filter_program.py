@@ -261,6 +261,28 @@ def test_a_share_of_lines_to_evaluate_ahead_is_between_0_and_1():
     assert flt.scan_stage(chunk, dates=True, evaluate=1.0).has_dates
 
 
+def test_evaluating_meanwhile_goes_on_from_the_share_and_stops_at_the_run():
+    chunk = b"".join(b"2023-11-14 22:12:5%d a from 192.0.2.%d\n" % (i, i) for i in range(6))
+    flt = make(FAILS)
+    scan = flt.scan_stage(chunk, dates=True, evaluate=0.5)
+    assert scan.evaluated == 3
+    assert flt.evaluate_meanwhile(chunk, scan) == 3
+    assert scan.evaluated == 6
+    assert flt.evaluate_meanwhile(chunk, scan) == 0  # (nothing left)
+    expected = make(FAILS).process_chunk(chunk)
+    got = flt.finish_stage(flt.run_stage(chunk, scan), chunk, 0)
+    assert scan.evaluated == 0  # (the run took them)
+    assert flt.evaluate_meanwhile(chunk, scan) == 0  # (and none can be added)
+    assert [(x.number, x.failures, x.ignored_by) for x in got.results] == [
+        (x.number, x.failures, x.ignored_by) for x in expected.results
+    ]
+    assert len(got.results) == 6
+    with pytest.raises(ValueError, match="without dates"):
+        flt.evaluate_meanwhile(chunk, flt.scan_stage(chunk))
+    with pytest.raises(ValueError, match="another chunk"):
+        flt.evaluate_meanwhile(chunk + chunk, flt.scan_stage(chunk, dates=True))
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.binary(max_size=40).map(lambda b: bytes(b"#\n\r a"[x % 5] for x in b)))
 def test_count_skipped_counts_comment_and_empty_lines(data: bytes):

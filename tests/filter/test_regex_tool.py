@@ -149,29 +149,60 @@ def test_counted_quiet_lines_and_pipeline_change_nothing(tmp_path, monkeypatch, 
     monkeypatch.setattr(
         regex_tool,
         "_pipelined",
-        lambda chunks, stage, arg: ((stage(c, arg(c)), c, n, t) for c, n, t in chunks),
+        lambda chunks, stage, arg, *_: ((stage(c, arg(c)), c, n, t) for c, n, t in chunks),
     )
     assert output() == fast
     assert "ignored" in fast
 
 
-def test_the_evaluation_share_moves_towards_the_less_busy_thread():
+@needs_stock
+def test_the_main_thread_evaluates_until_the_worker_takes_the_chunk(tmp_path, monkeypatch):
+    """After handing a chunk to the worker, the main thread evaluates its
+    lines until the worker's stage starts (``Filter.evaluate_meanwhile``);
+    the output does not depend on how far it got: here once all of every
+    chunk (no stage runs before the next chunk is handed over), once none
+    (each stage runs before the main thread gets to it)."""
+    from hyperban.bench.genlog import write_log
     from hyperban.cli import regex_tool
 
-    clock = iter([0.0, 1.0, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0])
-    share = regex_tool._EvaluationShare(enabled=True, clock=lambda: next(clock))
-    share.worker_spent(2.0)  # the worker spent more than this thread's 1.0
-    share.main_spent()
-    share.main_spent()
-    assert share.value == pytest.approx(2 * share.STEP)
-    share.worker_spent(0.1)  # now this thread is the busier one
-    for _ in range(4):
-        share.main_spent()
-    assert share.value == 0.0  # (never below)
-    disabled = regex_tool._EvaluationShare(enabled=False, clock=lambda: next(clock))
-    disabled.worker_spent(9.0)
-    disabled.main_spent()
-    assert disabled.value == 0.0
+    log = tmp_path / "auth.log"
+    write_log(str(log), "auth", 3000, 0.3, seed=7)
+    args = ["--json", "--print-all-matched", "--chunk-size", "4096", str(log), "sshd"]
+    ahead: list[int] = []
+
+    def main_first(chunks, stage, arg, meanwhile):
+        for c, n, t in chunks:
+            made = arg(c)
+            meanwhile(c, made)
+            ahead.append(made[1].evaluated)
+            yield stage(c, made), c, n, t
+
+    def worker_first(chunks, stage, arg, meanwhile):
+        for c, n, t in chunks:
+            made = arg(c)
+            run = stage(c, made)
+            meanwhile(c, made)
+            ahead.append(made[1].evaluated)
+            yield run, c, n, t
+
+    def output() -> dict[str, object]:
+        code, out = run(*args)
+        assert code == 0
+        data = json.loads(out)
+        del data["seconds"], data["lines_per_second"]
+        return data
+
+    expected = output()
+    assert expected["matches"]
+    for pipeline in (main_first, worker_first):
+        ahead.clear()
+        monkeypatch.setattr(regex_tool, "_pipelined", pipeline)
+        assert output() == expected, pipeline.__name__
+        assert len(ahead) > 2
+        if pipeline is main_first:
+            assert all(n > 0 for n in ahead), ahead
+        else:
+            assert ahead == [0] * len(ahead)
 
 
 @needs_stock

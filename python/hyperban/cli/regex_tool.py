@@ -478,7 +478,6 @@ class RegexTool:
             # the thread that made them: see the README's design notes)
             stats.tally = flt.tally = self._make_tally(flt, collect)
         first = 0
-        share = _EvaluationShare(enabled=flt.check_all)
         # The accounting keeps every matched line's record alive: the cyclic
         # garbage collector's passes over them cost half the time (py-spy).
         collecting = gc.isenabled()
@@ -490,21 +489,24 @@ class RegexTool:
                 # while this one accounts for the current chunk.
                 # (the candidate scan of the next chunk and its lines' dates
                 # are made here, while the worker runs the current chunk's
-                # stage; so are the regexes of a share of its lines, when
-                # the worker is the busier thread)
+                # stage; then, the next chunk handed over, the regexes of its
+                # lines until the worker takes it: each thread takes as many
+                # lines as it has time for)
                 def stage(chunk: bytes, arg: tuple[int | None, ChunkScan]) -> tuple:  # type: ignore[type-arg]
                     flt.summarize_quiet = arg[0]
-                    started = time.thread_time()
-                    run = flt.run_stage(chunk, arg[1])
-                    share.worker_spent(time.thread_time() - started)
-                    return run
+                    return flt.run_stage(chunk, arg[1])
 
                 def arg(chunk: bytes) -> tuple[int | None, ChunkScan]:
                     return self._quiet_keep(stats, out_fn, collect), flt.scan_stage(
-                        chunk, dates=True, evaluate=share.value
+                        chunk, dates=True
                     )
 
-                staged = _pipelined(self._input(is_file), stage, arg)
+                def meanwhile(chunk: bytes, arg: tuple[int | None, ChunkScan]) -> None:
+                    # (only a run with check_all takes lines evaluated ahead)
+                    if flt.check_all and arg[1].has_dates:
+                        flt.evaluate_meanwhile(chunk, arg[1])
+
+                staged = _pipelined(self._input(is_file), stage, arg, meanwhile)
                 chunks: Iterator[tuple[Callable[[int], ChunkResult], int, int]] = (
                     (functools.partial(flt.finish_stage, run, chunk), consumed, total)
                     for run, chunk, consumed, total in staged
@@ -519,7 +521,6 @@ class RegexTool:
                 result = process(first)
                 first += result.lines
                 self._account_chunk(flt, stats, result, recent, out_fn, collect)
-                share.main_spent()
                 if progress is not None:
                     progress.update(consumed, total, first, time.time() - t0)
         finally:
@@ -874,58 +875,26 @@ _Arg = TypeVar("_Arg")
 _Run = TypeVar("_Run")
 
 
-class _EvaluationShare:
-    """The share of each chunk's lines whose regexes the main thread
-    evaluates with the chunk's dates (``Filter.scan_stage(evaluate=...)``)
-    instead of the worker, which finishes every line.
-
-    After each chunk the share moves a step towards the thread that spent
-    less CPU on it: on a log of mostly failures, the worker's regexes and
-    sessions bound the run and the main thread takes some of the regexes;
-    where the main thread's scan and dates bound it, the share stays at 0.
-    Only with ``check_all`` (fail2ban-regex's default): another run would
-    evaluate those lines again (see ``FilterProgram.scan_dates``)."""
-
-    STEP = 0.05
-
-    def __init__(self, *, enabled: bool, clock: Callable[[], float] = time.thread_time) -> None:
-        self.enabled = enabled
-        self.value = 0.0
-        self._worker = 0.0  # the worker's CPU seconds on its last chunk
-        self._clock = clock  # this thread's CPU seconds
-        self._mark = clock()
-
-    def worker_spent(self, seconds: float) -> None:
-        """Called on the worker thread after each chunk's stage."""
-        self._worker = seconds
-
-    def main_spent(self) -> None:
-        """Called on the main thread once per chunk: its CPU since the last
-        call against the worker's on its last chunk."""
-        now = self._clock()
-        main, self._mark = now - self._mark, now
-        if not self.enabled:
-            return
-        if self._worker > main:
-            self.value = min(1.0, self.value + self.STEP)
-        else:
-            self.value = max(0.0, self.value - self.STEP)
-
-
 def _pipelined(
     chunks: Iterator[tuple[bytes, int, int]],
     stage: Callable[[bytes, _Arg], _Run],
     arg: Callable[[bytes], _Arg],
+    meanwhile: Callable[[bytes, _Arg], None] | None = None,
 ) -> Iterator[tuple[_Run, bytes, int, int]]:
     """``(stage(chunk, arg(chunk)), chunk, consumed, total)`` for each of
     ``chunks``, in order; the stage of the next chunk runs on a worker thread
     (one stage at a time, in chunk order) while the caller handles the
     current one.  ``arg(chunk)`` is called on this thread before the chunk's
-    stage is started (while the previous chunk's stage runs)."""
+    stage is started (while the previous chunk's stage runs);
+    ``meanwhile(chunk, arg)`` right after the chunk's stage is handed to the
+    worker, before the previous chunk's result is waited for."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyperban-stage") as pool:
         pending: tuple[Future[_Run], bytes, int, int] | None = None
         for chunk, consumed, total in chunks:
-            future = pool.submit(stage, chunk, arg(chunk))
+            made = arg(chunk)
+            future = pool.submit(stage, chunk, made)
+            if meanwhile is not None:
+                meanwhile(chunk, made)
             if pending is not None:
                 yield pending[0].result(), *pending[1:]
             pending = (future, chunk, consumed, total)

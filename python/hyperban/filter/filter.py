@@ -572,6 +572,15 @@ class Filter:
         )
         return scan
 
+    def evaluate_meanwhile(self, data: bytes, scan: ChunkScan) -> int:
+        """Evaluates the regexes of the lines of ``scan`` (a
+        :meth:`scan_stage` of ``data`` with ``dates``) until the
+        :meth:`run_stage` taking ``scan`` starts on another thread, or every
+        line is done; returns how many this call evaluated.  Only a run with
+        :attr:`check_all` takes them (see ``FilterProgram.evaluate_meanwhile``)."""
+        assert self._program is not None
+        return self._program.evaluate_meanwhile(data, scan)
+
     def run_stage(self, data: bytes, scan: ChunkScan | None = None) -> tuple:  # type: ignore[type-arg]
         """The Rust stage of :meth:`process_chunk` alone (fast path only, see
         :attr:`program`), for a pipeline: it may run on another thread (the

@@ -231,17 +231,38 @@ impl FilterProgram<'_> {
         cuts: &[DateCut],
         count: usize,
     ) -> Result<Vec<LineEval>, MatcherError> {
+        let mut evals = Vec::with_capacity(count.min(cuts.len()));
+        if count > 0 {
+            self.evaluate_lines_ahead(data, scan, cuts, 0, |eval| {
+                evals.push(eval);
+                evals.len() < count
+            })?;
+        }
+        Ok(evals)
+    }
+
+    /// [`Self::evaluate_ahead`] line after line, each line's sets handed
+    /// to `keep`, until `keep` answers `false` or the lines run out: a
+    /// caller can stop when another thread wants the chunk. The first
+    /// `skip` lines that would be evaluated are passed over (a caller
+    /// evaluated them before).
+    pub fn evaluate_lines_ahead(
+        &self,
+        data: &[u8],
+        scan: &LineReport,
+        cuts: &[DateCut],
+        mut skip: usize,
+        mut keep: impl FnMut(LineEval) -> bool,
+    ) -> Result<(), MatcherError> {
         let lines = self.stage_lines(data, scan);
         let mut bufs = EvalBuffers::new(self);
-        let mut evals = Vec::with_capacity(count.min(cuts.len()));
         let mut cuts = cuts.iter();
         let mut result = Ok(());
-        let mut seen = 0;
+        let mut more = true;
         for_each_stage_line(data, &lines, &self.shape, |line, text, hits| {
-            if result.is_err() || seen >= count {
+            if result.is_err() || !more {
                 return;
             }
-            seen += 1;
             let cut = match next_cut(&mut cuts, line) {
                 Ok(cut) => cut,
                 Err(e) => {
@@ -258,6 +279,10 @@ impl FilterProgram<'_> {
             else {
                 return; // (the run reports the line's error)
             };
+            if skip > 0 {
+                skip -= 1;
+                return;
+            }
             let (before, _, after) = parts.of(text);
             let time = LineTime {
                 when: *when,
@@ -266,11 +291,11 @@ impl FilterProgram<'_> {
             };
             bufs.set_among(hits, &self.shape);
             match self.evaluate_line(line, before, after, time, &mut bufs, &mut |_| false) {
-                Ok(eval) => evals.push(eval),
+                Ok(eval) => more = keep(eval),
                 Err(e) => result = Err(e),
             }
         });
-        result.map(|()| evals)
+        result
     }
 }
 

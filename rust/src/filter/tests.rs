@@ -554,5 +554,27 @@ fn lines_evaluated_ahead_give_the_records_the_run_gives() {
                 "ignore first: {ignore_first}, {count} ahead"
             );
         }
+        // Line after line, from where an earlier call stopped, until told
+        // to stop: the same lines as one call.
+        let all = program
+            .evaluate_ahead(DATED_LOG, &scan, &cuts, cuts.len())
+            .unwrap();
+        let mut pieces = program.evaluate_ahead(DATED_LOG, &scan, &cuts, 1).unwrap();
+        let more = |skip: usize, pieces: &mut Vec<LineEval>| {
+            let mut one = Vec::new();
+            program
+                .evaluate_lines_ahead(DATED_LOG, &scan, &cuts, skip, |eval| {
+                    one.push(eval);
+                    false
+                })
+                .unwrap();
+            pieces.append(&mut one);
+        };
+        for skip in 1..all.len() {
+            more(skip, &mut pieces);
+        }
+        assert_eq!(pieces, all);
+        more(all.len(), &mut pieces);
+        assert_eq!(pieces, all, "nothing after the last line");
     }
 }

@@ -61,9 +61,24 @@ struct DatesAhead {
     now: f64,
     /// The carry after the chunk's last line.
     carry: DateCarry,
-    /// The exact sets of the chunk's first lines, evaluated with the dates
-    /// (`scan_dates(..., evaluate=share)`); the run takes them out.
-    evaluated: Mutex<Vec<LineEval>>,
+    /// The exact sets of the chunk's first lines, evaluated with the
+    /// dates (`scan_dates(..., evaluate=share)`) or after them, while the
+    /// run of the previous chunk goes on (`evaluate_meanwhile`); `None`
+    /// once the run has taken them: no more may be added then.
+    evaluated: Mutex<Option<Vec<LineEval>>>,
+}
+
+impl DatesAhead {
+    /// The lines evaluated so far, for the run; none can be added after.
+    fn take_evaluated(&self) -> Vec<LineEval> {
+        self.lock_evaluated().take().unwrap_or_default()
+    }
+
+    fn lock_evaluated(&self) -> std::sync::MutexGuard<'_, Option<Vec<LineEval>>> {
+        // (a poisoned lock only means a panic elsewhere: the lines in it
+        // are whole)
+        self.evaluated.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl PyChunkScan {
@@ -98,6 +113,15 @@ impl PyChunkScan {
     #[getter]
     fn has_dates(&self) -> bool {
         self.dates.is_some()
+    }
+
+    /// How many lines have their regexes evaluated ahead, waiting for the
+    /// run (0 once the run has taken them).
+    #[getter]
+    fn evaluated(&self) -> usize {
+        self.dates
+            .as_ref()
+            .map_or(0, |d| d.lock_evaluated().as_ref().map_or(0, Vec::len))
     }
 }
 
@@ -362,9 +386,54 @@ impl PyFilterProgram {
             cuts,
             now,
             carry,
-            evaluated: Mutex::new(evaluated),
+            evaluated: Mutex::new(Some(evaluated)),
         });
         Ok((made, last_date, last_time_text))
+    }
+
+    /// Evaluates the regexes of the lines of `scan` (a `scan_dates` of
+    /// `data`), in order from the first not yet evaluated, until the run
+    /// taking `scan` starts (on another thread: it then evaluates the rest
+    /// itself) or every line is done. Returns how many lines this call
+    /// evaluated. The GIL is released.
+    ///
+    /// For the regex tool: it hands the chunk to its worker first and
+    /// evaluates meanwhile, so each thread takes as many of the chunk's
+    /// lines as it has time for, and the worker never waits for this one.
+    /// A run without `check_all` ignores lines evaluated ahead.
+    fn evaluate_meanwhile(
+        &self,
+        py: Python<'_>,
+        data: &[u8],
+        scan: PyRef<'_, PyChunkScan>,
+    ) -> PyResult<usize> {
+        let report = scan.of(&self.scan, data)?;
+        let Some(dates) = &scan.dates else {
+            return Err(PyValueError::new_err(
+                "this scan was made without dates (FilterProgram.scan_dates makes them)",
+            ));
+        };
+        let program = self.program();
+        py.allow_threads(|| {
+            let mut added = 0;
+            // (the lines evaluated with the scan come first: start after them)
+            let skip = dates.lock_evaluated().as_ref().map_or(0, Vec::len);
+            program
+                .evaluate_lines_ahead(data, report, &dates.cuts, skip, |eval| {
+                    // (the run may have taken the lines meanwhile: this
+                    // line is then its to evaluate, and so are the rest)
+                    match dates.lock_evaluated().as_mut() {
+                        Some(lines) => {
+                            lines.push(eval);
+                            added += 1;
+                            true
+                        }
+                        None => false,
+                    }
+                })
+                .map(|()| added)
+        })
+        .map_err(to_py_error)
     }
 
     /// Forget the multi-line sessions (the filter was reset).
@@ -448,9 +517,7 @@ impl PyFilterProgram {
                 let report = match job {
                     Job::Ahead(scan, dates) => {
                         carry.clone_from(&dates.carry);
-                        let taken = std::mem::take(
-                            &mut *dates.evaluated.lock().unwrap_or_else(|e| e.into_inner()),
-                        );
+                        let taken = dates.take_evaluated();
                         // (lines evaluated ahead never skip before their
                         // failregexes: only a check_all sink never does)
                         let evaluated = if finish.check_all { taken } else { Vec::new() };
