@@ -19,11 +19,11 @@
 //! binding checks that.
 
 use super::date_cut::{DateCut, LineDate};
+use super::stage_lines::Hit;
 use super::{
-    for_each_stage_line, next_cut, FilterProgram, FilterShape, SetMatches, SkipCheck, IGNORE_BASE,
-    PREF_ID,
+    next_cut, FilterProgram, FilterShape, SetMatches, SkipCheck, StageLines, IGNORE_BASE, PREF_ID,
 };
-use crate::matcher::{LineReport, MatcherError, PatternSet, RecordScratch};
+use crate::matcher::{MatcherError, PatternSet, RecordScratch};
 
 /// What the exact sets gave on one line.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,7 +86,7 @@ impl EvalBuffers {
     /// Sets the failregexes to try on a line from its scan hits: those
     /// whose candidate matched, then every ignoreregex (positions in the
     /// "fail" set).
-    pub(super) fn set_among(&mut self, hits: &[(usize, usize, u32)], shape: &FilterShape) {
+    pub(super) fn set_among(&mut self, hits: &[Hit], shape: &FilterShape) {
         let among = &mut self.among;
         among.clear();
         among.extend(
@@ -218,22 +218,20 @@ impl FilterProgram<'_> {
         Ok(eval)
     }
 
-    /// The exact sets of the first `count` lines the stage processes for
-    /// the scan `scan` of `data` (lines whose date step fails are passed
-    /// over), on the date steps `cuts` found ahead for that scan
-    /// ([`FilterProgram::dates_ahead`]); the run on the same scan and cuts
-    /// takes them ([`FilterProgram::run_ahead_into`]). No line is skipped
-    /// before its failregexes: see the module docs.
+    /// The exact sets of the first `count` of `lines` (lines whose date
+    /// step fails are passed over), on the date steps `cuts` found ahead
+    /// for them ([`FilterProgram::dates_ahead`]); the run on the same lines
+    /// and cuts takes them ([`FilterProgram::run_ahead_into`]). No line is
+    /// skipped before its failregexes: see the module docs.
     pub fn evaluate_ahead(
         &self,
-        data: &[u8],
-        scan: &LineReport,
+        lines: &StageLines,
         cuts: &[DateCut],
         count: usize,
     ) -> Result<Vec<LineEval>, MatcherError> {
         let mut evals = Vec::with_capacity(count.min(cuts.len()));
         if count > 0 {
-            self.evaluate_lines_ahead(data, scan, cuts, 0, |eval| {
+            self.evaluate_lines_ahead(lines, cuts, 0, |eval| {
                 evals.push(eval);
                 evals.len() < count
             })?;
@@ -248,28 +246,15 @@ impl FilterProgram<'_> {
     /// evaluated them before).
     pub fn evaluate_lines_ahead(
         &self,
-        data: &[u8],
-        scan: &LineReport,
+        lines: &StageLines,
         cuts: &[DateCut],
         mut skip: usize,
         mut keep: impl FnMut(LineEval) -> bool,
     ) -> Result<(), MatcherError> {
-        let lines = self.stage_lines(data, scan);
         let mut bufs = EvalBuffers::new(self);
         let mut cuts = cuts.iter();
-        let mut result = Ok(());
-        let mut more = true;
-        for_each_stage_line(data, &lines, &self.shape, |line, text, hits| {
-            if result.is_err() || !more {
-                return;
-            }
-            let cut = match next_cut(&mut cuts, line) {
-                Ok(cut) => cut,
-                Err(e) => {
-                    result = Err(e);
-                    return;
-                }
-            };
+        for (line, text, hits) in lines.iter() {
+            let cut = next_cut(&mut cuts, line)?;
             let LineDate::Cut {
                 parts,
                 when,
@@ -277,11 +262,11 @@ impl FilterProgram<'_> {
                 invalid_date,
             } = &cut.date
             else {
-                return; // (the run reports the line's error)
+                continue; // (the run reports the line's error)
             };
             if skip > 0 {
                 skip -= 1;
-                return;
+                continue;
             }
             let (before, _, after) = parts.of(text);
             let time = LineTime {
@@ -290,12 +275,12 @@ impl FilterProgram<'_> {
                 invalid_date: *invalid_date,
             };
             bufs.set_among(hits, &self.shape);
-            match self.evaluate_line(line, before, after, time, &mut bufs, &mut |_| false) {
-                Ok(eval) => more = keep(eval),
-                Err(e) => result = Err(e),
+            let eval = self.evaluate_line(line, before, after, time, &mut bufs, &mut |_| false)?;
+            if !keep(eval) {
+                break;
             }
-        });
-        result
+        }
+        Ok(())
     }
 }
 

@@ -30,8 +30,6 @@
 //! The exact sets are evaluated in the very order and on the very texts the
 //! per-line path uses, so match-limit hits are counted identically.
 
-use std::borrow::Cow;
-
 use crate::date::DateDetector;
 use crate::matcher::{LineMatch, LineReport, MatcherError, PatternSet};
 
@@ -40,6 +38,7 @@ mod evaluate;
 pub mod fields;
 pub mod finish;
 pub mod sessions;
+mod stage_lines;
 pub mod tally;
 
 pub use date_cut::{cut_date, DateCarry, DateCut, DateParts, LineDate};
@@ -49,6 +48,7 @@ pub use finish::{
     quiet_session_end, FailureId, FinishSettings, Finisher, FinishingSink, FoundFailure,
     GroupFolds, LineOutcome, QuietSummary, SetNames,
 };
+pub use stage_lines::StageLines;
 
 /// Id of the prefregex in the "pre" set.
 pub const PREF_ID: u32 = 0;
@@ -231,9 +231,14 @@ impl FilterProgram<'_> {
     ) -> Result<ChunkReport, MatcherError> {
         // (unconfirmed: the exact sets below check every candidate line)
         let scan = self.scan.candidate_lines(data)?;
-        let lines = self.stage_lines(data, &scan);
-        let mut report = self.run_candidates_into(data, &lines, now, detector, carry, sink)?;
-        report.scan_limit_hit = scan.limit_hits > 0;
+        let lines = self.lines(data, &scan);
+        let dates = Dates::Inline {
+            now,
+            detector,
+            carry,
+        };
+        let mut report = self.run_lines(&lines, dates, Vec::new(), sink)?;
+        report.scan_limit_hit = lines.scan_limit_hit;
         Ok(report)
     }
 
@@ -242,32 +247,31 @@ impl FilterProgram<'_> {
     /// could not tell which lines are candidates. (Staying in this stage
     /// then, rather than handing the chunk to the per-line Python path,
     /// keeps the F-MLFID sessions in one place.)
-    fn stage_lines<'r>(&self, data: &[u8], scan: &'r LineReport) -> Cow<'r, LineReport> {
-        if scan.limit_hits > 0 {
-            Cow::Owned(every_line(data, self.shape.fail_count))
+    pub fn lines(&self, data: &[u8], scan: &LineReport) -> StageLines {
+        let limit_hit = scan.limit_hits > 0;
+        if limit_hit {
+            let every = every_line(data, self.shape.fail_count);
+            StageLines::new(data, &every, &self.shape, limit_hit)
         } else {
-            Cow::Borrowed(scan)
+            StageLines::new(data, scan, &self.shape, limit_hit)
         }
     }
 
-    /// The date step ([`cut_date`]) of every line the stage processes for
-    /// the scan `scan` of `data` (`stage_lines`), found ahead of the
-    /// run (see [`date_cut`]): the same cuts, detector and carry as the run
-    /// would make. Pass them to [`Self::run_ahead_into`] with the scan.
+    /// The date step ([`cut_date`]) of every line of `lines` (see
+    /// [`Self::lines`]), found ahead of the run (see [`date_cut`]): the
+    /// same cuts, detector and carry as the run would make. Pass them to
+    /// [`Self::run_ahead_into`] with the same lines.
     pub fn dates_ahead(
         &self,
-        data: &[u8],
-        scan: &LineReport,
+        lines: &StageLines,
         now: f64,
         detector: &mut DateDetector,
         carry: &mut DateCarry,
     ) -> Vec<DateCut> {
-        let lines = self.stage_lines(data, scan);
-        let mut cuts = Vec::with_capacity(candidate_lines(&lines));
-        for_each_stage_line(data, &lines, &self.shape, |line, text, _| {
-            cuts.push(DateCut::find(line, text, now, detector, carry));
-        });
-        cuts
+        lines
+            .iter()
+            .map(|(line, text, _)| DateCut::find(line, text, now, detector, carry))
+            .collect()
     }
 
     /// The exact stage on the candidates `scan` of `data` (from this
@@ -310,41 +314,39 @@ impl FilterProgram<'_> {
             detector,
             carry,
         };
-        self.run_lines(data, scan, dates, Vec::new(), sink)
+        let lines = StageLines::new(data, scan, &self.shape, false);
+        self.run_lines(&lines, dates, Vec::new(), sink)
     }
 
-    /// The stage on the scan `scan` of `data` (the lines
-    /// `stage_lines` says) with each line's date step taken from
-    /// `dates`, the [`Self::dates_ahead`] of this scan: the run then needs
-    /// neither the detector nor the carry. The lines in `evaluated` (the
-    /// [`Self::evaluate_ahead`] of the same scan and dates, or none) take
-    /// their exact sets from there; only for a sink that never skips a line
-    /// before its failregexes (see the `evaluate` module).
+    /// The stage on `lines` (see [`Self::lines`]) with each line's date
+    /// step taken from `dates`, the [`Self::dates_ahead`] of these lines:
+    /// the run then needs neither the detector nor the carry. The lines in
+    /// `evaluated` (the [`Self::evaluate_ahead`] of the same lines and
+    /// dates, or none) take their exact sets from there; only for a sink
+    /// that never skips a line before its failregexes (see the `evaluate`
+    /// module).
     pub fn run_ahead_into<S: RecordSink>(
         &self,
-        data: &[u8],
-        scan: &LineReport,
+        lines: &StageLines,
         dates: &[DateCut],
         evaluated: Vec<LineEval>,
         sink: &mut S,
     ) -> Result<ChunkReport, MatcherError> {
-        let lines = self.stage_lines(data, scan);
         let dates = Dates::Ahead(dates.iter());
-        let mut report = self.run_lines(data, &lines, dates, evaluated, sink)?;
-        report.scan_limit_hit = scan.limit_hits > 0;
+        let mut report = self.run_lines(lines, dates, evaluated, sink)?;
+        report.scan_limit_hit = lines.scan_limit_hit;
         Ok(report)
     }
 
     fn run_lines<S: RecordSink>(
         &self,
-        data: &[u8],
-        scan: &LineReport,
+        lines: &StageLines,
         dates: Dates<'_>,
         evaluated: Vec<LineEval>,
         sink: &mut S,
     ) -> Result<ChunkReport, MatcherError> {
         let mut report = ChunkReport {
-            lines: scan.lines,
+            lines: lines.chunk_lines,
             ..ChunkReport::default()
         };
         let mut state = RunState {
@@ -352,17 +354,12 @@ impl FilterProgram<'_> {
             evaluated: evaluated.into_iter().peekable(),
             bufs: EvalBuffers::new(self),
         };
-        let shape = self.shape;
-        sink.expect_lines(candidate_lines(scan));
-        let mut result = Ok(());
-        for_each_stage_line(data, scan, &shape, |line, text, hits| {
-            if result.is_err() {
-                return;
-            }
+        sink.expect_lines(lines.len());
+        for (line, text, hits) in lines.iter() {
             report.processed += 1;
-            result = self.process_line(line, text, hits, &mut state, &mut report, sink);
-        });
-        result.map(|()| report)
+            self.process_line(line, text, hits, &mut state, &mut report, sink)?;
+        }
+        Ok(report)
     }
 
     fn process_line<S: RecordSink>(
@@ -501,37 +498,6 @@ struct RunState<'d> {
     /// Lines whose exact sets were evaluated ahead, in line order.
     evaluated: std::iter::Peekable<std::vec::IntoIter<LineEval>>,
     bufs: EvalBuffers,
-}
-
-/// Calls `f(line, text, hits)` for each line of `scan` the stage processes,
-/// in order: every line with a scan match, its text without the line end
-/// (invalid UTF-8 replaced, a trailing `\r` dropped), comment and empty
-/// lines left out when the filter skips them.
-fn for_each_stage_line(
-    data: &[u8],
-    scan: &LineReport,
-    shape: &FilterShape,
-    mut f: impl FnMut(usize, &str, &[(usize, usize, u32)]),
-) {
-    let mut rest = scan.matches.as_slice();
-    while let Some(&(line, start, _)) = rest.first() {
-        let same = rest.iter().take_while(|m| m.0 == line).count();
-        let (hits, tail) = rest.split_at(same);
-        rest = tail;
-        let raw = data.get(start..).unwrap_or_default();
-        let raw = memchr::memchr(b'\n', raw).map_or(raw, |end| &raw[..end]);
-        // (the same as from_utf8_lossy, whose check is slower on valid text;
-        // simdutf8's is faster again on lines of log length)
-        let text = match simdutf8::basic::from_utf8(raw) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(raw),
-        };
-        let text = text.trim_end_matches('\r');
-        if shape.skip_comments && (text.is_empty() || text.starts_with('#')) {
-            continue;
-        }
-        f(line, text, hits);
-    }
 }
 
 /// How many lines of a scan have a match (its matches come in line order).

@@ -444,10 +444,20 @@ fn dates_ahead_give_the_records_the_run_gives() {
         .unwrap();
 
     let (mut ahead_detector, mut ahead_carry) = (detector(), start);
-    let cuts = program.dates_ahead(DATED_LOG, &scan, NOW, &mut ahead_detector, &mut ahead_carry);
+    let cuts = program.dates_ahead(
+        &program.lines(DATED_LOG, &scan),
+        NOW,
+        &mut ahead_detector,
+        &mut ahead_carry,
+    );
     let mut ahead = Vec::new();
     let ahead_report = program
-        .run_ahead_into(DATED_LOG, &scan, &cuts, Vec::new(), &mut ahead)
+        .run_ahead_into(
+            &program.lines(DATED_LOG, &scan),
+            &cuts,
+            Vec::new(),
+            &mut ahead,
+        )
         .unwrap();
 
     assert_eq!(inline.len(), 5, "{inline:#?}");
@@ -464,7 +474,12 @@ fn dates_ahead_give_the_records_the_run_gives() {
         ahead_detector.find("Dec 31 23:59:50 h: d", NOW)
     );
     let scan = s.scan.candidate_lines(next).unwrap();
-    let cuts = program.dates_ahead(next, &scan, NOW, &mut ahead_detector, &mut ahead_carry);
+    let cuts = program.dates_ahead(
+        &program.lines(next, &scan),
+        NOW,
+        &mut ahead_detector,
+        &mut ahead_carry,
+    );
     assert_eq!(cuts.len(), 1);
     assert_eq!(cuts[0].last_date, Some(NOW - 10.0));
 }
@@ -475,8 +490,7 @@ fn dates_ahead_of_another_chunk_are_refused() {
     let program = s.program();
     let scan = s.scan.candidate_lines(DATED_LOG).unwrap();
     let cuts = program.dates_ahead(
-        DATED_LOG,
-        &scan,
+        &program.lines(DATED_LOG, &scan),
         NOW,
         &mut detector(),
         &mut DateCarry::default(),
@@ -484,7 +498,12 @@ fn dates_ahead_of_another_chunk_are_refused() {
     let other = b"Dec 31 23:59:31 h: x\nDec 31 23:59:31 h: a from 10.0.0.1\n";
     let other_scan = s.scan.candidate_lines(other).unwrap();
     let err = program
-        .run_ahead_into(other, &other_scan, &cuts, Vec::new(), &mut Vec::new())
+        .run_ahead_into(
+            &program.lines(other, &other_scan),
+            &cuts,
+            Vec::new(),
+            &mut Vec::new(),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("dates found ahead"), "{err}");
 }
@@ -500,8 +519,7 @@ fn dates_ahead_cover_every_line_when_the_scan_hit_its_limit() {
     };
     // every line but the comment has its date step
     let cuts = program.dates_ahead(
-        DATED_LOG,
-        &limited,
+        &program.lines(DATED_LOG, &limited),
         NOW,
         &mut detector(),
         &mut DateCarry::default(),
@@ -511,7 +529,12 @@ fn dates_ahead_cover_every_line_when_the_scan_hit_its_limit() {
         [0, 1, 3, 4, 5, 6]
     );
     let report = program
-        .run_ahead_into(DATED_LOG, &limited, &cuts, Vec::new(), &mut Vec::new())
+        .run_ahead_into(
+            &program.lines(DATED_LOG, &limited),
+            &cuts,
+            Vec::new(),
+            &mut Vec::new(),
+        )
         .unwrap();
     assert!(report.scan_limit_hit);
     assert_eq!(report.processed, 6);
@@ -533,20 +556,30 @@ fn lines_evaluated_ahead_give_the_records_the_run_gives() {
         let program = s.program();
         let scan = s.scan.candidate_lines(DATED_LOG).unwrap();
         let mut carry = DateCarry::default();
-        let cuts = program.dates_ahead(DATED_LOG, &scan, NOW, &mut detector(), &mut carry);
+        let cuts = program.dates_ahead(
+            &program.lines(DATED_LOG, &scan),
+            NOW,
+            &mut detector(),
+            &mut carry,
+        );
         let mut expected = Vec::new();
         let expected_report = program
-            .run_ahead_into(DATED_LOG, &scan, &cuts, Vec::new(), &mut expected)
+            .run_ahead_into(
+                &program.lines(DATED_LOG, &scan),
+                &cuts,
+                Vec::new(),
+                &mut expected,
+            )
             .unwrap();
         assert!(expected.len() >= 3, "{expected:#?}");
         for count in 0..=cuts.len() + 1 {
             let evaluated = program
-                .evaluate_ahead(DATED_LOG, &scan, &cuts, count)
+                .evaluate_ahead(&program.lines(DATED_LOG, &scan), &cuts, count)
                 .unwrap();
             assert_eq!(evaluated.len(), count.min(cuts.len()));
             let mut got = Vec::new();
             let report = program
-                .run_ahead_into(DATED_LOG, &scan, &cuts, evaluated, &mut got)
+                .run_ahead_into(&program.lines(DATED_LOG, &scan), &cuts, evaluated, &mut got)
                 .unwrap();
             assert_eq!(got, expected, "ignore first: {ignore_first}, {count} ahead");
             assert_eq!(
@@ -557,13 +590,15 @@ fn lines_evaluated_ahead_give_the_records_the_run_gives() {
         // Line after line, from where an earlier call stopped, until told
         // to stop: the same lines as one call.
         let all = program
-            .evaluate_ahead(DATED_LOG, &scan, &cuts, cuts.len())
+            .evaluate_ahead(&program.lines(DATED_LOG, &scan), &cuts, cuts.len())
             .unwrap();
-        let mut pieces = program.evaluate_ahead(DATED_LOG, &scan, &cuts, 1).unwrap();
+        let mut pieces = program
+            .evaluate_ahead(&program.lines(DATED_LOG, &scan), &cuts, 1)
+            .unwrap();
         let more = |skip: usize, pieces: &mut Vec<LineEval>| {
             let mut one = Vec::new();
             program
-                .evaluate_lines_ahead(DATED_LOG, &scan, &cuts, skip, |eval| {
+                .evaluate_lines_ahead(&program.lines(DATED_LOG, &scan), &cuts, skip, |eval| {
                     one.push(eval);
                     false
                 })

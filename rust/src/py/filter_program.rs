@@ -34,7 +34,7 @@ use crate::filter::fields::{intern, Key};
 use crate::filter::{
     quiet_session_end, split_id, split_scan, DateCarry, DateCut, FilterProgram, FilterShape,
     FinishSettings, Finisher, FinishingSink, GroupFolds, LineEval, LineOutcome, SetNames,
-    IGNORE_BASE, MULTI_SHIFT, PREF_ID,
+    StageLines, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
 
@@ -61,6 +61,8 @@ struct DatesAhead {
     now: f64,
     /// The carry after the chunk's last line.
     carry: DateCarry,
+    /// The lines the run processes, decoded (their cuts are `cuts`).
+    lines: StageLines,
     /// The exact sets of the chunk's first lines, evaluated with the
     /// dates (`scan_dates(..., evaluate=share)`) or after them, while the
     /// run of the previous chunk goes on (`evaluate_meanwhile`); `None`
@@ -304,7 +306,7 @@ impl PyFilterProgram {
         if let Some(made) = scan.as_deref() {
             let report = made.of(&self.scan, data)?;
             if let Some(dates) = &made.dates {
-                let lines = Lines::Ahead(report, dates);
+                let lines = Lines::Ahead(dates);
                 return self.run_with(
                     py, data, dates.now, carry, settings, lines, summarize, tally,
                 );
@@ -368,21 +370,23 @@ impl PyFilterProgram {
         let program = self.program();
         let mut detector = self.detector.bind(py).try_borrow_mut()?;
         let detector = &mut detector.inner;
-        let (cuts, evaluated) = py
+        let (lines, cuts, evaluated) = py
             .allow_threads(|| {
-                let cuts = program.dates_ahead(data, &made.report, now, detector, &mut carry);
+                let lines = program.lines(data, &made.report);
+                let cuts = program.dates_ahead(&lines, now, detector, &mut carry);
                 // (a share of the lines, rounded up: any share above 0 takes one)
                 let count = (evaluate * cuts.len() as f64).ceil() as usize;
                 let evaluated = if count == 0 {
                     Vec::new()
                 } else {
-                    program.evaluate_ahead(data, &made.report, &cuts, count)?
+                    program.evaluate_ahead(&lines, &cuts, count)?
                 };
-                Ok::<_, MatcherError>((cuts, evaluated))
+                Ok::<_, MatcherError>((lines, cuts, evaluated))
             })
             .map_err(to_py_error)?;
         let (last_date, last_time_text) = (carry.last_date, carry.last_time_text.clone());
         made.dates = Some(DatesAhead {
+            lines,
             cuts,
             now,
             carry,
@@ -407,7 +411,7 @@ impl PyFilterProgram {
         data: &[u8],
         scan: PyRef<'_, PyChunkScan>,
     ) -> PyResult<usize> {
-        let report = scan.of(&self.scan, data)?;
+        scan.of(&self.scan, data)?;
         let Some(dates) = &scan.dates else {
             return Err(PyValueError::new_err(
                 "this scan was made without dates (FilterProgram.scan_dates makes them)",
@@ -419,7 +423,7 @@ impl PyFilterProgram {
             // (the lines evaluated with the scan come first: start after them)
             let skip = dates.lock_evaluated().as_ref().map_or(0, Vec::len);
             program
-                .evaluate_lines_ahead(data, report, &dates.cuts, skip, |eval| {
+                .evaluate_lines_ahead(&dates.lines, &dates.cuts, skip, |eval| {
                     // (the run may have taken the lines meanwhile: this
                     // line is then its to evaluate, and so are the rest)
                     match dates.lock_evaluated().as_mut() {
@@ -497,7 +501,7 @@ impl PyFilterProgram {
         // chunk's on another thread)
         let mut borrowed;
         let job = match lines {
-            Lines::Ahead(scan, dates) => Job::Ahead(scan, dates),
+            Lines::Ahead(dates) => Job::Ahead(dates),
             Lines::Candidates(scan) => {
                 borrowed = self.detector.bind(py).try_borrow_mut()?;
                 Job::Inline(Some(scan), &mut borrowed.inner)
@@ -515,13 +519,13 @@ impl PyFilterProgram {
                 let mut sink =
                     FinishingSink::new(&mut finisher, &program.shape, names, &finish, summarize);
                 let report = match job {
-                    Job::Ahead(scan, dates) => {
+                    Job::Ahead(dates) => {
                         carry.clone_from(&dates.carry);
                         let taken = dates.take_evaluated();
                         // (lines evaluated ahead never skip before their
                         // failregexes: only a check_all sink never does)
                         let evaluated = if finish.check_all { taken } else { Vec::new() };
-                        program.run_ahead_into(data, scan, &dates.cuts, evaluated, &mut sink)?
+                        program.run_ahead_into(&dates.lines, &dates.cuts, evaluated, &mut sink)?
                     }
                     Job::Inline(Some(scan), detector) => program
                         .run_candidates_into(data, scan, now, detector, &mut carry, &mut sink)?,
@@ -683,13 +687,13 @@ enum Lines<'a> {
     /// The candidates of a scan made ahead (this filter's, or its share of
     /// a shared one); the run finds their dates.
     Candidates(&'a LineReport),
-    /// A scan made ahead with the dates of its lines (`scan_dates`).
-    Ahead(&'a LineReport, &'a DatesAhead),
+    /// A scan made ahead with its lines and their dates (`scan_dates`).
+    Ahead(&'a DatesAhead),
 }
 
 /// [`Lines`] with the detector borrowed when the run finds the dates.
 enum Job<'a> {
-    Ahead(&'a LineReport, &'a DatesAhead),
+    Ahead(&'a DatesAhead),
     Inline(Option<&'a LineReport>, &'a mut DateDetector),
 }
 
