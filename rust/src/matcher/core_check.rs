@@ -252,14 +252,23 @@ fn walk(dfa: &DFA, cache: &mut Cache, haystack: &[u8], way: Walk) -> (bool, usiz
     })
 }
 
-/// Checks of one pattern a scan runs before it judges whether they pay.
+/// Checks of one pattern run before the scans judge whether they pay.
 /// (A 512 KiB chunk of an auth log holds a few hundred core hits of each
 /// common sshd pattern: with 512 here no check ever retired, and the five
 /// that always pass ran on every hit, a sixth of the main thread's time.)
 pub(super) const CHECK_SAMPLE: u32 = 64;
 
-/// Checks of one pattern a scan samples, alternating directions, before it
-/// picks the direction that read fewer bytes per check.
+/// Scans of one scratch after which the checks' tallies start again: what
+/// a scan learnt (a check retired, a direction chosen) holds for the scans
+/// after it until then. Sampling anew in every 512 KiB chunk (a sixty-fourth
+/// of each pattern's checks there stepped the DFA byte by byte, and the
+/// always-passing ones ran 64 times) cost 2% of the regex tool's time on
+/// the 5% auth log; 32 chunks is 16 MB of log, so a log whose lines change
+/// is judged again soon enough.
+pub(super) const RESAMPLE_EVERY: u32 = 32;
+
+/// Checks of one pattern sampled, alternating directions, before the
+/// direction that read fewer bytes per check is picked.
 const DIRECTION_SAMPLE: u32 = 32;
 
 /// How a check searches its next core match.
@@ -271,22 +280,22 @@ enum Choice {
     Backward,
 }
 
-/// How a pattern's core checks have gone in the current scan.
+/// How a pattern's core checks have gone in the recent scans.
 ///
 /// A check only saves work when it rejects: a line that passes goes to the
 /// exact engine anyway, having paid for a search over most of the line
 /// first. Some patterns' core hits nearly always pass (sshd's `Failed `
 /// lines are failures), so once [`CHECK_SAMPLE`] of a pattern's checks have
-/// run in a scan and nine in ten passed, the rest of that scan skips them
-/// and sends every core hit straight to the exact engine. Skipping only
+/// run and nine in ten passed, the scans after skip them (until the tallies
+/// start again) and send every core hit straight to the exact engine. Skipping only
 /// adds candidates, which the exact engine rejects, so results never
 /// change. (The `regex` crate retires prefilters that stop paying in the
 /// same spirit.)
 ///
 /// The first [`DIRECTION_SAMPLE`] checks also pick the search direction
 /// (see the module docs): they alternate between forward and backward and
-/// count the bytes each read. The state lives for one scan, so a scan's
-/// work depends on its chunk alone.
+/// count the bytes each read. The state lives in the scan's scratch for
+/// [`RESAMPLE_EVERY`] scans, then starts again.
 #[derive(Clone, Copy, Default)]
 pub(super) struct CheckTally {
     run: u32,

@@ -35,7 +35,7 @@ use crate::syntax::{self, LiteralCore, SupersetFor};
 use super::chunk::{Line, LineLocator};
 #[cfg(test)]
 use super::core_check::CHECK_SAMPLE;
-use super::core_check::{CheckCache, CheckTally, CoreCheck};
+use super::core_check::{CheckCache, CheckTally, CoreCheck, RESAMPLE_EVERY};
 use super::core_teddy::CoreTeddy;
 use super::{Candidate, MatcherError};
 
@@ -96,10 +96,15 @@ impl Core {
 
 /// What one scan needs to itself: Hyperscan's scratch space (with a
 /// database), and the caches of the checks' lazy DFAs (one per pattern with
-/// a check).
+/// a check); and what the scans made with this scratch learnt of the
+/// checks, kept for the next ones (see [`RESAMPLE_EVERY`]).
 struct ScanScratch {
     hyperscan: Option<Scratch>,
     checks: Vec<Option<CheckCache>>,
+    /// One per pattern, as `checks`.
+    tallies: Vec<CheckTally>,
+    /// Scans made with this scratch.
+    scans: u32,
 }
 
 impl HyperscanFinder {
@@ -223,9 +228,13 @@ impl HyperscanFinder {
         }
         let mut scratch = self.take_scratch()?;
         let mut raw = Vec::new();
-        let result = self
-            .raw_matches(&mut scratch, text, &mut raw)
-            .map(|()| self.keep_candidates(text, &raw, &mut scratch.checks, out));
+        let result = self.raw_matches(&mut scratch, text, &mut raw).map(|()| {
+            if scratch.scans.is_multiple_of(RESAMPLE_EVERY) {
+                scratch.tallies.fill(CheckTally::default());
+            }
+            scratch.scans = scratch.scans.wrapping_add(1);
+            self.keep_candidates(text, &raw, &mut scratch.checks, &mut scratch.tallies, out)
+        });
         self.scratch.lock().map(|mut pool| pool.push(scratch)).ok();
         result
     }
@@ -256,6 +265,7 @@ impl HyperscanFinder {
         text: &str,
         raw: &[RawMatch],
         caches: &mut [Option<CheckCache>],
+        tallies: &mut [CheckTally],
         out: &mut Vec<Candidate>,
     ) -> usize {
         let mut sorted = Vec::new();
@@ -270,7 +280,6 @@ impl HyperscanFinder {
             &sorted
         };
         let first_new = out.len();
-        let mut tallies = vec![CheckTally::default(); self.checks.len()];
         let mut locator = LineLocator::new(text);
         let bytes = text.as_bytes();
         for m in raw {
@@ -383,7 +392,12 @@ impl HyperscanFinder {
             .iter()
             .map(|check| check.as_ref().map(CoreCheck::cache))
             .collect();
-        Ok(ScanScratch { hyperscan, checks })
+        Ok(ScanScratch {
+            hyperscan,
+            checks,
+            tallies: vec![CheckTally::default(); self.checks.len()],
+            scans: 0,
+        })
     }
 }
 
@@ -633,6 +647,26 @@ from 1.2.3.4\n";
             .copied()
             .collect();
         assert_eq!(confirmed, truth(&exact, &text));
+    }
+
+    #[test]
+    fn what_the_checks_learnt_carries_over_scans_until_they_sample_again() {
+        let (f, exact) = finder(SSHD_LIKE);
+        let passing = "h sshd[1]: Failed password for root from 1.2.3.4\n";
+        let failing = "h sshd[1]: Failed password for root from 1.2.3.4 port 22\n";
+        assert!(truth(&exact, failing).is_empty());
+        // (one scan at a time: each takes the scratch the one before left)
+        assert!(candidates(&f, failing).is_empty(), "a fresh check rejects");
+        candidates(&f, &passing.repeat(CHECK_SAMPLE as usize));
+        assert_eq!(
+            candidates(&f, failing),
+            [(0, 0)],
+            "retired in a scan before"
+        );
+        for _ in 3..RESAMPLE_EVERY {
+            candidates(&f, "x\n");
+        }
+        assert!(candidates(&f, failing).is_empty(), "sampling again");
     }
 
     #[test]
