@@ -4,10 +4,12 @@
 //! dates, their regexes (on the main thread while the worker is busy, see
 //! the `evaluate` module), then the run that finishes them on the worker.
 //! Each pass used to find every line's end in the chunk and check its
-//! UTF-8 again; on the 5% auth log those checks and searches took about 7%
-//! of both threads' time. [`StageLines`] does both once and keeps the
-//! lines' text in one buffer (a copy of about a third of the chunk there)
-//! that every pass reads.
+//! UTF-8 again (perf put UTF-8 checks and `\n` searches at about 7% of
+//! both threads' time on the 5% auth log). [`StageLines`] does both once
+//! and keeps the lines' text in one buffer (a copy of about a third of the
+//! chunk there) that every pass reads: 0.178 -> 0.174 s on that log. (One
+//! UTF-8 check of the whole buffer instead of one per line measured the
+//! same.)
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -158,5 +160,38 @@ mod tests {
         let texts: Vec<_> = kept.iter().map(|(_, t, _)| t.to_owned()).collect();
         assert_eq!(texts, ["a", "# note", "b\u{fffd}c", "", "last"]);
         assert!(kept.scan_limit_hit);
+    }
+
+    proptest::proptest! {
+        /// Against the definition, line by line: the line up to its `\n`,
+        /// decoded with invalid UTF-8 replaced, trailing `\r`s dropped,
+        /// comment and empty lines left out.
+        #[test]
+        fn each_line_as_decoded_alone(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"ab#\r\n\xff\xc3\xa9 ".to_vec()), 0..200),
+            skip_comments: bool,
+        ) {
+            let mut scan = LineReport::default();
+            let mut start = 0;
+            for (n, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+                scan.matches.push((n, start, 0));
+                start += line.len();
+                scan.lines += 1;
+            }
+            let expected: Vec<(usize, String)> = bytes
+                .split_inclusive(|&b| b == b'\n')
+                .enumerate()
+                .map(|(n, line)| {
+                    let line = line.strip_suffix(b"\n").unwrap_or(line);
+                    (n, String::from_utf8_lossy(line).trim_end_matches('\r').to_owned())
+                })
+                .filter(|(_, t)| !skip_comments || !(t.is_empty() || t.starts_with('#')))
+                .collect();
+            let lines = StageLines::new(&bytes, &scan, &shape(skip_comments), false);
+            let got: Vec<(usize, String)> =
+                lines.iter().map(|(n, t, _)| (n, t.to_owned())).collect();
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 }
