@@ -10,7 +10,8 @@
 //!                     in_operation, find_time, wall_now, report_quiet_lines))
 //! prog.reset()   # forget the F-MLFID sessions
 //! scan, last_date, last_time_text = prog.scan_dates(data, now, last_date, last_time_text)
-//! prog.run(data, ..., scan=scan)   # the run takes the dates found ahead
+//! prog.evaluate_meanwhile(data, scan)  # this thread, while `run` starts on another
+//! prog.run(data, ..., scan=scan)   # the run takes the dates (and lines) found ahead
 //! run = prog.run(data, ..., tally=tally)  # the tally takes what it can account
 //! ```
 //! The program shares the filter's compiled `PatternSet`s and its
