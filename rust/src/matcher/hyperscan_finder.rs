@@ -258,8 +258,9 @@ impl HyperscanFinder {
         }
     }
 
-    /// The candidates of [`HyperscanFinder::candidates`] from Hyperscan's
-    /// `raw` matches in `text`.
+    /// The candidates of [`HyperscanFinder::candidates`] from the `raw`
+    /// matches in `text` (Hyperscan's or Teddy's, see
+    /// [`HyperscanFinder::raw_matches`]).
     fn keep_candidates(
         &self,
         text: &str,
@@ -405,14 +406,12 @@ impl HyperscanFinder {
 /// left to the exact engine has a core and Teddy takes them all (see
 /// `core_teddy`); else `None`, and `cores` is left as it was.
 fn with_teddy(cores: &mut [Option<Core>], modes: &[HsMode]) -> Option<HyperscanFinder> {
-    let held = || {
-        modes
-            .iter()
-            .enumerate()
-            .filter(|(_, &m)| m != HsMode::EveryLine)
-    };
     let mut literal = Vec::new();
-    for (i, _) in held() {
+    for (i, _) in modes
+        .iter()
+        .enumerate()
+        .filter(|(_, &m)| m != HsMode::EveryLine)
+    {
         literal.push((i, &cores[i].as_ref()?.syntax));
     }
     let teddy = CoreTeddy::new(&literal)?;
