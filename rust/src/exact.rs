@@ -233,21 +233,35 @@ impl ExactPattern {
         locations: &mut Locations,
     ) -> Result<Option<Groups>, MatchError> {
         Ok(self
-            .captures_leaving_out(subject, locations, None)?
-            .map(|(groups, _)| groups))
+            .search(subject, locations)?
+            .map(|found| groups_from_spans(subject, found.spans())))
     }
 
-    /// [`ExactPattern::captures`], but the named group at position
-    /// `left_out` (of [`ExactPattern::group_names`]) is not copied: its
-    /// value is `None`, and where it matched in `subject` comes back beside
-    /// the groups. For a group the caller only reads, such as a prefregex's
-    /// `F-CONTENT`, which is most of the line.
-    pub fn captures_leaving_out(
+    /// Searches `subject` as [`ExactPattern::captures`] does and, on a
+    /// match, appends where each named group matched (`None` where it did
+    /// not take part) to `spans`, in group order; nothing is copied.
+    pub fn capture_spans(
         &self,
         subject: &str,
         locations: &mut Locations,
-        left_out: Option<usize>,
-    ) -> Result<Option<(Groups, Option<Span>)>, MatchError> {
+        spans: &mut Vec<Option<Span>>,
+    ) -> Result<bool, MatchError> {
+        let Some(found) = self.search(subject, locations)? else {
+            return Ok(false);
+        };
+        spans.extend(found.spans());
+        Ok(true)
+    }
+
+    /// The one search behind [`ExactPattern::captures`] and
+    /// [`ExactPattern::capture_spans`]: the head alone when the pattern has
+    /// an open tail and `subject` is one line (see [`OpenTail`]), else the
+    /// whole pattern.
+    fn search<'l>(
+        &'l self,
+        subject: &str,
+        locations: &'l mut Locations,
+    ) -> Result<Option<Found<'l>>, MatchError> {
         if let (Some(tail), Some(buffers)) = (&self.tail, &mut locations.head) {
             // (a record is a line with its `\n`, before which `$` matches)
             let line_end = subject.strip_suffix('\n').unwrap_or(subject).len();
@@ -257,15 +271,11 @@ impl ExactPattern {
                     return Ok(None);
                 };
                 if found.end() < line_end {
-                    let rest = Some((found.end(), line_end));
-                    let spans = self.named.iter().enumerate().map(|(at, &(i, _))| {
-                        if at == tail.group {
-                            rest
-                        } else {
-                            buffers.get(i)
-                        }
-                    });
-                    return Ok(Some(groups_from_spans(subject, spans, left_out)));
+                    return Ok(Some(Found {
+                        named: &self.named,
+                        buffers,
+                        tail: Some((tail.group, (found.end(), line_end))),
+                    }));
                 }
             }
         }
@@ -273,8 +283,11 @@ impl ExactPattern {
         if self.read(regex, buffers, subject)?.is_none() {
             return Ok(None);
         }
-        let spans = self.named.iter().map(|&(i, _)| buffers.get(i));
-        Ok(Some(groups_from_spans(subject, spans, left_out)))
+        Ok(Some(Found {
+            named: &self.named,
+            buffers,
+            tail: None,
+        }))
     }
 
     /// One PCRE2 search.
@@ -307,6 +320,31 @@ impl ExactPattern {
         regex
             .is_match(subject.as_bytes())
             .map_err(|e| self.match_error(&e))
+    }
+}
+
+/// Where the named groups of one match are: in the buffers of the form
+/// that matched, but for an open tail's group (see [`OpenTail`]), which
+/// takes the rest of the line after the head's match.
+struct Found<'l> {
+    /// `(capture index, name)` of every named group (the pattern's).
+    named: &'l [(usize, String)],
+    buffers: &'l CaptureLocations,
+    /// The open tail's group position and its span, when the head alone
+    /// was searched.
+    tail: Option<(usize, Span)>,
+}
+
+impl Found<'_> {
+    /// Each named group's span, in group order.
+    fn spans(&self) -> impl Iterator<Item = Option<Span>> + '_ {
+        self.named
+            .iter()
+            .enumerate()
+            .map(|(at, &(index, _))| match self.tail {
+                Some((group, rest)) if group == at => Some(rest),
+                _ => self.buffers.get(index),
+            })
     }
 }
 
@@ -410,27 +448,12 @@ fn ascii_form(printed: &str) -> Option<Regex> {
         .ok()
 }
 
-/// The groups that matched at `spans` of `subject` (in group order), but
-/// the one at position `left_out`: `None` in the groups, its span returned
-/// beside them (see [`ExactPattern::captures_leaving_out`]). For every
-/// engine that gives a match's spans.
-pub fn groups_from_spans(
-    subject: &str,
-    spans: impl Iterator<Item = Option<Span>>,
-    left_out: Option<usize>,
-) -> (Groups, Option<Span>) {
-    let mut kept = None;
-    let groups = spans
-        .enumerate()
-        .map(|(at, found)| {
-            if Some(at) == left_out {
-                kept = found;
-                return None;
-            }
-            found.map(|(s, e)| GroupText::from(&subject[s..e]))
-        })
-        .collect();
-    (groups, kept)
+/// The groups that matched at `spans` of `subject` (in group order). For
+/// every engine that gives a match's spans.
+pub fn groups_from_spans(subject: &str, spans: impl Iterator<Item = Option<Span>>) -> Groups {
+    spans
+        .map(|found| found.map(|(s, e)| GroupText::from(&subject[s..e])))
+        .collect()
 }
 
 /// PCRE2's own message, without the crate's "error compiling pattern at
@@ -456,17 +479,29 @@ mod tests {
         assert_eq!(g, vec![Some("1.2.3.4".into()), None]);
         assert_eq!(p.group_names().collect::<Vec<_>>(), ["host", "port"]);
         assert!(p.captures("nothing", &mut loc).unwrap().is_none());
-        let (g, span) = p
-            .captures_leaving_out("x from 1.2.3.4 port 7", &mut loc, Some(0))
-            .unwrap()
-            .unwrap();
-        assert_eq!(g, vec![None, Some("7".into())]);
-        assert_eq!(span, Some((7, 14)));
-        let (g, span) = p
-            .captures_leaving_out("x from 1.2.3.4", &mut loc, Some(1))
-            .unwrap()
-            .unwrap();
-        assert_eq!((g, span), (vec![Some("1.2.3.4".into()), None], None));
+    }
+
+    #[test]
+    fn capture_spans_are_where_the_captured_groups_are() {
+        // (the second pattern has an open tail: its head alone is searched)
+        for source in [
+            r"from (?P<host>\S+)(?: port (?P<port>\d+))?",
+            r"^(?P<who>\w+) said: (?P<rest>.+)$",
+        ] {
+            let p = ExactPattern::compile(source, false).unwrap();
+            let mut loc = p.locations();
+            for subject in ["x from 1.2.3.4 port 7", "bob said: hi there\n", "none"] {
+                let groups = p.captures(subject, &mut loc).unwrap();
+                let mut spans = vec![None]; // (appended to, not replaced)
+                let matched = p.capture_spans(subject, &mut loc, &mut spans).unwrap();
+                assert_eq!(matched, groups.is_some(), "{source} on {subject:?}");
+                let texts: Vec<Option<GroupText>> = spans[1..]
+                    .iter()
+                    .map(|span| span.map(|(s, e)| GroupText::from(&subject[s..e])))
+                    .collect();
+                assert_eq!(groups.unwrap_or_default(), texts, "{source} on {subject:?}");
+            }
+        }
     }
 
     #[test]
@@ -491,23 +526,23 @@ mod tests {
     }
 
     /// Whether `a` and `b` (one pattern compiled two ways) give `subject`
-    /// the same answers: its groups, its groups with the last left out
-    /// (as a prefregex's `F-CONTENT` is), and whether it matches.
+    /// the same answers: its groups, where they are, and whether it matches.
     fn same_answers(
         a: &ExactPattern,
         b: &ExactPattern,
         subject: &str,
     ) -> Result<(), proptest::test_runner::TestCaseError> {
         let (mut la, mut lb) = (a.locations(), b.locations());
-        let last = Some(a.group_names().len() - 1);
         proptest::prop_assert_eq!(
             a.captures(subject, &mut la).unwrap(),
             b.captures(subject, &mut lb).unwrap()
         );
+        let (mut sa, mut sb) = (Vec::new(), Vec::new());
         proptest::prop_assert_eq!(
-            a.captures_leaving_out(subject, &mut la, last).unwrap(),
-            b.captures_leaving_out(subject, &mut lb, last).unwrap()
+            a.capture_spans(subject, &mut la, &mut sa).unwrap(),
+            b.capture_spans(subject, &mut lb, &mut sb).unwrap()
         );
+        proptest::prop_assert_eq!(sa, sb);
         proptest::prop_assert_eq!(a.is_match(subject).unwrap(), b.is_match(subject).unwrap());
         Ok(())
     }

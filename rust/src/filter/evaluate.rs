@@ -7,9 +7,10 @@
 //! prefregex and its `F-CONTENT`, then the failregexes worth trying. Never
 //! on the sessions or on the lines before. So the step can also run ahead,
 //! on another thread than the run that finishes the lines
-//! ([`FilterProgram::evaluate_ahead`]): the regex tool's main thread takes
-//! a share of a chunk's lines when its worker, which finishes them, is the
-//! busier of the two.
+//! ([`FilterProgram::evaluate_ahead`]): the regex tool's main thread
+//! evaluates a chunk's lines from the first until its worker, which
+//! finishes them, takes the chunk. What the step leaves is kept as spans
+//! ([`EvaluatedLines`]; the module `evaluated` tells why).
 //!
 //! One exception: a sink may skip a line before its failregexes run (an
 //! idle session end, see [`RecordSink::can_skip`]), which depends on the
@@ -18,28 +19,13 @@
 //! skips there (fail2ban's `check_all`, as `regex` runs by default). The
 //! binding checks that.
 
-use super::date_cut::{DateCut, LineDate};
-use super::stage_lines::Hit;
-use super::{
-    next_cut, FilterProgram, FilterShape, SetMatches, SkipCheck, StageLines, IGNORE_BASE, PREF_ID,
-};
-use crate::matcher::{MatcherError, PatternSet, RecordScratch};
+use std::ops::Range;
 
-/// What the exact sets gave on one line.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LineEval {
-    /// 0-based line number within the chunk.
-    pub line: usize,
-    /// The "pre" set on `before + after + "\n"`, when it was evaluated.
-    pub pre: Option<SetMatches>,
-    /// The "fail" set on the failregex text, when it was evaluated.
-    pub fail: Option<SetMatches>,
-    pub prefregex_matched: bool,
-    /// Checks abandoned at the match limit on this line.
-    pub limit_hits: usize,
-    /// The sink skipped the line before its failregexes ran.
-    pub skipped: bool,
-}
+use super::date_cut::{DateCut, LineDate};
+use super::evaluated::{EvaluatedLines, LineEval};
+use super::stage_lines::Hit;
+use super::{next_cut, FilterProgram, FilterShape, SkipCheck, StageLines, IGNORE_BASE, PREF_ID};
+use crate::matcher::{MatcherError, PatternSet, RecordScratch};
 
 /// What a line's date step tells its evaluation.
 #[derive(Clone, Copy, Debug)]
@@ -56,26 +42,15 @@ pub(super) struct EvalBuffers {
     /// Positions in the "fail" set worth trying on the current line.
     among: Vec<usize>,
     /// The current line without its date, then `\n`.
-    full: String,
+    pub(super) full: String,
     /// The prefregex's `F-CONTENT` of the current line, then `\n`.
-    content: String,
+    pub(super) content: String,
 }
 
 impl EvalBuffers {
     pub(super) fn new(program: &FilterProgram<'_>) -> Self {
-        let mut pre = program.pre.map(PatternSet::scratch);
-        // The prefregex's content is read from the line's buffer, where it
-        // already is (see `evaluate_line`): its copy in the groups was an
-        // allocation per line, freed unread (`finish` drops `content`).
-        if let (Some(scratch), Some(set), Some(group)) =
-            (pre.as_mut(), program.pre, program.shape.content_group)
-        {
-            if let Some(at) = set.ids().iter().position(|&id| id == PREF_ID) {
-                scratch.leave_out(at, group);
-            }
-        }
         EvalBuffers {
-            pre,
+            pre: program.pre.map(PatternSet::scratch),
             fail: program.fail.scratch(),
             among: Vec::new(),
             full: String::new(),
@@ -98,51 +73,50 @@ impl EvalBuffers {
         among.dedup();
         among.extend(shape.fail_count..shape.fail_count + shape.ignore_count);
     }
+
+    /// Sets [`Self::full`] to a line without its date, then `\n`.
+    pub(super) fn set_full(&mut self, before: &str, after: &str) {
+        self.full.clear();
+        self.full.push_str(before);
+        self.full.push_str(after);
+        self.full.push('\n');
+    }
 }
 
 impl FilterProgram<'_> {
     /// The exact sets of line `line`, its date cut out (`before`, `after`),
     /// with the failregexes at the positions [`EvalBuffers::set_among`]
-    /// set. `skip_before` is asked before the failregexes run on a line
-    /// whose only candidates are quiet session ends (see
-    /// [`FilterProgram::session_ends`]); `true` skips the line.
+    /// set, added to `out` as its last line. `skip_before`, when given, is
+    /// asked before the failregexes run on a line whose only candidates
+    /// are quiet session ends (see [`FilterProgram::session_ends`]); `true`
+    /// skips the line.
     pub(super) fn evaluate_line(
         &self,
         line: usize,
-        before: &str,
-        after: &str,
+        (before, after): (&str, &str),
         time: LineTime,
         bufs: &mut EvalBuffers,
-        skip_before: &mut dyn FnMut(&SkipCheck<'_>) -> bool,
-    ) -> Result<LineEval, MatcherError> {
+        skip_before: Option<&mut dyn FnMut(&SkipCheck<'_>) -> bool>,
+        out: &mut EvaluatedLines,
+    ) -> Result<(), MatcherError> {
         let shape = &self.shape;
-        let mut eval = LineEval {
-            line,
-            pre: None,
-            fail: None,
-            prefregex_matched: false,
-            limit_hits: 0,
-            skipped: false,
-        };
+        let mut eval = LineEval::new(line);
         // The line without its date, in a buffer kept for the whole chunk
-        // (as is the prefregex's content below): only the lines reported
-        // get their texts copied.
-        bufs.full.clear();
-        bufs.full.push_str(before);
-        bufs.full.push_str(after);
-        bufs.full.push('\n');
+        // (as is the prefregex's content below): the sets keep spans of it.
+        bufs.set_full(before, after);
 
         let mut ignored_first = false;
         if shape.ignore_first {
-            let found = evaluate_set(
+            let pre = evaluate_set(
                 self.pre,
                 None,
                 bufs.pre.as_mut(),
                 &bufs.full,
-                &mut eval.limit_hits,
+                &mut eval,
+                out,
             )?;
-            ignored_first = found.iter().any(|m| shape.is_ignore(m.pattern));
-            eval.pre = Some(found);
+            ignored_first = out.ids(&Some(pre.clone())).any(|id| shape.is_ignore(id));
+            eval.pre = Some(pre);
         }
         // The failregexes' text: none, the line (`Some(false)`) or the
         // prefregex's content (`Some(true)`, in `bufs.content`).
@@ -150,38 +124,39 @@ impl FilterProgram<'_> {
         if !ignored_first {
             fail_text = Some(false);
             if shape.has_prefregex {
-                if eval.pre.is_none() {
-                    eval.pre = Some(evaluate_set(
+                let pre = match eval.pre.clone() {
+                    Some(pre) => pre,
+                    None => evaluate_set(
                         self.pre,
                         None,
                         bufs.pre.as_mut(),
                         &bufs.full,
-                        &mut eval.limit_hits,
-                    )?);
-                }
-                let found = eval.pre.as_deref().unwrap_or_default();
-                match found.iter().find(|m| m.pattern == PREF_ID) {
-                    None => fail_text = None,
-                    Some(_) => {
-                        eval.prefregex_matched = true;
-                        // (left out of the match's groups: see `EvalBuffers::new`)
-                        let content = bufs
-                            .pre
-                            .as_ref()
-                            .and_then(|scratch| scratch.left_out_span())
-                            .filter(|(start, end)| start < end);
-                        if let Some((start, end)) = content {
-                            bufs.content.clear();
-                            bufs.content.push_str(&bufs.full[start..end]);
-                            bufs.content.push('\n');
-                            fail_text = Some(true);
-                        }
+                        &mut eval,
+                        out,
+                    )?,
+                };
+                eval.pre = Some(pre.clone());
+                if !out.ids(&eval.pre).any(|id| id == PREF_ID) {
+                    fail_text = None;
+                } else {
+                    eval.prefregex_matched = true;
+                    let content = shape
+                        .content_group
+                        .and_then(|group| out.span_in(&pre, PREF_ID, group))
+                        .filter(|(start, end)| start < end);
+                    if let Some((start, end)) = content {
+                        bufs.content.clear();
+                        bufs.content.push_str(&bufs.full[start..end]);
+                        bufs.content.push('\n');
+                        eval.set_content((start, end))?;
+                        fail_text = Some(true);
                     }
                 }
             }
         }
         let Some(use_content) = fail_text else {
-            return Ok(eval);
+            out.push_line(eval);
+            return Ok(());
         };
         let only_session_ends = shape.ignore_count == 0
             && !time.invalid_date
@@ -190,17 +165,19 @@ impl FilterProgram<'_> {
                 .among
                 .iter()
                 .all(|&i| self.session_ends.get(i) == Some(&true));
-        if only_session_ends {
+        if let (true, Some(skip_before)) = (only_session_ends, skip_before) {
+            let pre = out.pre_matches(&eval, &bufs.full, PREF_ID, shape.content_group);
             let check = SkipCheck {
                 line,
                 when: time.when,
                 no_date: time.no_date,
-                pre: eval.pre.as_ref(),
+                pre: pre.as_ref(),
                 fail: None,
             };
             if skip_before(&check) {
                 eval.skipped = true;
-                return Ok(eval);
+                out.push_line(eval);
+                return Ok(());
             }
         }
         let subject = if use_content {
@@ -208,14 +185,17 @@ impl FilterProgram<'_> {
         } else {
             &bufs.full
         };
-        eval.fail = Some(evaluate_set(
+        let fail = evaluate_set(
             Some(self.fail),
             Some(&bufs.among),
             Some(&mut bufs.fail),
             subject,
-            &mut eval.limit_hits,
-        )?);
-        Ok(eval)
+            &mut eval,
+            out,
+        )?;
+        eval.fail = Some(fail);
+        out.push_line(eval);
+        Ok(())
     }
 
     /// The exact sets of the first `count` of `lines` (lines whose date
@@ -228,11 +208,11 @@ impl FilterProgram<'_> {
         lines: &StageLines,
         cuts: &[DateCut],
         count: usize,
-    ) -> Result<Vec<LineEval>, MatcherError> {
-        let mut evals = Vec::with_capacity(count.min(cuts.len()));
+    ) -> Result<EvaluatedLines, MatcherError> {
+        let mut evals = EvaluatedLines::default();
         if count > 0 {
-            self.evaluate_lines_ahead(lines, cuts, 0, |eval| {
-                evals.push(eval);
+            self.evaluate_lines_ahead(lines, cuts, 0, |line| {
+                evals.append(line);
                 evals.len() < count
             })?;
         }
@@ -240,18 +220,20 @@ impl FilterProgram<'_> {
     }
 
     /// [`Self::evaluate_ahead`] line after line, each line's sets handed
-    /// to `keep`, until `keep` answers `false` or the lines run out: a
-    /// caller can stop when another thread wants the chunk. The first
-    /// `skip` lines that would be evaluated are passed over (a caller
+    /// to `keep` (alone in an [`EvaluatedLines`], to append where the
+    /// caller keeps them), until `keep` answers `false` or the lines run
+    /// out: a caller can stop when another thread wants the chunk. The
+    /// first `skip` lines that would be evaluated are passed over (a caller
     /// evaluated them before).
     pub fn evaluate_lines_ahead(
         &self,
         lines: &StageLines,
         cuts: &[DateCut],
         mut skip: usize,
-        mut keep: impl FnMut(LineEval) -> bool,
+        mut keep: impl FnMut(&EvaluatedLines) -> bool,
     ) -> Result<(), MatcherError> {
         let mut bufs = EvalBuffers::new(self);
+        let mut one = EvaluatedLines::default();
         let mut cuts = cuts.iter();
         for (line, text, hits) in lines.iter() {
             let cut = next_cut(&mut cuts, line)?;
@@ -275,8 +257,9 @@ impl FilterProgram<'_> {
                 invalid_date: *invalid_date,
             };
             bufs.set_among(hits, &self.shape);
-            let eval = self.evaluate_line(line, before, after, time, &mut bufs, &mut |_| false)?;
-            if !keep(eval) {
+            one.clear();
+            self.evaluate_line(line, (before, after), time, &mut bufs, None, &mut one)?;
+            if !keep(&one) {
                 break;
             }
         }
@@ -284,30 +267,28 @@ impl FilterProgram<'_> {
     }
 }
 
-/// One exact set on one text (only the patterns at the positions `among`,
-/// when given): each id once, first match kept; its match-limit hits are
-/// added to `limit_hits`.
+/// One exact set (when the filter has it) on one text, on the positions
+/// `among` (`None`: all): its matches added to `out` for the line `eval`
+/// (each id once, the first match kept), its match-limit hits to the
+/// line's; returns the range of its matches.
 fn evaluate_set(
     set: Option<&PatternSet>,
     among: Option<&[usize]>,
     scratch: Option<&mut RecordScratch>,
     text: &str,
-    limit_hits: &mut usize,
-) -> Result<SetMatches, MatcherError> {
-    let (Some(set), Some(scratch)) = (set, scratch) else {
-        return Ok(Vec::new());
-    };
-    let found = set.match_record_among(text, among, scratch)?;
-    *limit_hits += found.limit_hits;
-    // each id once, the first of its matches kept (in place)
-    let mut out: SetMatches = found.matches;
-    let mut kept = 0;
-    for i in 0..out.len() {
-        if !out[..kept].iter().any(|o| o.pattern == out[i].pattern) {
-            out.swap(kept, i);
-            kept += 1;
-        }
+    eval: &mut LineEval,
+    out: &mut EvaluatedLines,
+) -> Result<Range<u32>, MatcherError> {
+    let start = out.set_start();
+    if let (Some(set), Some(scratch)) = (set, scratch) {
+        let mut pushed = Ok(());
+        eval.limit_hits +=
+            set.match_record_spans_among(text, among, scratch, |id, index, spans| {
+                if pushed.is_ok() {
+                    pushed = out.push_match(start, id, index, spans);
+                }
+            })?;
+        pushed?;
     }
-    out.truncate(kept);
-    Ok(out)
+    Ok(out.end_set(start))
 }

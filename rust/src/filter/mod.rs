@@ -35,6 +35,7 @@ use crate::matcher::{LineMatch, LineReport, MatcherError, PatternSet};
 
 pub mod date_cut;
 mod evaluate;
+mod evaluated;
 pub mod fields;
 pub mod finish;
 pub mod sessions;
@@ -42,8 +43,8 @@ mod stage_lines;
 pub mod tally;
 
 pub use date_cut::{cut_date, DateCarry, DateCut, DateParts, LineDate};
-pub use evaluate::LineEval;
 use evaluate::{EvalBuffers, LineTime};
+pub use evaluated::{EvaluatedLines, LineEval};
 pub use finish::{
     quiet_session_end, FailureId, FinishSettings, Finisher, FinishingSink, FoundFailure,
     GroupFolds, LineOutcome, QuietSummary, SetNames,
@@ -237,7 +238,7 @@ impl FilterProgram<'_> {
             detector,
             carry,
         };
-        let mut report = self.run_lines(&lines, dates, Vec::new(), sink)?;
+        let mut report = self.run_lines(&lines, dates, EvaluatedLines::default(), sink)?;
         report.scan_limit_hit = lines.scan_limit_hit;
         Ok(report)
     }
@@ -315,7 +316,7 @@ impl FilterProgram<'_> {
             carry,
         };
         let lines = StageLines::new(data, scan, &self.shape, false);
-        self.run_lines(&lines, dates, Vec::new(), sink)
+        self.run_lines(&lines, dates, EvaluatedLines::default(), sink)
     }
 
     /// The stage on `lines` (see [`Self::lines`]) with each line's date
@@ -329,7 +330,7 @@ impl FilterProgram<'_> {
         &self,
         lines: &StageLines,
         dates: &[DateCut],
-        evaluated: Vec<LineEval>,
+        evaluated: EvaluatedLines,
         sink: &mut S,
     ) -> Result<ChunkReport, MatcherError> {
         let dates = Dates::Ahead(dates.iter());
@@ -342,7 +343,7 @@ impl FilterProgram<'_> {
         &self,
         lines: &StageLines,
         dates: Dates<'_>,
-        evaluated: Vec<LineEval>,
+        ahead: EvaluatedLines,
         sink: &mut S,
     ) -> Result<ChunkReport, MatcherError> {
         let mut report = ChunkReport {
@@ -351,7 +352,9 @@ impl FilterProgram<'_> {
         };
         let mut state = RunState {
             dates,
-            evaluated: evaluated.into_iter().peekable(),
+            ahead,
+            next_ahead: 0,
+            own: EvaluatedLines::default(),
             bufs: EvalBuffers::new(self),
         };
         sink.expect_lines(lines.len());
@@ -409,17 +412,38 @@ impl FilterProgram<'_> {
             } => (parts, *when, *no_date, *invalid_date),
         };
         let (before, _, after) = parts.of(text);
-        let eval = match state.evaluated.next_if(|e| e.line == line) {
-            Some(eval) => eval,
+        let RunState {
+            ahead,
+            next_ahead,
+            own,
+            bufs,
+            ..
+        } = state;
+        // The line's sets: evaluated ahead, or here (then its text without
+        // the date is in `bufs.full` already).
+        let (evals, eval, full_made) = match ahead.get(*next_ahead).filter(|e| e.line == line) {
+            Some(eval) => {
+                *next_ahead += 1;
+                (&*ahead, eval, false)
+            }
             None => {
                 let time = LineTime {
                     when,
                     no_date,
                     invalid_date,
                 };
-                state.bufs.set_among(hits, &self.shape);
+                bufs.set_among(hits, &self.shape);
                 let mut skip_before = |check: &SkipCheck<'_>| sink.can_skip(check);
-                self.evaluate_line(line, before, after, time, &mut state.bufs, &mut skip_before)?
+                own.clear();
+                self.evaluate_line(
+                    line,
+                    (before, after),
+                    time,
+                    bufs,
+                    Some(&mut skip_before),
+                    own,
+                )?;
+                (&*own, own.get(0).expect("evaluated"), true)
             }
         };
         report.limit_hits += eval.limit_hits;
@@ -427,41 +451,46 @@ impl FilterProgram<'_> {
             return Ok(());
         }
         let shape = &self.shape;
-        let ignored_first = shape.ignore_first
-            && eval
-                .pre
-                .iter()
-                .flatten()
-                .any(|m| shape.is_ignore(m.pattern));
-        let failed = eval.fail.iter().flatten().any(|m| shape.is_fail(m.pattern));
+        let ignored_first =
+            shape.ignore_first && evals.ids(&eval.pre).any(|id| shape.is_ignore(id));
+        let failed = evals.ids(&eval.fail).any(|id| shape.is_fail(id));
+        if !(invalid_date || ignored_first || failed) {
+            if eval.prefregex_matched {
+                report.prefregex_only += 1;
+            }
+            return Ok(());
+        }
+        // (the groups' texts are copied here, on this thread, and only for
+        // the lines handed on: see the `evaluated` module)
+        if !full_made {
+            bufs.set_full(before, after);
+        }
+        let pre = evals.pre_matches(eval, &bufs.full, PREF_ID, shape.content_group);
+        let fail = evals.fail_matches(eval, &bufs.full, &mut bufs.content);
         if failed && !invalid_date {
             let check = SkipCheck {
                 line,
                 when,
                 no_date,
-                pre: eval.pre.as_ref(),
-                fail: eval.fail.as_ref(),
+                pre: pre.as_ref(),
+                fail: fail.as_ref(),
             };
             if sink.can_skip(&check) {
                 return Ok(());
             }
         }
-        if invalid_date || ignored_first || failed {
-            sink.push(LineRecord {
-                line,
-                text: text.to_owned(),
-                parts: parts.clone(),
-                when,
-                no_date,
-                last_date,
-                pre: eval.pre,
-                fail: eval.fail,
-                error: None,
-                invalid_date,
-            });
-        } else if eval.prefregex_matched {
-            report.prefregex_only += 1;
-        }
+        sink.push(LineRecord {
+            line,
+            text: text.to_owned(),
+            parts: parts.clone(),
+            when,
+            no_date,
+            last_date,
+            pre,
+            fail,
+            error: None,
+            invalid_date,
+        });
         Ok(())
     }
 }
@@ -495,8 +524,12 @@ fn next_cut<'d>(
 /// What the lines of a chunk share.
 struct RunState<'d> {
     dates: Dates<'d>,
-    /// Lines whose exact sets were evaluated ahead, in line order.
-    evaluated: std::iter::Peekable<std::vec::IntoIter<LineEval>>,
+    /// Lines whose exact sets were evaluated ahead, in line order, and the
+    /// next of them to take.
+    ahead: EvaluatedLines,
+    next_ahead: usize,
+    /// The sets of the line evaluated here, when it was not ahead.
+    own: EvaluatedLines,
     bufs: EvalBuffers,
 }
 

@@ -455,7 +455,7 @@ fn dates_ahead_give_the_records_the_run_gives() {
         .run_ahead_into(
             &program.lines(DATED_LOG, &scan),
             &cuts,
-            Vec::new(),
+            EvaluatedLines::default(),
             &mut ahead,
         )
         .unwrap();
@@ -501,7 +501,7 @@ fn dates_ahead_of_another_chunk_are_refused() {
         .run_ahead_into(
             &program.lines(other, &other_scan),
             &cuts,
-            Vec::new(),
+            EvaluatedLines::default(),
             &mut Vec::new(),
         )
         .unwrap_err();
@@ -532,7 +532,7 @@ fn dates_ahead_cover_every_line_when_the_scan_hit_its_limit() {
         .run_ahead_into(
             &program.lines(DATED_LOG, &limited),
             &cuts,
-            Vec::new(),
+            EvaluatedLines::default(),
             &mut Vec::new(),
         )
         .unwrap();
@@ -567,7 +567,7 @@ fn lines_evaluated_ahead_give_the_records_the_run_gives() {
             .run_ahead_into(
                 &program.lines(DATED_LOG, &scan),
                 &cuts,
-                Vec::new(),
+                EvaluatedLines::default(),
                 &mut expected,
             )
             .unwrap();
@@ -595,15 +595,13 @@ fn lines_evaluated_ahead_give_the_records_the_run_gives() {
         let mut pieces = program
             .evaluate_ahead(&program.lines(DATED_LOG, &scan), &cuts, 1)
             .unwrap();
-        let more = |skip: usize, pieces: &mut Vec<LineEval>| {
-            let mut one = Vec::new();
+        let more = |skip: usize, pieces: &mut EvaluatedLines| {
             program
-                .evaluate_lines_ahead(&program.lines(DATED_LOG, &scan), &cuts, skip, |eval| {
-                    one.push(eval);
+                .evaluate_lines_ahead(&program.lines(DATED_LOG, &scan), &cuts, skip, |line| {
+                    pieces.append(line);
                     false
                 })
                 .unwrap();
-            pieces.append(&mut one);
         };
         for skip in 1..all.len() {
             more(skip, &mut pieces);

@@ -318,8 +318,7 @@ impl PatternSet {
         RecordScratch {
             locations: (0..self.patterns.len()).map(|_| None).collect(),
             patterns: Vec::new(),
-            left_out: None,
-            span: None,
+            spans: Vec::new(),
         }
     }
 
@@ -342,6 +341,68 @@ impl PatternSet {
         among: Option<&[usize]>,
         scratch: &mut RecordScratch,
     ) -> Result<ScanReport, MatcherError> {
+        let (patterns, multi_line_record) = self.record_patterns(text, among, scratch)?;
+        let mut report = ScanReport {
+            matches: Vec::with_capacity(patterns.len()),
+            lines: 1,
+            ..ScanReport::default()
+        };
+        let mut confirmer = Confirmer::new(self, scratch);
+        for &pattern in &patterns {
+            match confirmer.groups(pattern, text, multi_line_record) {
+                Ok(Some(groups)) => report.matches.push(LineMatch {
+                    line: 0,
+                    offset: 0,
+                    pattern: self.ids[pattern],
+                    index: pattern,
+                    groups,
+                }),
+                Ok(None) => {}
+                Err(()) => confirmer.limit_hits += 1,
+            }
+        }
+        report.limit_hits = confirmer.limit_hits;
+        scratch.patterns = patterns;
+        Ok(report)
+    }
+
+    /// [`PatternSet::match_record_among`] without copying any group: each
+    /// match is handed to `found` as the caller's id of its pattern, the
+    /// pattern's position in the set and where each of its named groups
+    /// matched in `text` (in the order of [`PatternSet::group_names`]), in
+    /// set order. Returns the checks abandoned at the match limit.
+    pub fn match_record_spans_among(
+        &self,
+        text: &str,
+        among: Option<&[usize]>,
+        scratch: &mut RecordScratch,
+        mut found: impl FnMut(u32, usize, &[Option<Span>]),
+    ) -> Result<usize, MatcherError> {
+        let (patterns, multi_line_record) = self.record_patterns(text, among, scratch)?;
+        let mut spans = std::mem::take(&mut scratch.spans);
+        let mut confirmer = Confirmer::new(self, scratch);
+        for &pattern in &patterns {
+            spans.clear();
+            match confirmer.spans(pattern, text, multi_line_record, &mut spans) {
+                Ok(true) => found(self.ids[pattern], pattern, &spans),
+                Ok(false) => {}
+                Err(()) => confirmer.limit_hits += 1,
+            }
+        }
+        let limit_hits = confirmer.limit_hits;
+        scratch.patterns = patterns;
+        scratch.spans = spans;
+        Ok(limit_hits)
+    }
+
+    /// The positions of the patterns to try on `text` (taken from
+    /// `scratch`, to be put back), and whether `text` spans lines.
+    fn record_patterns(
+        &self,
+        text: &str,
+        among: Option<&[usize]>,
+        scratch: &mut RecordScratch,
+    ) -> Result<(Vec<usize>, bool), MatcherError> {
         if scratch.locations.len() != self.patterns.len() {
             *scratch = self.scratch();
         }
@@ -375,28 +436,7 @@ impl PatternSet {
             let len = self.patterns.len();
             patterns.retain(|&p| p < len && among.binary_search(&p).is_ok());
         }
-        let mut report = ScanReport {
-            matches: Vec::with_capacity(patterns.len()),
-            lines: 1,
-            ..ScanReport::default()
-        };
-        let mut confirmer = Confirmer::new(self, scratch);
-        for &pattern in &patterns {
-            match confirmer.groups(pattern, text, multi_line_record) {
-                Ok(Some(groups)) => report.matches.push(LineMatch {
-                    line: 0,
-                    offset: 0,
-                    pattern: self.ids[pattern],
-                    index: pattern,
-                    groups,
-                }),
-                Ok(None) => {}
-                Err(()) => confirmer.limit_hits += 1,
-            }
-        }
-        report.limit_hits = confirmer.limit_hits;
-        scratch.patterns = patterns;
-        Ok(report)
+        Ok((patterns, multi_line_record))
     }
 }
 
@@ -413,30 +453,9 @@ pub struct RecordScratch {
     locations: Vec<Option<Locations>>,
     /// The positions of the patterns to try on the current record.
     patterns: Vec<usize>,
-    /// `(pattern position, group position)`: a group left out of that
-    /// pattern's matches (see [`RecordScratch::leave_out`]).
-    left_out: Option<(usize, usize)>,
-    /// Where the left-out group matched in the last record.
-    span: Option<Span>,
-}
-
-impl RecordScratch {
-    /// Leaves group `group` (a position in [`PatternSet::group_names`]) out
-    /// of the matches of the pattern at position `pattern`: its value is
-    /// `None`, and [`RecordScratch::left_out_span`] tells where it matched.
-    /// For a group the caller reads from the record it already holds (a
-    /// prefregex's `F-CONTENT`, most of the line): copying it was an
-    /// allocation per line, freed unread.
-    pub fn leave_out(&mut self, pattern: usize, group: usize) {
-        self.left_out = Some((pattern, group));
-    }
-
-    /// Where the left-out group matched in the record of the last call
-    /// with these buffers; `None` when its pattern did not match or the
-    /// group did not take part.
-    pub fn left_out_span(&self) -> Option<Span> {
-        self.span
-    }
+    /// The spans of the current match (see
+    /// [`PatternSet::match_record_spans_among`]).
+    spans: Vec<Option<Span>>,
 }
 
 /// Per-scan state of the exact step: PCRE2 capture buffers made on first use.
@@ -448,7 +467,6 @@ struct Confirmer<'s, 'l> {
 
 impl<'s, 'l> Confirmer<'s, 'l> {
     fn new(set: &'s PatternSet, scratch: &'l mut RecordScratch) -> Confirmer<'s, 'l> {
-        scratch.span = None;
         Confirmer {
             set,
             scratch,
@@ -491,37 +509,53 @@ impl<'s, 'l> Confirmer<'s, 'l> {
         subject: &str,
         has_newlines: bool,
     ) -> Result<Option<Groups>, ()> {
-        let left_out = match self.scratch.left_out {
-            Some((pattern, group)) if pattern == index => Some(group),
-            _ => None,
-        };
         // The `regex` crate's `$` differs from Python's before a trailing
         // newline, so records with newlines always go to PCRE2.
-        let found = if let (Some(rust), false) = (&self.set.rust[index], has_newlines) {
-            rust.regex.captures(subject).map(|caps| {
-                let spans = rust
-                    .group_slots
-                    .iter()
-                    .map(|slot| slot.and_then(|i| caps.get(i)).map(|m| (m.start(), m.end())));
-                groups_from_spans(subject, spans, left_out)
-            })
-        } else {
-            let pattern = &self.set.patterns[index];
-            let locations =
-                self.scratch.locations[index].get_or_insert_with(|| pattern.locations());
-            pattern
-                .captures_leaving_out(subject, locations, left_out)
-                .map_err(|_| ())?
-        };
-        let Some((groups, span)) = found else {
-            return Ok(None);
-        };
-        // (only the left-out group's pattern sets the span: another
-        // pattern's match must not clear it)
-        if left_out.is_some() {
-            self.scratch.span = span;
+        if let (Some(rust), false) = (&self.set.rust[index], has_newlines) {
+            return Ok(rust
+                .regex
+                .captures(subject)
+                .map(|caps| groups_from_spans(subject, rust.spans(&caps))));
         }
-        Ok(Some(groups))
+        let pattern = &self.set.patterns[index];
+        let locations = self.scratch.locations[index].get_or_insert_with(|| pattern.locations());
+        pattern.captures(subject, locations).map_err(|_| ())
+    }
+
+    /// [`Confirmer::groups`], but where the groups are is appended to
+    /// `spans` instead of their copies; `Ok(false)`: no match.
+    fn spans(
+        &mut self,
+        index: usize,
+        subject: &str,
+        has_newlines: bool,
+        spans: &mut Vec<Option<Span>>,
+    ) -> Result<bool, ()> {
+        // (as in `groups`)
+        if let (Some(rust), false) = (&self.set.rust[index], has_newlines) {
+            let Some(caps) = rust.regex.captures(subject) else {
+                return Ok(false);
+            };
+            spans.extend(rust.spans(&caps));
+            return Ok(true);
+        }
+        let pattern = &self.set.patterns[index];
+        let locations = self.scratch.locations[index].get_or_insert_with(|| pattern.locations());
+        pattern
+            .capture_spans(subject, locations, spans)
+            .map_err(|_| ())
+    }
+}
+
+impl RustExact {
+    /// Where each named group of the pattern is in `caps`, in group order.
+    fn spans<'c>(
+        &'c self,
+        caps: &'c regex::Captures<'_>,
+    ) -> impl Iterator<Item = Option<Span>> + 'c {
+        self.group_slots
+            .iter()
+            .map(|slot| slot.and_then(|i| caps.get(i)).map(|m| (m.start(), m.end())))
     }
 }
 
@@ -621,27 +655,36 @@ zz xxy\n";
     }
 
     #[test]
-    fn a_left_out_group_comes_back_as_its_span() {
+    fn spans_of_a_record_are_where_its_groups_are() {
         let pattern = r"^(?P<pid>\S+): (?P<content>.+)$";
         // (a record with a newline goes to PCRE2 under both engines)
-        for record in ["h[3]: Invalid user a\n", "h[3]: Invalid user a\nmore"] {
+        for record in [
+            "h[3]: Invalid user a\n",
+            "h[3]: Invalid user a\nmore",
+            "none\n",
+        ] {
             for engine in [Engine::Hyperscan, Engine::Regex] {
                 let set =
-                    PatternSet::new(&[(0, pattern), (1, r"(?P<x>user)")], engine, true).unwrap();
+                    PatternSet::new(&[(4, pattern), (9, r"(?P<x>user)")], engine, true).unwrap();
                 let mut scratch = set.scratch();
-                scratch.leave_out(0, 1);
-                let r = set.match_record_with(record, &mut scratch).unwrap();
-                assert_eq!(r.matches[0].groups, [Some("h[3]".into()), None]);
-                assert_eq!(r.matches[1].groups, [Some("user".into())]);
-                let (start, end) = scratch.left_out_span().unwrap();
-                assert_eq!(
-                    &record[start..end],
-                    "Invalid user a",
-                    "{engine:?} {record:?}"
-                );
-                // a record the pattern does not match leaves no span behind
-                set.match_record_with("nothing\n", &mut scratch).unwrap();
-                assert_eq!(scratch.left_out_span(), None);
+                let owned = set.match_record_among(record, None, &mut scratch).unwrap();
+                let mut found = Vec::new();
+                let limit_hits = set
+                    .match_record_spans_among(record, None, &mut scratch, |id, index, spans| {
+                        let texts: Groups = spans
+                            .iter()
+                            .map(|span| span.map(|(s, e)| record[s..e].into()))
+                            .collect();
+                        found.push((id, index, texts));
+                    })
+                    .unwrap();
+                let expected: Vec<_> = owned
+                    .matches
+                    .into_iter()
+                    .map(|m| (m.pattern, m.index, m.groups))
+                    .collect();
+                assert_eq!(found, expected, "{engine:?} {record:?}");
+                assert_eq!(limit_hits, owned.limit_hits);
             }
         }
     }

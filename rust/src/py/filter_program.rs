@@ -33,8 +33,8 @@ use super::tally::PyToolTally;
 use crate::date::DateDetector;
 use crate::filter::fields::{intern, Key};
 use crate::filter::{
-    quiet_session_end, split_id, split_scan, DateCarry, DateCut, FilterProgram, FilterShape,
-    FinishSettings, Finisher, FinishingSink, GroupFolds, LineEval, LineOutcome, SetNames,
+    quiet_session_end, split_id, split_scan, DateCarry, DateCut, EvaluatedLines, FilterProgram,
+    FilterShape, FinishSettings, Finisher, FinishingSink, GroupFolds, LineOutcome, SetNames,
     StageLines, IGNORE_BASE, MULTI_SHIFT, PREF_ID,
 };
 use crate::matcher::{LineReport, MatcherError};
@@ -68,16 +68,16 @@ struct DatesAhead {
     /// dates (`scan_dates(..., evaluate=share)`) or after them, while the
     /// run of the previous chunk goes on (`evaluate_meanwhile`); `None`
     /// once the run has taken them: no more may be added then.
-    evaluated: Mutex<Option<Vec<LineEval>>>,
+    evaluated: Mutex<Option<EvaluatedLines>>,
 }
 
 impl DatesAhead {
     /// The lines evaluated so far, for the run; none can be added after.
-    fn take_evaluated(&self) -> Vec<LineEval> {
+    fn take_evaluated(&self) -> EvaluatedLines {
         self.lock_evaluated().take().unwrap_or_default()
     }
 
-    fn lock_evaluated(&self) -> std::sync::MutexGuard<'_, Option<Vec<LineEval>>> {
+    fn lock_evaluated(&self) -> std::sync::MutexGuard<'_, Option<EvaluatedLines>> {
         // (a poisoned lock only means a panic elsewhere: the lines in it
         // are whole)
         self.evaluated.lock().unwrap_or_else(|e| e.into_inner())
@@ -122,9 +122,9 @@ impl PyChunkScan {
     /// run (0 once the run has taken them).
     #[getter]
     fn evaluated(&self) -> usize {
-        self.dates
-            .as_ref()
-            .map_or(0, |d| d.lock_evaluated().as_ref().map_or(0, Vec::len))
+        self.dates.as_ref().map_or(0, |d| {
+            d.lock_evaluated().as_ref().map_or(0, EvaluatedLines::len)
+        })
     }
 }
 
@@ -378,7 +378,7 @@ impl PyFilterProgram {
                 // (a share of the lines, rounded up: any share above 0 takes one)
                 let count = (evaluate * cuts.len() as f64).ceil() as usize;
                 let evaluated = if count == 0 {
-                    Vec::new()
+                    EvaluatedLines::default()
                 } else {
                     program.evaluate_ahead(&lines, &cuts, count)?
                 };
@@ -422,14 +422,17 @@ impl PyFilterProgram {
         py.allow_threads(|| {
             let mut added = 0;
             // (the lines evaluated with the scan come first: start after them)
-            let skip = dates.lock_evaluated().as_ref().map_or(0, Vec::len);
+            let skip = dates
+                .lock_evaluated()
+                .as_ref()
+                .map_or(0, EvaluatedLines::len);
             program
-                .evaluate_lines_ahead(&dates.lines, &dates.cuts, skip, |eval| {
+                .evaluate_lines_ahead(&dates.lines, &dates.cuts, skip, |line| {
                     // (the run may have taken the lines meanwhile: this
                     // line is then its to evaluate, and so are the rest)
                     match dates.lock_evaluated().as_mut() {
                         Some(lines) => {
-                            lines.push(eval);
+                            lines.append(line);
                             added += 1;
                             true
                         }
@@ -525,7 +528,11 @@ impl PyFilterProgram {
                         let taken = dates.take_evaluated();
                         // (lines evaluated ahead never skip before their
                         // failregexes: only a check_all sink never does)
-                        let evaluated = if finish.check_all { taken } else { Vec::new() };
+                        let evaluated = if finish.check_all {
+                            taken
+                        } else {
+                            EvaluatedLines::default()
+                        };
                         program.run_ahead_into(&dates.lines, &dates.cuts, evaluated, &mut sink)?
                     }
                     Job::Inline(Some(scan), detector) => program
