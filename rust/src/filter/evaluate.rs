@@ -211,29 +211,26 @@ impl FilterProgram<'_> {
     ) -> Result<EvaluatedLines, MatcherError> {
         let mut evals = EvaluatedLines::default();
         if count > 0 {
-            self.evaluate_lines_ahead(lines, cuts, 0, |line| {
-                evals.append(line);
-                evals.len() < count
-            })?;
+            self.evaluate_lines_ahead(lines, cuts, 0, &mut evals, |evals| evals.len() < count)?;
         }
         Ok(evals)
     }
 
-    /// [`Self::evaluate_ahead`] line after line, each line's sets handed
-    /// to `keep` (alone in an [`EvaluatedLines`], to append where the
-    /// caller keeps them), until `keep` answers `false` or the lines run
-    /// out: a caller can stop when another thread wants the chunk. The
-    /// first `skip` lines that would be evaluated are passed over (a caller
+    /// [`Self::evaluate_ahead`] line after line, each line's sets added to
+    /// `out` and `keep` asked after each, until it answers `false` or the
+    /// lines run out: a caller can stop when another thread wants the
+    /// chunk, and may move the lines out of `out` as they come. The first
+    /// `skip` lines that would be evaluated are passed over (a caller
     /// evaluated them before).
     pub fn evaluate_lines_ahead(
         &self,
         lines: &StageLines,
         cuts: &[DateCut],
         mut skip: usize,
-        mut keep: impl FnMut(&EvaluatedLines) -> bool,
+        out: &mut EvaluatedLines,
+        mut keep: impl FnMut(&mut EvaluatedLines) -> bool,
     ) -> Result<(), MatcherError> {
         let mut bufs = EvalBuffers::new(self);
-        let mut one = EvaluatedLines::default();
         let mut cuts = cuts.iter();
         for (line, text, hits) in lines.iter() {
             let cut = next_cut(&mut cuts, line)?;
@@ -257,9 +254,8 @@ impl FilterProgram<'_> {
                 invalid_date: *invalid_date,
             };
             bufs.set_among(hits, &self.shape);
-            one.clear();
-            self.evaluate_line(line, (before, after), time, &mut bufs, None, &mut one)?;
-            if !keep(&one) {
+            self.evaluate_line(line, (before, after), time, &mut bufs, None, out)?;
+            if !keep(out) {
                 break;
             }
         }

@@ -596,11 +596,9 @@ fn lines_evaluated_ahead_give_the_records_the_run_gives() {
             .evaluate_ahead(&program.lines(DATED_LOG, &scan), &cuts, 1)
             .unwrap();
         let more = |skip: usize, pieces: &mut EvaluatedLines| {
+            let lines = program.lines(DATED_LOG, &scan);
             program
-                .evaluate_lines_ahead(&program.lines(DATED_LOG, &scan), &cuts, skip, |line| {
-                    pieces.append(line);
-                    false
-                })
+                .evaluate_lines_ahead(&lines, &cuts, skip, pieces, |_| false)
                 .unwrap();
         };
         for skip in 1..all.len() {

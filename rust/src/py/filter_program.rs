@@ -426,20 +426,21 @@ impl PyFilterProgram {
                 .lock_evaluated()
                 .as_ref()
                 .map_or(0, EvaluatedLines::len);
-            program
-                .evaluate_lines_ahead(&dates.lines, &dates.cuts, skip, |line| {
-                    // (the run may have taken the lines meanwhile: this
-                    // line is then its to evaluate, and so are the rest)
-                    match dates.lock_evaluated().as_mut() {
-                        Some(lines) => {
-                            lines.append(line);
-                            added += 1;
-                            true
-                        }
-                        None => false,
+            let mut line = EvaluatedLines::default();
+            program.evaluate_lines_ahead(&dates.lines, &dates.cuts, skip, &mut line, |line| {
+                // (the run may have taken the lines meanwhile: this line
+                // is then its to evaluate, and so are the rest)
+                match dates.lock_evaluated().as_mut() {
+                    Some(lines) => {
+                        lines.append(line);
+                        line.clear();
+                        added += 1;
+                        true
                     }
-                })
-                .map(|()| added)
+                    None => false,
+                }
+            })?;
+            Ok(added)
         })
         .map_err(to_py_error)
     }
