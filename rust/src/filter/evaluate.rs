@@ -166,12 +166,13 @@ impl FilterProgram<'_> {
                 .iter()
                 .all(|&i| self.session_ends.get(i) == Some(&true));
         if let (true, Some(skip_before)) = (only_session_ends, skip_before) {
-            let pre = out.pre_matches(&eval, &bufs.full, PREF_ID, shape.content_group);
             let check = SkipCheck {
                 line,
                 when: time.when,
                 no_date: time.no_date,
-                pre: pre.as_ref(),
+                pref: out
+                    .pre_view(&eval, &bufs.full, PREF_ID, shape.content_group)
+                    .and_then(|set| set.find(PREF_ID)),
                 fail: None,
             };
             if skip_before(&check) {

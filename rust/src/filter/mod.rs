@@ -44,7 +44,7 @@ pub mod tally;
 
 pub use date_cut::{cut_date, DateCarry, DateCut, DateParts, LineDate};
 use evaluate::{EvalBuffers, LineTime};
-pub use evaluated::{EvaluatedLines, LineEval};
+pub use evaluated::{EvaluatedLines, LineEval, MatchView, SetView};
 pub use finish::{
     quiet_session_end, FailureId, FinishSettings, Finisher, FinishingSink, FoundFailure,
     GroupFolds, LineOutcome, QuietSummary, SetNames,
@@ -171,17 +171,20 @@ impl RecordSink for Vec<LineRecord> {
     }
 }
 
-/// What [`RecordSink::can_skip`] sees of a line: its evaluated sets.
+/// What [`RecordSink::can_skip`] sees of a line: its evaluated sets, read
+/// in place (most lines asked about are skipped: their groups are never
+/// copied).
 pub struct SkipCheck<'a> {
     /// 0-based line number within the chunk.
     pub line: usize,
     pub when: Option<f64>,
     pub no_date: bool,
-    /// The "pre" set, when it was evaluated.
-    pub pre: Option<&'a SetMatches>,
+    /// The prefregex's match, when the "pre" set was evaluated and it
+    /// matched (asked several times a line: found once).
+    pub pref: Option<MatchView<'a>>,
     /// The "fail" set when evaluated (a failregex matched); `None`: not
     /// evaluated, every candidate failregex is a quiet session end.
-    pub fail: Option<&'a SetMatches>,
+    pub fail: Option<SetView<'a>>,
 }
 
 /// What a chunk gave.
@@ -465,20 +468,22 @@ impl FilterProgram<'_> {
         if !full_made {
             bufs.set_full(before, after);
         }
-        let pre = evals.pre_matches(eval, &bufs.full, PREF_ID, shape.content_group);
-        let fail = evals.fail_matches(eval, &bufs.full, &mut bufs.content);
+        let EvalBuffers { full, content, .. } = bufs;
+        let pre = evals.pre_view(eval, full, PREF_ID, shape.content_group);
+        let fail = evals.fail_view(eval, full, content);
         if failed && !invalid_date {
             let check = SkipCheck {
                 line,
                 when,
                 no_date,
-                pre: pre.as_ref(),
-                fail: fail.as_ref(),
+                pref: pre.and_then(|set| set.find(PREF_ID)),
+                fail,
             };
             if sink.can_skip(&check) {
                 return Ok(());
             }
         }
+        let (pre, fail) = (pre.map(|v| v.to_matches()), fail.map(|v| v.to_matches()));
         sink.push(LineRecord {
             line,
             text: text.to_owned(),

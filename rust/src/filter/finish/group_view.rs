@@ -2,10 +2,10 @@
 //! what the shortcuts for idle session ends (`sink`, `reported_end`) ask
 //! before deciding that a line needs no finishing.
 
-use super::super::{SkipCheck, PREF_ID};
+use super::super::SkipCheck;
 use super::SetNames;
 use crate::filter::fields::{keys, Key};
-use crate::matcher::LineMatch;
+use crate::filter::MatchView;
 
 /// The dict [`super::Finisher::finish`] makes for one failregex match: the
 /// prefregex's groups (but `content`, which `finish` drops) updated with the
@@ -15,22 +15,23 @@ use crate::matcher::LineMatch;
 #[derive(Clone, Copy)]
 pub(super) struct GroupView<'a> {
     names: &'a SetNames,
-    pre: Option<&'a LineMatch>,
-    fail: Option<&'a LineMatch>,
+    pre: Option<MatchView<'a>>,
+    fail: Option<MatchView<'a>>,
 }
 
 impl<'a> GroupView<'a> {
-    /// The prefregex's groups of `line` (its match in the "pre" set, if
+    /// The prefregex's groups of `line` (its match, if the "pre" set was
     /// evaluated), updated with those of `fail`, a match of the "fail" set.
     pub(super) fn new(
         line: &SkipCheck<'a>,
         names: &'a SetNames,
-        fail: Option<&'a LineMatch>,
+        fail: Option<MatchView<'a>>,
     ) -> Self {
-        let pre = line
-            .pre
-            .and_then(|set| set.iter().find(|m| m.pattern == PREF_ID));
-        GroupView { names, pre, fail }
+        GroupView {
+            names,
+            pre: line.pref,
+            fail,
+        }
     }
 
     /// Whether the prefregex matched (so that its groups are known).
@@ -45,7 +46,7 @@ impl<'a> GroupView<'a> {
 
     pub(super) fn value(&self, key: Key) -> Option<Option<&'a str>> {
         if let (Some(m), Some(at)) = (self.fail, self.fail_position(key)) {
-            return Some(m.groups.get(at).and_then(|g| g.as_deref()));
+            return Some(m.group(at));
         }
         let pre = self.pre?;
         if key == keys::CONTENT {
@@ -57,7 +58,7 @@ impl<'a> GroupView<'a> {
             .get(pre.index)?
             .iter()
             .position(|n| *n == key)?;
-        Some(pre.groups.get(at).and_then(|g| g.as_deref()))
+        Some(pre.group(at))
     }
 
     /// Python's truth of `dict.get(key)`.
