@@ -259,7 +259,7 @@ impl EvaluatedLines {
 }
 
 /// One line's set of matches, read where they are (see
-/// [`EvaluatedLines::pre_view`], [`EvaluatedLines::fail_view`]).
+/// `EvaluatedLines::pre_view`, `EvaluatedLines::fail_view`).
 #[derive(Clone, Copy)]
 pub struct SetView<'a> {
     evals: &'a EvaluatedLines,
@@ -329,7 +329,8 @@ pub struct MatchView<'a> {
     pub index: usize,
     spans: &'a [Option<ShortSpan>],
     subject: &'a str,
-    /// A group that reads as `None` (see [`EvaluatedLines::pre_view`]).
+    /// A group that reads as `None`: the prefregex's `F-CONTENT`, which
+    /// the finishing stage never reads from a match.
     left_out: Option<usize>,
 }
 
