@@ -5,12 +5,12 @@
 //! while its worker finishes the chunk before (see the `evaluate` module),
 //! so whatever the evaluation leaves is written on one CPU and read on the
 //! other. As owned sets (a list of matches, each with a list of copied
-//! groups) that was four allocations and six or seven cache lines a line,
-//! scattered over the main thread's heap and freed on the worker. When the
-//! host places the two CPUs far apart, each of those lines costs about
-//! 380 ns instead of about 100 ns to move (a two-thread ping-pong measured
-//! that, in step with the 50% log's slow runs), and the worker's run took a
-//! third longer. Here a line is one entry, its matches and its spans three
+//! groups) that was four allocations a line, scattered over the main
+//! thread's heap and freed on the worker. When the host places the two
+//! CPUs far apart, a cache line takes about 370 ns instead of about 85 ns
+//! to go from one to the other (a two-thread ping-pong measured that, in
+//! step with the 50% log's slow runs), and the worker's run took a third
+//! longer. Here a line is one entry, its matches and its spans three
 //! arrays that grow once per chunk and are read in order. The run reads a
 //! line's groups in place ([`SetView`]) to decide whether the sink needs
 //! the line at all, and copies them ([`SetView::to_matches`]) only for a
