@@ -453,7 +453,7 @@ pub struct RecordScratch {
     locations: Vec<Option<Locations>>,
     /// The positions of the patterns to try on the current record.
     patterns: Vec<usize>,
-    /// The spans of the current match (see
+    /// The spans of the current match (the confirmer's, and those of
     /// [`PatternSet::match_record_spans_among`]).
     spans: Vec<Option<Span>>,
 }
@@ -490,7 +490,7 @@ impl<'s, 'l> Confirmer<'s, 'l> {
     }
 
     /// Whether pattern `index` matches `subject` (a single line), decided as
-    /// [`Confirmer::groups`] decides it but without copying the groups;
+    /// [`Confirmer::spans`] decides it but without reading the groups;
     /// `Err` when the match limit tripped.
     fn is_match(&mut self, index: usize, subject: &str) -> Result<bool, ()> {
         if let Some(rust) = &self.set.rust[index] {
@@ -509,21 +509,19 @@ impl<'s, 'l> Confirmer<'s, 'l> {
         subject: &str,
         has_newlines: bool,
     ) -> Result<Option<Groups>, ()> {
-        // The `regex` crate's `$` differs from Python's before a trailing
-        // newline, so records with newlines always go to PCRE2.
-        if let (Some(rust), false) = (&self.set.rust[index], has_newlines) {
-            return Ok(rust
-                .regex
-                .captures(subject)
-                .map(|caps| groups_from_spans(subject, rust.spans(&caps))));
-        }
-        let pattern = &self.set.patterns[index];
-        let locations = self.scratch.locations[index].get_or_insert_with(|| pattern.locations());
-        pattern.captures(subject, locations).map_err(|_| ())
+        // (the spans go through the scratch's buffer, kept between calls)
+        let mut spans = std::mem::take(&mut self.scratch.spans);
+        spans.clear();
+        let found = self.spans(index, subject, has_newlines, &mut spans);
+        let groups =
+            found.map(|found| found.then(|| groups_from_spans(subject, spans.iter().copied())));
+        self.scratch.spans = spans;
+        groups
     }
 
-    /// [`Confirmer::groups`], but where the groups are is appended to
-    /// `spans` instead of their copies; `Ok(false)`: no match.
+    /// Whether pattern `index` matches `subject`, where each of its named
+    /// groups matched appended to `spans`; `Err` when the match limit
+    /// tripped.
     fn spans(
         &mut self,
         index: usize,
@@ -531,7 +529,8 @@ impl<'s, 'l> Confirmer<'s, 'l> {
         has_newlines: bool,
         spans: &mut Vec<Option<Span>>,
     ) -> Result<bool, ()> {
-        // (as in `groups`)
+        // The `regex` crate's `$` differs from Python's before a trailing
+        // newline, so records with newlines always go to PCRE2.
         if let (Some(rust), false) = (&self.set.rust[index], has_newlines) {
             let Some(caps) = rust.regex.captures(subject) else {
                 return Ok(false);
