@@ -243,7 +243,8 @@ impl EvaluatedLines {
             None => full,
             Some((start, end)) => {
                 content.clear();
-                content.push_str(&full[start as usize..end as usize]);
+                // (a span of `full` the prefregex gave: at char boundaries)
+                content.push_str(full.get(start as usize..end as usize).unwrap_or_default());
                 content.push('\n');
                 content.as_str()
             }

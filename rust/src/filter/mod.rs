@@ -446,7 +446,12 @@ impl FilterProgram<'_> {
                     Some(&mut skip_before),
                     own,
                 )?;
-                (&*own, own.get(0).expect("evaluated"), true)
+                let Some(eval) = own.get(0) else {
+                    return Err(MatcherError::Unsupported(format!(
+                        "line {line} was not evaluated"
+                    )));
+                };
+                (&*own, eval, true)
             }
         };
         report.limit_hits += eval.limit_hits;
