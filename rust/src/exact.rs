@@ -218,7 +218,7 @@ impl ExactPattern {
         self.named.iter().map(|(_, n)| n.as_str())
     }
 
-    /// A reusable buffer for [`ExactPattern::captures`].
+    /// A reusable buffer for [`ExactPattern::capture_spans`].
     pub fn locations(&self) -> Locations {
         Locations {
             whole: self.whole.buffers(),
@@ -226,7 +226,11 @@ impl ExactPattern {
         }
     }
 
-    /// Searches `subject` (Python's `re.search`) and returns the named groups.
+    /// Searches `subject` (Python's `re.search`) and returns the named
+    /// groups: [`ExactPattern::capture_spans`] with the groups copied, which
+    /// the tests compare across forms and engines (the matcher copies from
+    /// the spans itself, `groups_from_spans`).
+    #[cfg(test)]
     pub fn captures(
         &self,
         subject: &str,
@@ -237,9 +241,9 @@ impl ExactPattern {
             .map(|found| groups_from_spans(subject, found.spans())))
     }
 
-    /// Searches `subject` as [`ExactPattern::captures`] does and, on a
-    /// match, appends where each named group matched (`None` where it did
-    /// not take part) to `spans`, in group order; nothing is copied.
+    /// Searches `subject` (Python's `re.search`) and, on a match, appends
+    /// where each named group matched (`None` where it did not take part)
+    /// to `spans`, in group order; nothing is copied.
     pub fn capture_spans(
         &self,
         subject: &str,
@@ -253,8 +257,7 @@ impl ExactPattern {
         Ok(true)
     }
 
-    /// The one search behind [`ExactPattern::captures`] and
-    /// [`ExactPattern::capture_spans`]: the head alone when the pattern has
+    /// The search of [`ExactPattern::capture_spans`]: the head alone when the pattern has
     /// an open tail and `subject` is one line (see [`OpenTail`]), else the
     /// whole pattern.
     fn search<'l>(
@@ -307,8 +310,9 @@ impl ExactPattern {
         MatchError(format!("{:?}: {}", self.source, pcre2_message(e)))
     }
 
-    /// Whether `subject` matches, decided exactly as [`ExactPattern::captures`]
-    /// decides it (same call, same limits) but without copying the groups.
+    /// Whether `subject` matches, decided exactly as
+    /// [`ExactPattern::capture_spans`] decides it (same call, same limits)
+    /// but without reading the groups.
     pub fn matches(&self, subject: &str, locations: &mut Locations) -> Result<bool, MatchError> {
         let (regex, buffers) = self.whole.pick(subject, &mut locations.whole);
         Ok(self.read(regex, buffers, subject)?.is_some())

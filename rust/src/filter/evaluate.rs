@@ -115,8 +115,8 @@ impl FilterProgram<'_> {
                 &mut eval,
                 out,
             )?;
-            ignored_first = out.ids(&Some(pre.clone())).any(|id| shape.is_ignore(id));
             eval.pre = Some(pre);
+            ignored_first = out.ids(&eval.pre).any(|id| shape.is_ignore(id));
         }
         // The failregexes' text: none, the line (`Some(false)`) or the
         // prefregex's content (`Some(true)`, in `bufs.content`).

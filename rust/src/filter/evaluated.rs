@@ -198,14 +198,19 @@ impl EvaluatedLines {
     /// Where group `group` of the match of `pattern` in `set` is (`None`:
     /// no such match, or the group took no part).
     pub(super) fn span_in(&self, set: &Range<u32>, pattern: u32, group: usize) -> Option<Span> {
-        let m = self.matches[set.start as usize..set.end as usize]
-            .iter()
-            .find(|m| m.pattern == pattern)?;
+        let m = self.match_in(set, pattern)?;
         let at = m.groups.start as usize + group;
         if at >= m.groups.end as usize {
             return None;
         }
         self.spans[at].map(|(s, e)| (s as usize, e as usize))
+    }
+
+    /// The match of pattern id `pattern` in `set` (each id matches once).
+    fn match_in(&self, set: &Range<u32>, pattern: u32) -> Option<&SpanMatch> {
+        self.matches[set.start as usize..set.end as usize]
+            .iter()
+            .find(|m| m.pattern == pattern)
     }
 
     /// The "pre" set of `eval` read in place: its groups in `full` (the
@@ -276,17 +281,15 @@ impl<'a> SetView<'a> {
     /// The matches, in set order.
     pub fn iter(&self) -> impl Iterator<Item = MatchView<'a>> + 'a {
         let view = *self;
-        self.matches().iter().map(move |m| view.view(m))
+        self.evals.matches[self.start as usize..self.end as usize]
+            .iter()
+            .map(move |m| view.view(m))
     }
 
     /// The match of pattern id `pattern`, if any (each id matches once).
     pub fn find(&self, pattern: u32) -> Option<MatchView<'a>> {
-        let m = self.matches().iter().find(|m| m.pattern == pattern)?;
+        let m = self.evals.match_in(&(self.start..self.end), pattern)?;
         Some(self.view(m))
-    }
-
-    fn matches(&self) -> &'a [SpanMatch] {
-        &self.evals.matches[self.start as usize..self.end as usize]
     }
 
     fn view(&self, m: &SpanMatch) -> MatchView<'a> {

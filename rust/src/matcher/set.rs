@@ -341,29 +341,22 @@ impl PatternSet {
         among: Option<&[usize]>,
         scratch: &mut RecordScratch,
     ) -> Result<ScanReport, MatcherError> {
-        let (patterns, multi_line_record) = self.record_patterns(text, among, scratch)?;
-        let mut report = ScanReport {
-            matches: Vec::with_capacity(patterns.len()),
-            lines: 1,
-            ..ScanReport::default()
-        };
-        let mut confirmer = Confirmer::new(self, scratch);
-        for &pattern in &patterns {
-            match confirmer.groups(pattern, text, multi_line_record) {
-                Ok(Some(groups)) => report.matches.push(LineMatch {
+        let mut matches = Vec::new();
+        let limit_hits =
+            self.match_record_spans_among(text, among, scratch, |id, index, spans| {
+                matches.push(LineMatch {
                     line: 0,
                     offset: 0,
-                    pattern: self.ids[pattern],
-                    index: pattern,
-                    groups,
-                }),
-                Ok(None) => {}
-                Err(()) => confirmer.limit_hits += 1,
-            }
-        }
-        report.limit_hits = confirmer.limit_hits;
-        scratch.patterns = patterns;
-        Ok(report)
+                    pattern: id,
+                    index,
+                    groups: groups_from_spans(text, spans.iter().copied()),
+                })
+            })?;
+        Ok(ScanReport {
+            matches,
+            lines: 1,
+            limit_hits,
+        })
     }
 
     /// [`PatternSet::match_record_among`] without copying any group: each
