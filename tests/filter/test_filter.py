@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 import time
 
 import pytest
@@ -173,6 +175,55 @@ def test_read_chunks_are_the_whole_lines_in_order(lines, tail, chunk_size, incom
     if incomplete and tail:
         expected += tail + b"\n"
     assert b"".join(chunks) == expected
+
+
+@given(
+    lines=st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=12),
+    tail=st.binary(max_size=6).map(lambda b: b.replace(b"\n", b"")),
+    chunk_size=st.integers(1, 20),
+    incomplete=st.booleans(),
+    skip=st.integers(0, 8),
+)
+def test_read_chunks_of_a_file_equal_those_of_the_stream(lines, tail, chunk_size, incomplete, skip):
+    # A regular file is read with pread at the chunks' offsets; a pipe or an
+    # in-memory stream with read and readline.  Both must cut the same chunks,
+    # also from a stream already read into, and leave the position at the end.
+    data = b"".join(line + b"\n" for line in lines) + tail
+    skip = min(skip, len(data))
+    with tempfile.TemporaryFile() as fh:
+        fh.write(data)
+        fh.seek(0)
+        fh.read(skip)
+        chunks = list(read_chunks(fh, "utf-8", chunk_size, incomplete))
+        assert fh.tell() == len(data)
+    stream = io.BytesIO(data)
+    stream.read(skip)
+    assert chunks == list(read_chunks(stream, "utf-8", chunk_size, incomplete))
+
+
+def test_read_chunks_of_a_file_find_line_ends_past_the_edge_read(tmp_path):
+    # lines longer than one read at a chunk's edge, and a file without a
+    # last line end
+    data = b"a" * 10_000 + b"\n" + b"b\n" + b"c" * 9_000
+    path = tmp_path / "long.log"
+    path.write_bytes(data)
+    with open(path, "rb") as fh:
+        assert list(read_chunks(fh, "utf-8", chunk_size=3)) == [b"a" * 10_000 + b"\n", b"b\n"]
+    with open(path, "rb") as fh:
+        chunks = list(read_chunks(fh, "utf-8", chunk_size=3, incomplete=True))
+    assert chunks[-1] == b"c" * 9_000 + b"\n"
+
+
+def test_read_chunks_of_a_pipe():
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as out:
+        out.write(b"one\ntwo\nthr")
+    with os.fdopen(read_end, "rb") as fh:
+        assert list(read_chunks(fh, "utf-8", chunk_size=2, incomplete=True)) == [
+            b"one\n",
+            b"two\n",
+            b"thr\n",
+        ]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
 
 from hyperban._core import ChunkScan, ToolTally
+from hyperban.cli.heap import keep_heap_top
 from hyperban.filter import ChunkResult, Filter, FilterError, LineResult
 from hyperban.filter.failure import fields_for_output
 from hyperban.filter.filter import QuietLines
@@ -1035,6 +1036,7 @@ def main_single_pass(argv: list[str] | None = None) -> int:
     if len(rest) < 2:
         print("usage: OPTIONS... -- LOG FILTER...", file=sys.stderr)
         return 2
+    keep_heap_top()
     with _no_cyclic_gc():
         try:
             result = run_single_pass(options, rest[0], rest[1:])
@@ -1066,6 +1068,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     _setup_logging(opts.log_level)
     tool = RegexTool(opts)
+    keep_heap_top()
     try:
         with _no_cyclic_gc():
             return tool.run()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import codecs
 import locale
+import os
+import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -50,6 +52,69 @@ def read_chunks(
 
 
 def _utf8_chunks(stream: BinaryIO, chunk_size: int, incomplete: bool) -> Iterator[bytes]:
+    fd = _regular_file_descriptor(stream)
+    if fd is None:
+        yield from _streamed_chunks(stream, chunk_size, incomplete)
+    else:
+        yield from _positioned_chunks(stream, fd, chunk_size, incomplete)
+
+
+def _regular_file_descriptor(stream: BinaryIO) -> int | None:
+    """The descriptor of ``stream`` when it is a regular file, which
+    :func:`os.pread` can read at any offset; ``None`` for pipes, terminals
+    and in-memory streams."""
+    try:
+        fd = stream.fileno()
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except (AttributeError, OSError, ValueError):
+        # (io.UnsupportedOperation is an OSError and a ValueError)
+        return None
+    return fd if regular else None
+
+
+def _positioned_chunks(
+    stream: BinaryIO, fd: int, chunk_size: int, incomplete: bool
+) -> Iterator[bytes]:
+    """The chunks of a regular file, each read with one :func:`os.pread`
+    straight into the ``bytes`` it is yielded as: the end of its last line
+    is found first, in a small read at the chunk's edge.  (Reading the block
+    and then the rest of its last line costs a copy of the whole block to
+    join the two.)  The stream's position follows the chunks, so that its
+    ``tell()`` says how much has been read."""
+    start = stream.tell()
+    while True:
+        end = _line_end_from(fd, start + chunk_size - 1)
+        block = os.pread(fd, end - start, start) if end > start else b""
+        if not block:
+            return
+        start += len(block)
+        stream.seek(start)
+        if block.endswith(b"\n"):
+            yield block
+            continue
+        # (the file ended, or shrank, before a line end)
+        yield from _whole_lines_and_tail(block, incomplete)
+        return
+
+
+# What the search for a chunk's last line end reads at a time.
+_EDGE_READ = 4096
+
+
+def _line_end_from(fd: int, offset: int) -> int:
+    """The offset just past the first ``\\n`` at or after ``offset``, or
+    the end of the file when no line ends there."""
+    while True:
+        edge = os.pread(fd, _EDGE_READ, offset)
+        if not edge:
+            return offset
+        found = edge.find(b"\n")
+        if found >= 0:
+            return offset + found + 1
+        offset += len(edge)
+
+
+def _streamed_chunks(stream: BinaryIO, chunk_size: int, incomplete: bool) -> Iterator[bytes]:
     while True:
         block = stream.read(chunk_size)
         if not block:
@@ -64,12 +129,18 @@ def _utf8_chunks(stream: BinaryIO, chunk_size: int, incomplete: bool) -> Iterato
             yield block
             continue
         # (readline stops short of a line end only at the end of the stream)
-        cut = block.rfind(b"\n") + 1
-        if cut:
-            yield block[:cut]
-        if incomplete:
-            yield block[cut:] + b"\n"
+        yield from _whole_lines_and_tail(block, incomplete)
         return
+
+
+def _whole_lines_and_tail(block: bytes, incomplete: bool) -> Iterator[bytes]:
+    """The last block of a stream that does not end with ``\\n``: its whole
+    lines, then, when ``incomplete``, its last line completed."""
+    cut = block.rfind(b"\n") + 1
+    if cut:
+        yield block[:cut]
+    if incomplete:
+        yield block[cut:] + b"\n"
 
 
 def _transcoded_chunks(
