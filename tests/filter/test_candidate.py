@@ -80,3 +80,56 @@ def test_relax_is_a_superset_on_random_lines():
             line = "".join(rng.choice(alphabet[:-1]) for _ in range(rng.randint(0, 12)))
             if exact.search(line + "\n"):
                 assert relaxed.search(line), (pattern, line)
+
+
+SSHD_LIKE_PREF = r"^(?P<mlfid>\S+ sshd\[\d+\]: )?(?:error: )?(?P<content>.+)$"
+
+
+def test_candidate_keeps_the_line_end_where_the_text_ends_with_the_line():
+    fail = expand_tags(r"^Disconnected from <HOST>(?: port \d+)?\s*$")
+    cand = candidate_pattern(fail, SSHD_LIKE_PREF)
+    assert cand.endswith("$")
+    assert re.search(cand, "h sshd[1]: Disconnected from 192.0.2.1 port 22")
+    assert re.search(cand, "h sshd[1]: Disconnected from 192.0.2.1  ")
+    # <HOST> takes "user" as a host name; what follows it does not fit
+    assert not re.search(cand, "h sshd[1]: Disconnected from user alice 192.0.2.1 port 22")
+    # and without a prefregex, the failregex's text is the line's
+    assert candidate_pattern(fail).endswith("$")
+
+
+def test_candidate_leaves_the_line_end_out_where_the_text_may_end_earlier():
+    fail = expand_tags(r"^Disconnected from <HOST>\s*$")
+    # dates may be cut from the middle (or the end) of lines
+    assert not candidate_pattern(fail, SSHD_LIKE_PREF, junctions=True).endswith("$")
+    # the content stops before the line's end
+    pref = r"^(?P<mlfid>\S+ sshd\[\d+\]: )(?P<content>.+) \[preauth\]$"
+    assert not candidate_pattern(fail, pref).endswith("$")
+    # a prefregex without a top-level content group
+    assert not candidate_pattern(fail, r"^\S+ (?:(?P<content>.+)|x)$").endswith("$")
+    # multi-line texts
+    assert not candidate_pattern(fail, multiline=True).endswith("$")
+    # a failregex whose end is not anchored, or anchored inside a branch only
+    assert not candidate_pattern(r"^Disconnected from \S+", SSHD_LIKE_PREF).endswith("$")
+    assert not candidate_pattern(r"^x(?:a$|b)", SSHD_LIKE_PREF).endswith("$")
+
+
+@pytest.mark.parametrize(
+    "failregex",
+    [r"^a\s+b$", r"b\s$", r"(?:a|b )\s*$", r"(?s)a.$", r"b\s\Z", r"(?m)ab$", r"^(?:ab)+\d?\s*\Z"],
+)
+def test_candidate_with_its_line_end_is_a_superset_on_random_lines(failregex):
+    # the exact two steps as the filter takes them: the prefregex on the line
+    # and its "\n", then the failregex on the content and its "\n"
+    rng = random.Random(11)
+    pref, fail = re.compile(SSHD_LIKE_PREF), re.compile(failregex)
+    cand = re.compile(candidate_pattern(failregex, SSHD_LIKE_PREF))
+    alphabet = "ab \t0123456789"
+    matched = 0
+    for _ in range(3000):
+        head = rng.choice(["", "h sshd[1]: ", "h sshd[1]: error: "])
+        line = head + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        found = pref.search(line + "\n")
+        if found and fail.search(found.group("content") + "\n"):
+            assert cand.search(line), (failregex, line)
+            matched += 1
+    assert matched  # (the lines drawn do reach the failregex)
