@@ -9,6 +9,7 @@ import pytest
 
 from hyperban.filter.candidate import candidate_pattern, relaxed_pattern, unparse
 from hyperban.filter.tags import expand_tags
+from hyperban.matcher import compile_patterns
 
 PATTERNS = [
     r"^Failed (?P<user>\S+) from <HOST>( port \d+)?\s*$",
@@ -95,6 +96,16 @@ def test_candidate_keeps_the_line_end_where_the_text_ends_with_the_line():
     assert not re.search(cand, "h sshd[1]: Disconnected from user alice 192.0.2.1 port 22")
     # and without a prefregex, the failregex's text is the line's
     assert candidate_pattern(fail).endswith("$")
+    # the scans hold the anchor as the line's end too
+    lines = [
+        "h sshd[1]: Disconnected from user alice 192.0.2.1 port 22",
+        "h sshd[1]: Disconnected from 192.0.2.1 port 22",
+    ]
+    data = "".join(line + "\n" for line in lines).encode()
+    for engine in ("hyperscan", "regex"):
+        found, count, _ = compile_patterns([(0, cand)], engine).candidate_lines(data)
+        assert [line for line, _, _ in found] == [1], engine
+        assert count == 2
 
 
 def test_candidate_leaves_the_line_end_out_where_the_text_may_end_earlier():
